@@ -1,0 +1,50 @@
+import type { Limits } from '../config.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Manifest, ManifestEntry, SourceRef } from '../state/types.js';
+
+export interface ExtractDeps {
+  /** Where the archive is read from. */
+  source: ObjectStore;
+  /** Where extracted files go. */
+  output: ObjectStore;
+  state: StateStore;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface ExtractProgress {
+  entriesDone: number;
+  entriesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface ExtractOptions {
+  logId: string;
+  source: { bucket: string; key: string };
+  output: { bucket: string; prefix: string };
+  limits: Limits;
+  fallbackEncoding: string;
+  /** Re-extract even if the current manifest names this source. */
+  force?: boolean;
+  /** Aborting stops the run cleanly: no manifest, written files removed, LogzipError `timeout`. */
+  signal?: AbortSignal;
+  /** Parallel object writes. */
+  concurrency?: number;
+  route?: Manifest['route'];
+  requestId?: string;
+  onProgress?: (progress: ExtractProgress) => void;
+}
+
+export interface ExtractResult {
+  status: 'extracted' | 'already_extracted';
+  logId: string;
+  source: SourceRef;
+  entries: ManifestEntry[];
+  bytes: number;
+  durationMs: number;
+  manifest: Manifest;
+}

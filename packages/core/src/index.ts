@@ -1,0 +1,42 @@
+export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
+export {
+  DEFAULT_LIMITS,
+  EXIT_CONFIG,
+  envSchema,
+  formatConfigErrors,
+  parseBytes,
+  parseDuration,
+  readConfig,
+} from './config.js';
+export type { ExtractDeps, ExtractOptions, ExtractProgress, ExtractResult } from './engine/types.js';
+export type { ErrorCode, LogzipErrorOptions } from './errors.js';
+export {
+  ARCHIVE_ERROR_CODES,
+  ERROR_CODES,
+  isErrorCode,
+  isLogzipError,
+  LogzipError,
+  toLogzipError,
+} from './errors.js';
+export type { EnqueueResult, ExtractJob, JobReason, QueueProducer } from './job.js';
+export { extractJobSchema, JOB_REASONS, jobIdFor, LOG_ID_RE, logIdSchema, QUEUE_NAME } from './job.js';
+export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
+export type { Clock } from './ports/clock.js';
+export { systemClock } from './ports/clock.js';
+export type { Logger } from './ports/logger.js';
+export { silentLogger } from './ports/logger.js';
+export type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from './ports/object-store.js';
+export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
+export { ROUTES } from './ports/route.js';
+export type { FailureFilter, StateStore } from './state/state-store.js';
+export type {
+  AttemptRoute,
+  AuditEntry,
+  FailureAttempt,
+  FailureRecord,
+  FailureState,
+  Manifest,
+  ManifestEntry,
+  SourceRef,
+} from './state/types.js';
+export { FAILURE_STATES } from './state/types.js';

@@ -1,0 +1,49 @@
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  size: number;
+  /** S3 ETag without quotes; the filesystem adapter uses the content's MD5 hex, like S3 for single-part objects. */
+  etag: string;
+  lastModified: Date;
+}
+
+export interface PutOptions {
+  /** Exact body length; required for streams so adapters can pick single-part or multipart. */
+  size?: number;
+  contentType?: string;
+  metadata?: Record<string, string>;
+  /** CRC32 of the body, sent as the object's checksum where the store verifies it. */
+  crc32?: number;
+  /** Only create: fail with `conflict` if the key exists (used for leases and idempotency records). */
+  ifNoneMatch?: boolean;
+}
+
+export interface ListOptions {
+  /** Return keys after this one (exclusive), for resuming. */
+  startAfter?: string;
+  /** List one level only, like S3's Delimiter "/". */
+  delimiter?: boolean;
+}
+
+/**
+ * The object storage calls core needs. Errors are LogzipErrors: `source_not_found` for a missing
+ * object on get, `storage_unavailable` (retryable) for 5xx, throttling and network failures.
+ */
+export interface ObjectStore {
+  /** Metadata, or undefined when the object does not exist. */
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** The whole object in memory: only for small objects (manifests, small archives). */
+  get(bucket: string, key: string): Promise<Buffer>;
+  /** Bytes [start, end) of the object. */
+  getRange(bucket: string, key: string, start: number, end: number): Promise<Buffer>;
+  /** A stream of bytes [start, end) of the object. */
+  getStream(bucket: string, key: string, start: number, end: number): Promise<Readable>;
+  /** Writes an object; an empty Buffer writes a zero-byte object. */
+  put(bucket: string, key: string, body: Buffer | Readable, options?: PutOptions): Promise<{ etag: string }>;
+  /** Deletes keys; missing keys are not an error. */
+  deleteMany(bucket: string, keys: readonly string[]): Promise<void>;
+  /** Every object under a prefix, in key order, paging as needed. */
+  list(bucket: string, prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
+}
