@@ -1,2 +1,28 @@
-export {};
+export type {
+  FaultRule,
+  ProxiedRequest,
+  ProxyRecord,
+  S3Fault,
+  S3FaultKind,
+  S3FaultProxy,
+  S3FaultProxyOptions,
+  S3FaultProxyStats,
+} from './fault-proxy.js';
+export { startS3FaultProxy } from './fault-proxy.js';
+export type { MotoS3ClientOptions } from './moto.js';
+export {
+  createMotoS3Client,
+  createTestBucket,
+  deleteTestBucket,
+  describeWithMoto,
+  MOTO_CREDENTIALS,
+  MOTO_REGION,
+  motoEnabled,
+  motoUrl,
+  requireMoto,
+} from './moto.js';
+export { describeWithRedis, redisEnabled, redisUrl, requireRedis, uniquePrefix } from './redis.js';
+export { findExecutable, freePort, isCI, waitUntil } from './services.js';
+export type { TempDir } from './temp.js';
+export { tempDir } from './temp.js';
 export * from './zip/index.js';

@@ -16,7 +16,7 @@ export interface PutOptions {
   metadata?: Record<string, string>;
   /** CRC32 of the body, sent as the object's checksum where the store verifies it. */
   crc32?: number;
-  /** Only create: fail with `conflict` if the key exists (used for leases and idempotency records). */
+  /** Only create: throw PreconditionFailedError (`code: 'conflict'`) if the key exists (leases, idempotency records). */
   ifNoneMatch?: boolean;
 }
 
@@ -25,6 +25,29 @@ export interface ListOptions {
   startAfter?: string;
   /** List one level only, like S3's Delimiter "/". */
   delimiter?: boolean;
+}
+
+/**
+ * Thrown by `put()` with `ifNoneMatch` when the key already exists (S3: 412 PreconditionFailed or
+ * 409 ConditionalRequestConflict). Not a LogzipError: `conflict` is an API code, and the caller
+ * (a lease, an idempotency record) decides what losing the race means.
+ */
+export class PreconditionFailedError extends Error {
+  readonly code = 'conflict' as const;
+  readonly retryable = false;
+  readonly bucket: string;
+  readonly key: string;
+
+  constructor(bucket: string, key: string, options?: ErrorOptions) {
+    super(`object already exists: ${bucket}/${key}`, options);
+    this.name = 'PreconditionFailedError';
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+export function isPreconditionFailed(error: unknown): error is PreconditionFailedError {
+  return error instanceof PreconditionFailedError;
 }
 
 /**
