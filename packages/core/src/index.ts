@@ -8,6 +8,12 @@ export {
   parseDuration,
   readConfig,
 } from './config.js';
+export { contentTypeFor } from './engine/content-type.js';
+export { crc32Hex, extractArchive, logIdFolder, sameSource } from './engine/extract.js';
+export type { AttemptContext, RecordedOutcome } from './engine/record.js';
+export { extractAndRecord } from './engine/record.js';
+export type { ResolveArchiveOptions } from './engine/resolve-archive.js';
+export { resolveArchive } from './engine/resolve-archive.js';
 export type { ExtractDeps, ExtractOptions, ExtractProgress, ExtractResult } from './engine/types.js';
 export type { ErrorCode, LogzipErrorOptions } from './errors.js';
 export {
@@ -26,8 +32,13 @@ export { systemClock } from './ports/clock.js';
 export type { Logger } from './ports/logger.js';
 export { silentLogger } from './ports/logger.js';
 export type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from './ports/object-store.js';
+export { isPreconditionFailed, PreconditionFailedError } from './ports/object-store.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
+export type { RecordAttemptInput } from './state/failures.js';
+export { recordAttempt, resolveRecord } from './state/failures.js';
+export type { StateStoreOptions } from './state/object-state-store.js';
+export { createStateStore } from './state/object-state-store.js';
 export type { FailureFilter, StateStore } from './state/state-store.js';
 export type {
   AttemptRoute,
@@ -40,3 +51,14 @@ export type {
   SourceRef,
 } from './state/types.js';
 export { FAILURE_STATES } from './state/types.js';
+export type { PlannedEntry, RandomAccessReader, ZipDirectory, ZipEntry } from './zip/index.js';
+export {
+  assertEncoding,
+  blockReader,
+  bufferReader,
+  InflateBudget,
+  openEntryStream,
+  planEntries,
+  readEntry,
+  readZipDirectory,
+} from './zip/index.js';

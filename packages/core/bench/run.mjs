@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// pnpm bench: the engine against Info-ZIP unzip and the raw zlib ceiling, side by side, same archives.
+// Usage: node packages/core/bench/run.mjs [--runs N] [--corpus a,b,c] [--keep]
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    corpus: { type: 'string', default: 'a,b,c' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const root = resolve(dirname(new URL(import.meta.url).pathname), '../../..');
+const work = join(root, '.bench');
+const cli = join(root, 'packages/admin/dist/cli/index.js');
+const ceiling = join(root, 'packages/core/bench/zlib-ceiling.mjs');
+const runs = Number(values.runs);
+mkdirSync(work, { recursive: true });
+
+// Realistic log lines: timestamps, levels, ids, some Japanese, repeated structure (compresses ~8-12:1).
+const LEVELS = ['INFO', 'DEBUG', 'WARN', 'ERROR', 'TRACE'];
+const WORDS = [
+  'request',
+  'completed',
+  'ユーザー',
+  'session',
+  'sync',
+  'upload',
+  '同期',
+  'retry',
+  'cache',
+  'token',
+  'file',
+];
+function logText(bytes, seed) {
+  const lines = [];
+  let size = 0;
+  let n = seed;
+  while (size < bytes) {
+    n = (n * 1103515245 + 12345) >>> 0;
+    const t = new Date(1_764_000_000_000 + n * 7).toISOString();
+    const line = `${t} [${LEVELS[n % 5]}] pid=${n % 9973} ${WORDS[n % 11]} ${WORDS[(n >> 4) % 11]} id=${(n >>> 3).toString(16)} took=${n % 997}ms\n`;
+    lines.push(line);
+    size += Buffer.byteLength(line);
+  }
+  return lines.join('');
+}
+
+function zipFolder(folder, archive, level = '-6') {
+  rmSync(archive, { force: true });
+  const r = spawnSync('zip', ['-q', '-r', level, archive, '.'], { cwd: folder, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`zip failed for ${archive}`);
+}
+
+const CORPORA = {
+  a: {
+    title: '(a) 5,000 log files of 2-20 KB',
+    make(dir) {
+      for (let i = 0; i < 5000; i++) {
+        const sub = join(dir, `app${i % 10}`, `day${i % 7}`);
+        mkdirSync(sub, { recursive: true });
+        writeFileSync(join(sub, `trace-${i}.log`), logText(2048 + ((i * 7919) % 18432), i + 1));
+      }
+    },
+  },
+  b: {
+    title: '(b) 4 x 64 MiB log files',
+    make(dir) {
+      const chunk = logText(4 * 2 ** 20, 7);
+      for (let i = 0; i < 4; i++)
+        writeFileSync(join(dir, `big-${i}.log`), chunk.repeat(16).slice(0, 64 * 2 ** 20));
+    },
+  },
+  c: {
+    title: '(c) a 1 GiB archive (logs + incompressible dumps)',
+    make(dir) {
+      const text = logText(8 * 2 ** 20, 11);
+      for (let i = 0; i < 8; i++) writeFileSync(join(dir, `service-${i}.log`), text.repeat(8));
+      // Crash dumps and screenshots are already compressed: they keep the archive near 1 GiB.
+      for (let i = 0; i < 15; i++) writeFileSync(join(dir, `dump-${i}.dmp`), randomBytes(64 * 2 ** 20));
+    },
+  },
+};
+
+function ensureCorpus(name) {
+  const archive = join(work, `${name}.zip`);
+  if (existsSync(archive)) return archive;
+  const dir = join(work, `${name}-src`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`generating ${CORPORA[name].title}...\n`);
+  CORPORA[name].make(dir);
+  zipFolder(dir, archive);
+  rmSync(dir, { recursive: true, force: true });
+  return archive;
+}
+
+// Peak RSS of a child process tree, via getrusage(RUSAGE_CHILDREN) in a tiny Python wrapper.
+const RUSAGE =
+  'import resource,subprocess,sys,time\nt=time.perf_counter()\nr=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL)\nd=time.perf_counter()-t\nprint(r.returncode, d, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+function measure(cmd, args) {
+  const r = spawnSync('python3', ['-c', RUSAGE, cmd, ...args], { encoding: 'utf8' });
+  const [code, seconds, rssKb] = r.stdout.trim().split(/\s+/).map(Number);
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}: ${r.stderr}`);
+  return { seconds, rssMiB: rssKb / 1024 };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function uncompressedBytes(archive) {
+  const r = spawnSync('unzip', ['-Zt', archive], { encoding: 'utf8' });
+  const m = /(\d+) bytes uncompressed/.exec(r.stdout);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+const rows = [];
+for (const name of values.corpus.split(',')) {
+  const archive = ensureCorpus(name);
+  const bytes = uncompressedBytes(archive);
+  const results = { logzip: [], unzip: [], zlib: [] };
+  for (let i = 0; i < runs; i++) {
+    // Interleave the three so machine noise hits them alike.
+    const out = join(work, `out-${name}`);
+    rmSync(out, { recursive: true, force: true });
+    results.logzip.push(
+      measure('node', [cli, 'extract', archive, '--to', out, '--log-id', `bench${name}`, '--json']),
+    );
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    results.unzip.push(measure('unzip', ['-q', '-o', archive, '-d', out]));
+    rmSync(out, { recursive: true, force: true });
+    const z = spawnSync('node', [ceiling, archive], { encoding: 'utf8' });
+    if (z.status !== 0) throw new Error(`zlib ceiling failed: ${z.stderr}`);
+    results.zlib.push({ seconds: JSON.parse(z.stdout).seconds, rssMiB: 0 });
+  }
+  const mbps = (rs) => bytes / 1e6 / median(rs.map((r) => r.seconds));
+  const row = {
+    corpus: CORPORA[name].title,
+    archiveMiB: statSync(archive).size / 2 ** 20,
+    uncompressedMiB: bytes / 2 ** 20,
+    logzipMBs: mbps(results.logzip),
+    unzipMBs: mbps(results.unzip),
+    zlibMBs: mbps(results.zlib),
+    logzipRssMiB: Math.max(...results.logzip.map((r) => r.rssMiB)),
+    unzipRssMiB: Math.max(...results.unzip.map((r) => r.rssMiB)),
+  };
+  rows.push(row);
+  if (!values.keep) rmSync(join(work, `out-${name}`), { recursive: true, force: true });
+}
+
+const f = (x, d = 0) => x.toFixed(d);
+console.log(
+  `\nlogzip bench (${runs} interleaved runs each, medians; node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+);
+console.log(
+  '| corpus | archive MiB | data MiB | logzip MB/s | unzip MB/s | zlib ceiling MB/s | logzip / unzip | logzip / ceiling | logzip peak RSS MiB | unzip peak RSS MiB |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.corpus} | ${f(r.archiveMiB)} | ${f(r.uncompressedMiB)} | ${f(r.logzipMBs)} | ${f(r.unzipMBs)} | ${f(r.zlibMBs)} | ${f(r.logzipMBs / r.unzipMBs, 2)}x | ${f(r.logzipMBs / r.zlibMBs, 2)}x | ${f(r.logzipRssMiB)} | ${f(r.unzipRssMiB)} |`,
+  );
+}

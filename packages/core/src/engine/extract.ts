@@ -1,0 +1,255 @@
+import type { Readable } from 'node:stream';
+import { LogzipError, toLogzipError } from '../errors.js';
+import { systemClock } from '../ports/clock.js';
+import { silentLogger } from '../ports/logger.js';
+import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
+import type { Manifest, ManifestEntry, SourceRef } from '../state/types.js';
+import {
+  blockReader,
+  bufferReader,
+  InflateBudget,
+  openEntryStream,
+  type PlannedEntry,
+  planEntries,
+  type RandomAccessReader,
+  readEntry,
+  readZipDirectory,
+} from '../zip/index.js';
+import { contentTypeFor } from './content-type.js';
+import { runPool } from './pool.js';
+import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
+
+/** Archives up to this size are read with one GET; larger ones with ranged GETs through a block cache. */
+export const WHOLE_READ_BYTES = 16 * 2 ** 20;
+/** Entries up to this (declared) size are inflated in one synchronous call; larger ones are streamed. */
+export const BUFFERED_ENTRY_BYTES = 4 * 2 ** 20;
+const DEFAULT_CONCURRENCY = 8;
+
+export function sameSource(a: SourceRef, b: SourceRef): boolean {
+  return a.bucket === b.bucket && a.key === b.key && a.etag === b.etag && a.size === b.size;
+}
+
+export function crc32Hex(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The folder of a log ID under the output prefix; nothing but the archive's own files goes there. */
+export function logIdFolder(outputPrefix: string, logId: string): string {
+  return `${outputPrefix}${logId}/`;
+}
+
+function openReader(store: ObjectStore, info: ObjectInfo): Promise<RandomAccessReader> | RandomAccessReader {
+  if (info.size <= WHOLE_READ_BYTES) {
+    return store.get(info.bucket, info.key).then((buf) => {
+      // A source that changed between HEAD and GET is a different archive: let the retry see it whole.
+      if (buf.length !== info.size) {
+        throw new LogzipError('storage_unavailable', `"${info.key}" changed while it was read`);
+      }
+      return bufferReader(buf);
+    });
+  }
+  return blockReader(
+    info.size,
+    (start, end) => store.getRange(info.bucket, info.key, start, end),
+    (start, end) => store.getStream(info.bucket, info.key, start, end),
+  );
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new LogzipError('timeout', 'the run was stopped before it could finish (deadline reached)', {
+      cause: signal.reason,
+    });
+  }
+}
+
+async function listKeys(store: ObjectStore, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of store.list(bucket, prefix)) keys.push(object.key);
+  return keys;
+}
+
+/**
+ * Extracts one archive to `<output prefix><logId>/`, whole or not at all.
+ *
+ * Every check the central directory allows runs before the first write. A defect found while
+ * inflating (CRC, lying sizes, limits) removes everything of the run, and the manifest, written
+ * last, is the only proof of a complete extraction. A different source for the same log ID
+ * replaces the folder; running again on the current source returns `already_extracted`.
+ *
+ * @example
+ * const result = await extractArchive(
+ *   { source: store, output: store, state },
+ *   { logId: '54321', source: { bucket, key }, output: { bucket, prefix: 'extracted/' }, limits, fallbackEncoding: 'cp932' },
+ * );
+ */
+export async function extractArchive(deps: ExtractDeps, options: ExtractOptions): Promise<ExtractResult> {
+  const clock = deps.clock ?? systemClock;
+  const startedAt = clock.now();
+  const { logId } = options;
+  const log = (deps.logger ?? silentLogger).child({
+    logId,
+    bucket: options.source.bucket,
+    key: options.source.key,
+  });
+
+  const info = await deps.source.head(options.source.bucket, options.source.key);
+  if (info === undefined) {
+    throw new LogzipError(
+      'source_not_found',
+      `s3://${options.source.bucket}/${options.source.key} does not exist`,
+    );
+  }
+  const source: SourceRef = { bucket: info.bucket, key: info.key, etag: info.etag, size: info.size };
+
+  const current = await deps.state.getManifest(logId);
+  if (!options.force && current !== undefined && sameSource(current.source, source)) {
+    log.info({ status: 'already_extracted', entries: current.entries.length }, 'archive already extracted');
+    return {
+      status: 'already_extracted',
+      logId,
+      source: current.source,
+      entries: current.entries,
+      bytes: current.bytes,
+      durationMs: clock.now().getTime() - startedAt.getTime(),
+      manifest: current,
+    };
+  }
+  if (info.size === 0) {
+    throw new LogzipError('not_zip', 'the archive is empty (zero bytes)');
+  }
+
+  checkAborted(options.signal);
+  const reader = await openReader(deps.source, info);
+  const directory = await readZipDirectory(reader, {
+    fallbackEncoding: options.fallbackEncoding,
+    maxEntries: options.limits.maxEntries,
+  });
+  const plan = planEntries(directory, {
+    logId,
+    outputPrefix: options.output.prefix,
+    limits: options.limits,
+  });
+  const declaredBytes = plan.reduce((sum, p) => sum + p.entry.uncompressedSize, 0);
+  log.info(
+    { entries: plan.length, archiveBytes: info.size, declaredBytes, zip64: directory.zip64 },
+    'archive checked, extracting',
+  );
+
+  // From here on the folder changes: no manifest may claim it until the new one is complete.
+  if (current !== undefined) await deps.state.retireManifest(logId);
+
+  const folder = logIdFolder(options.output.prefix, logId);
+  const outBucket = options.output.bucket;
+  const budget = new InflateBudget(options.limits);
+  const entries: ManifestEntry[] = new Array(plan.length);
+  const metadata = { 'logzip-log-id': logId, 'logzip-source-key': encodeURIComponent(source.key) };
+  let bytesDone = 0;
+  let entriesDone = 0;
+
+  const writeEntry = async (planned: PlannedEntry, index: number): Promise<void> => {
+    checkAborted(options.signal);
+    const { entry } = planned;
+    const putOptions = {
+      size: entry.uncompressedSize,
+      contentType: contentTypeFor(planned.path),
+      metadata,
+      crc32: entry.crc32,
+    };
+    if (entry.uncompressedSize <= BUFFERED_ENTRY_BYTES) {
+      const data = await readEntry(reader, entry, budget);
+      await deps.output.put(outBucket, planned.key, data, putOptions);
+    } else {
+      const stream: Readable = await openEntryStream(reader, entry, budget);
+      try {
+        await deps.output.put(outBucket, planned.key, stream, putOptions);
+      } finally {
+        stream.destroy();
+      }
+    }
+    entries[index] = {
+      path: planned.path,
+      key: planned.key,
+      size: entry.uncompressedSize,
+      crc32: crc32Hex(entry.crc32),
+    };
+    bytesDone += entry.uncompressedSize;
+    entriesDone += 1;
+    options.onProgress?.({ entriesDone, entriesTotal: plan.length, bytesDone, bytesTotal: declaredBytes });
+  };
+
+  try {
+    // Offset order keeps ranged reads sequential, so the block cache serves neighbouring entries.
+    const ordered = plan
+      .map((planned, index) => ({ planned, index }))
+      .sort((a, b) => a.planned.entry.localHeaderOffset - b.planned.entry.localHeaderOffset);
+    await runPool(ordered, options.concurrency ?? DEFAULT_CONCURRENCY, ({ planned, index }) =>
+      writeEntry(planned, index),
+    );
+    checkAborted(options.signal);
+
+    // Files of an earlier source (or of a run that died) that this archive does not contain.
+    const wanted = new Set(plan.map((p) => p.key));
+    const stale = (await listKeys(deps.output, outBucket, folder)).filter((key) => !wanted.has(key));
+    if (stale.length > 0) {
+      await deps.output.deleteMany(outBucket, stale);
+      log.info({ removed: stale.length }, 'removed files the new source does not contain');
+    }
+
+    const finishedAt = clock.now();
+    const manifest: Manifest = {
+      version: 1,
+      logId,
+      source,
+      output: { bucket: outBucket, prefix: options.output.prefix },
+      entries,
+      bytes: bytesDone,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      ...(options.route === undefined ? {} : { route: options.route }),
+      ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
+    };
+    await deps.state.putManifest(manifest);
+    log.info(
+      { status: 'extracted', entries: entries.length, bytes: bytesDone, durationMs: manifest.durationMs },
+      'archive extracted',
+    );
+    return {
+      status: 'extracted',
+      logId,
+      source,
+      entries,
+      bytes: bytesDone,
+      durationMs: manifest.durationMs,
+      manifest,
+    };
+  } catch (thrown) {
+    const error = toLogzipError(thrown);
+    await removeFolder(deps.output, outBucket, folder, log);
+    log.warn(
+      { code: error.code, entry: error.entry, retryable: error.retryable },
+      'extraction failed, folder cleared',
+    );
+    throw error;
+  }
+}
+
+/**
+ * Clears a log ID's folder after a failed run so no half-written output can look complete.
+ * Best effort: when storage itself is failing, the retry (or the next source) rewrites the folder,
+ * and without a manifest the leftovers never count as extracted.
+ */
+async function removeFolder(
+  store: ObjectStore,
+  bucket: string,
+  folder: string,
+  log: { warn(obj: object, msg?: string): void },
+): Promise<void> {
+  try {
+    const keys = await listKeys(store, bucket, folder);
+    if (keys.length > 0) await store.deleteMany(bucket, keys);
+  } catch (error) {
+    log.warn({ err: toLogzipError(error).message }, 'could not clear the folder after a failure');
+  }
+}
