@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
-import { silentLogger } from '../ports/logger.js';
+import { type Logger, silentLogger } from '../ports/logger.js';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
 import type { Manifest, ManifestEntry, SourceRef } from '../state/types.js';
 import {
@@ -24,6 +27,9 @@ export const WHOLE_READ_BYTES = 16 * 2 ** 20;
 /** Entries up to this (declared) size are inflated in one synchronous call; larger ones are streamed. */
 export const BUFFERED_ENTRY_BYTES = 4 * 2 ** 20;
 const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_LEASE_TTL_MS = 60_000;
+const DEFAULT_LEASE_WAIT_MS = 30_000;
+const LEASE_POLL_MS = 250;
 
 export function sameSource(a: SourceRef, b: SourceRef): boolean {
   return a.bucket === b.bucket && a.key === b.key && a.etag === b.etag && a.size === b.size;
@@ -119,6 +125,79 @@ export async function extractArchive(deps: ExtractDeps, options: ExtractOptions)
     throw new LogzipError('not_zip', 'the archive is empty (zero bytes)');
   }
 
+  // One run per log ID at a time: a duplicate event or the other route waits here, then usually
+  // finds the manifest the first run wrote.
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  await waitForLease(deps, logId, owner, ttlMs, options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS, options.signal);
+  const leaseLost = new AbortController();
+  const heartbeat = setInterval(
+    () => {
+      deps.state.renewLease(logId, owner, ttlMs).catch((error: unknown) => {
+        log.warn({ err: toLogzipError(error).message }, 'lost the extraction lease, stopping');
+        leaseLost.abort(error);
+      });
+    },
+    Math.max(1000, Math.floor(ttlMs / 3)),
+  );
+  heartbeat.unref();
+  const signal =
+    options.signal === undefined ? leaseLost.signal : AbortSignal.any([options.signal, leaseLost.signal]);
+  try {
+    const latest = await deps.state.getManifest(logId);
+    if (!options.force && latest !== undefined && sameSource(latest.source, source)) {
+      log.info({ status: 'already_extracted' }, 'extracted by a concurrent run');
+      return {
+        status: 'already_extracted',
+        logId,
+        source: latest.source,
+        entries: latest.entries,
+        bytes: latest.bytes,
+        durationMs: clock.now().getTime() - startedAt.getTime(),
+        manifest: latest,
+      };
+    }
+    return await extractLeased(deps, { ...options, signal }, info, source, latest, startedAt, log);
+  } finally {
+    clearInterval(heartbeat);
+    await deps.state.releaseLease(logId, owner).catch((error: unknown) => {
+      log.warn({ err: toLogzipError(error).message }, 'could not release the extraction lease (it expires)');
+    });
+  }
+}
+
+async function waitForLease(
+  deps: ExtractDeps,
+  logId: string,
+  owner: string,
+  ttlMs: number,
+  waitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while (!(await deps.state.acquireLease(logId, owner, ttlMs))) {
+    checkAborted(signal);
+    if (Date.now() >= deadline) {
+      throw new LogzipError(
+        'storage_unavailable',
+        `log ID ${logId} is being extracted by another run; retry later`,
+      );
+    }
+    await sleep(LEASE_POLL_MS);
+  }
+}
+
+async function extractLeased(
+  deps: ExtractDeps,
+  options: ExtractOptions,
+  info: ObjectInfo,
+  source: SourceRef,
+  current: Manifest | undefined,
+  startedAt: Date,
+  log: Logger,
+): Promise<ExtractResult> {
+  const clock = deps.clock ?? systemClock;
+  const { logId } = options;
   checkAborted(options.signal);
   const reader = await openReader(deps.source, info);
   const directory = await readZipDirectory(reader, {

@@ -37,6 +37,10 @@ export interface ExtractOptions {
   route?: Manifest['route'];
   requestId?: string;
   onProgress?: (progress: ExtractProgress) => void;
+  /** How long a run's lease on its log ID lasts without renewal (renewed every third of it). Default 60 s. */
+  leaseTtlMs?: number;
+  /** How long to wait for another run's lease before failing with a retryable error. Default 30 s. */
+  leaseWaitMs?: number;
 }
 
 export interface ExtractResult {

@@ -3,7 +3,7 @@ import { LogzipError } from '../errors.js';
 import { LOG_ID_RE } from '../job.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
-import type { ObjectStore } from '../ports/object-store.js';
+import { isPreconditionFailed, type ObjectStore } from '../ports/object-store.js';
 import type { FailureFilter, StateStore } from './state-store.js';
 import type { AuditEntry, FailureRecord, Manifest } from './types.js';
 
@@ -27,6 +27,7 @@ const DEFAULT_AUDIT_LIMIT = 100;
  * <prefix>history/<logId>/<finishedAt>-<etag8>.json       earlier manifests (etag8: the source's ETag)
  * <prefix>failures/<logId>.json                           the failure record
  * <prefix>audit/<yyyy-mm-dd>/<at>-<random>.json            one audit entry each
+ * <prefix>leases/<logId>.json                             the running extraction's lease
  * ```
  *
  * History names derive from the retired manifest itself, so retiring the same manifest twice (a
@@ -123,9 +124,61 @@ class ObjectStateStore implements StateStore {
     return this.#readMany<AuditEntry>(newest.reverse(), isAuditEntry);
   }
 
+  async acquireLease(logId: string, owner: string, ttlMs: number): Promise<boolean> {
+    const key = this.#leaseKey(logId);
+    // Two tries: the second follows a lease that was released or had expired.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.#writeJson(key, this.#lease(logId, owner, ttlMs), true);
+        return true;
+      } catch (error) {
+        if (!isPreconditionFailed(error)) throw error;
+      }
+      const held = await this.#readJson<Lease>(key, isLease);
+      if (held === undefined) continue;
+      if (held.owner === owner) {
+        await this.#writeJson(key, this.#lease(logId, owner, ttlMs));
+        return true;
+      }
+      if (Date.parse(held.expiresAt) > this.#clock.now().getTime()) return false;
+      // Expired: its run died. Two runs taking over at the same instant could both delete;
+      // only one then wins the conditional create above.
+      await this.#store.deleteMany(this.#bucket, [key]);
+    }
+    return false;
+  }
+
+  async renewLease(logId: string, owner: string, ttlMs: number): Promise<void> {
+    const held = await this.#readJson<Lease>(this.#leaseKey(logId), isLease);
+    if (held !== undefined && held.owner !== owner) {
+      throw new LogzipError('timeout', `the extraction lease of ${logId} was taken over by ${held.owner}`);
+    }
+    await this.#writeJson(this.#leaseKey(logId), this.#lease(logId, owner, ttlMs));
+  }
+
+  async releaseLease(logId: string, owner: string): Promise<void> {
+    const key = this.#leaseKey(logId);
+    const held = await this.#readJson<Lease>(key, isLease);
+    if (held?.owner === owner) await this.#store.deleteMany(this.#bucket, [key]);
+  }
+
+  #lease(logId: string, owner: string, ttlMs: number): Lease {
+    const now = this.#clock.now();
+    return {
+      logId,
+      owner,
+      acquiredAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+    };
+  }
+
+  #leaseKey(logId: string): string {
+    return `${this.#prefix}leases/${checkLogId(logId)}.json`;
+  }
+
   async purge(logId: string): Promise<string[]> {
     const keys = await this.#keys(this.#historyPrefix(logId));
-    for (const key of [this.#manifestKey(logId), this.#failureKey(logId)]) {
+    for (const key of [this.#manifestKey(logId), this.#failureKey(logId), this.#leaseKey(logId)]) {
       if ((await this.#store.head(this.#bucket, key)) !== undefined) keys.push(key);
     }
     await this.#store.deleteMany(this.#bucket, keys);
@@ -159,9 +212,10 @@ class ObjectStateStore implements StateStore {
     return keys;
   }
 
-  async #writeJson(key: string, value: unknown): Promise<void> {
+  async #writeJson(key: string, value: unknown, ifNoneMatch = false): Promise<void> {
     await this.#store.put(this.#bucket, key, Buffer.from(`${JSON.stringify(value)}\n`), {
       contentType: 'application/json',
+      ...(ifNoneMatch ? { ifNoneMatch: true } : {}),
     });
   }
 
@@ -238,6 +292,17 @@ function isFailureRecord(value: unknown): boolean {
     typeof value['state'] === 'string' &&
     Array.isArray(value['attempts'])
   );
+}
+
+interface Lease {
+  logId: string;
+  owner: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+function isLease(value: unknown): boolean {
+  return isObject(value) && typeof value['owner'] === 'string' && typeof value['expiresAt'] === 'string';
 }
 
 function isAuditEntry(value: unknown): boolean {

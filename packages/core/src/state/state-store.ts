@@ -24,6 +24,16 @@ export interface StateStore {
   listFailures(filter?: FailureFilter): Promise<FailureRecord[]>;
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(options?: { limit?: number }): Promise<AuditEntry[]>;
+  /**
+   * Takes the log ID's extraction lease when it is free, expired, or already this owner's; false
+   * while another run holds it. One run at a time per log ID keeps a failing run's clean-up from
+   * deleting what a concurrent run (the other route, a duplicate event) is writing.
+   */
+  acquireLease(logId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends a held lease; throws if another owner has taken it over. */
+  renewLease(logId: string, owner: string, ttlMs: number): Promise<void>;
+  /** Gives the lease up if this owner still holds it. */
+  releaseLease(logId: string, owner: string): Promise<void>;
   /** Removes every state object of a log ID (privacy purge). Returns the keys removed. */
   purge(logId: string): Promise<string[]>;
 }

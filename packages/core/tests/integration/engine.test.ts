@@ -289,6 +289,48 @@ for (const h of harnesses) {
       expect(await state.getManifest(logId)).toBeUndefined();
     });
 
+    it('runs one extraction per log ID at a time: a concurrent duplicate gets already_extracted', async () => {
+      // Prepare
+      const logId = nextId();
+      const key = `incoming/${logId}.zip`;
+      await upload(
+        key,
+        await buildZip(
+          Array.from({ length: 30 }, (_, i) => ({ name: `d/${i}.log`, data: `x${i}\n`.repeat(99) })),
+        ),
+      );
+      // Act: the Lambda route and the queue route (or a duplicate event) at the same moment.
+      const [a, b] = await Promise.all([
+        extractArchive({ source: store, output: store, state }, options(logId, key)),
+        extractArchive({ source: store, output: store, state }, options(logId, key)),
+      ]);
+      // Assess
+      expect([a.status, b.status].sort()).toEqual(['already_extracted', 'extracted']);
+      expect(await keys(harness.store, harness.bucket, `extracted/${logId}/`)).toHaveLength(30);
+      expect(await keys(harness.store, harness.bucket, `logzip-state/leases/${logId}`)).toEqual([]);
+    });
+
+    it('waits for a live lease, then fails retryably; takes over an expired one', async () => {
+      // Prepare
+      const logId = nextId();
+      const key = `incoming/${logId}.zip`;
+      await upload(key, await buildZip([{ name: 'a.log', data: 'a' }]));
+      expect(await state.acquireLease(logId, 'other-run', 60_000)).toBe(true);
+      // Act
+      const blocked = await extractArchive(
+        { source: store, output: store, state },
+        options(logId, key, { leaseWaitMs: 600 }),
+      ).catch((e: unknown) => e);
+      await state.releaseLease(logId, 'other-run');
+      expect(await state.acquireLease(logId, 'dead-run', 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      const afterExpiry = await extractArchive({ source: store, output: store, state }, options(logId, key));
+      // Assess
+      expect((blocked as LogzipError).code).toBe('storage_unavailable');
+      expect((blocked as LogzipError).retryable).toBe(true);
+      expect(afterExpiry.status).toBe('extracted');
+    });
+
     it('keeps the failure record truthful across attempts: retrying, failed, then resolved', async () => {
       // Prepare
       const logId = nextId();
