@@ -1,1 +1,16 @@
-export {};
+export type { AuditLogOptions } from './adapters/audit-log.js';
+export { AUDIT_KEY, AUDIT_MAX, createAuditLog } from './adapters/audit-log.js';
+export { createLambdaInvoker } from './adapters/lambda-invoker.js';
+export { createQueueView } from './adapters/queue-view.js';
+export { createRedisLock } from './adapters/switch-lock.js';
+export type { BuildAppOptions, RateLimitSetting } from './app.js';
+export { buildApp, MIN_TOKEN_LENGTH } from './app.js';
+export type { AdminConfig, AdminConfigResult } from './config.js';
+export { ADMIN_ENV_DEFAULTS, readAdminConfig } from './config.js';
+export type { AdminContext, CreateAdminContextOptions } from './context.js';
+export { createAdminContext } from './context.js';
+export type { ApiErrorBody, ApiErrorCode } from './errors.js';
+export { AdminError, API_ERRORS, errorBody, isAdminError } from './errors.js';
+export type { AuthInfo, AuthMode } from './http/auth.js';
+export { OPERATOR_HEADER, SESSION_COOKIE } from './http/auth.js';
+export * from './operations/index.js';

@@ -1,0 +1,160 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { Queue } from 'bullmq';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { AdminError } from './errors.js';
+import { apiRoutes } from './http/api.js';
+import { registerAuth, sessionSecret } from './http/auth.js';
+import { registerErrorHandling } from './http/errors.js';
+import { QUEUES_PATH, queuesBoard } from './http/queues.js';
+import { type IngestOptions, ingestRoutes } from './ingest/index.js';
+import type { OperationsContext } from './operations/context.js';
+import { errorPage } from './ui/pages.js';
+import { uiRoutes } from './ui/routes.js';
+
+export interface RateLimitSetting {
+  max: number;
+  timeWindowMs: number;
+}
+
+export interface BuildAppOptions {
+  /** The operations' clients (createAdminContext, or hand-built in tests). */
+  ctx: OperationsContext;
+  /** LOGZIP_ADMIN_TOKEN: at least 32 characters, or buildApp refuses. */
+  adminToken: string;
+  /** Redis for the rate limits (shared by every instance); without it they are per process. */
+  redis?: Redis;
+  /** Queues bull-board shows at /queues (read-only); none: no board. */
+  queues?: Queue[];
+  /** LOGZIP_PUBLIC_URL: an https URL makes every cookie Secure. */
+  publicUrl?: string;
+  /** A pino logger (createLogger), or false for none. */
+  logger?: FastifyBaseLogger | false;
+  /** Login attempts per address (default 10 per minute). */
+  loginRateLimit?: RateLimitSetting;
+  /** Wrong bearer tokens per address before every bearer call gets 429 (default 20 per minute). */
+  authFailureRateLimit?: RateLimitSetting;
+  /** Redis key prefix of the rate-limit counters (default `logzip:rate-limit:`). */
+  rateLimitNamespace?: string;
+  /** UI session lifetime (default 12 h). */
+  sessionTtlMs?: number;
+  /** Trust X-Forwarded-For from a proxy in front (rate limits then count the client's address). */
+  trustProxy?: boolean | string | string[];
+  /** Options for the ingest endpoints (issue 6). */
+  ingest?: IngestOptions;
+}
+
+export const MIN_TOKEN_LENGTH = 32;
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+// The UI has no script at all; bull-board (under /queues) brings its own and gets no CSP from us.
+const CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
+ * The admin service: JSON API under /api, the server-rendered UI, bull-board at /queues, and
+ * GET /healthz. Every client comes in through `options`; nothing here reads the environment or
+ * listens (server.ts does).
+ *
+ * @example
+ * const app = await buildApp({ ctx, adminToken, redis, queues: [ctx.producer.queue] });
+ * const res = await app.inject({ method: 'GET', url: '/api/route', headers: { authorization: `Bearer ${adminToken}` } });
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  if (options.adminToken.length < MIN_TOKEN_LENGTH) {
+    throw new AdminError(
+      'invalid_request',
+      `the admin token must be at least ${MIN_TOKEN_LENGTH} characters`,
+    );
+  }
+  const { ctx } = options;
+  const secure = (options.publicUrl ?? '').startsWith('https:');
+  const session = { secure, ttlMs: options.sessionTtlMs ?? 12 * 3600_000 };
+  const app = Fastify({
+    ...(options.logger === undefined || options.logger === false
+      ? { logger: false }
+      : { loggerInstance: options.logger }),
+    bodyLimit: 1024 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    // Unknown body fields are refused, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  }) as unknown as FastifyInstance;
+
+  await app.register(fastifyCookie, { secret: sessionSecret(options.adminToken) });
+  await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'logzip_csrf',
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'strict', path: '/', secure },
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    ...(options.redis === undefined ? {} : { redis: options.redis }),
+    nameSpace: options.rateLimitNamespace ?? 'logzip:rate-limit:',
+    skipOnError: false,
+    errorResponseBuilder: (_request, context) =>
+      new AdminError('rate_limited', `too many attempts: retry in ${context.after}`),
+  });
+
+  registerErrorHandling(app, {
+    renderPage: (request, reply, error) =>
+      errorPage(
+        {
+          csrf: reply.generateCsrf(),
+          now: ctx.clock.now(),
+          ...(request.auth?.operator == null ? {} : { operator: request.auth.operator }),
+        },
+        error.status,
+        error.code,
+        error.message,
+      ),
+  });
+  registerAuth(app, {
+    token: options.adminToken,
+    now: () => ctx.clock.now(),
+    failedAttempts: options.authFailureRateLimit ?? { max: 20, timeWindowMs: 60_000 },
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    if (!request.url.startsWith(QUEUES_PATH)) reply.header('content-security-policy', CSP);
+    return payload;
+  });
+
+  app.get('/healthz', { config: { auth: 'none' } }, async (_request, reply) => {
+    if (options.redis === undefined) return { status: 'ok' };
+    try {
+      await Promise.race([
+        options.redis.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      ]);
+      return { status: 'ok' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', checks: { redis: 'unreachable' } });
+    }
+  });
+
+  await app.register(apiRoutes, { prefix: '/api', ctx });
+  await app.register(ingestRoutes, {
+    ctx,
+    ...(options.ingest === undefined ? {} : { ingest: options.ingest }),
+  });
+  await app.register(uiRoutes, {
+    ctx,
+    token: options.adminToken,
+    session,
+    loginRateLimit: options.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
+  });
+  if (options.queues !== undefined && options.queues.length > 0) {
+    await app.register(queuesBoard, { prefix: QUEUES_PATH, queues: options.queues });
+  }
+  return app;
+}

@@ -1,0 +1,302 @@
+import { userInfo } from 'node:os';
+import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
+import { readAdminConfig } from '../config.js';
+import type { BulkResult } from '../operations/bulk.js';
+import type { Actor, OperationsContext } from '../operations/context.js';
+import { type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
+import { purge } from '../operations/purge.js';
+import { reenqueue } from '../operations/reenqueue.js';
+import {
+  getRouteStatus,
+  type RouteStatus,
+  type SwitchRouteResult,
+  switchRoute,
+} from '../operations/route.js';
+import { type ArchiveStatus, getArchiveStatus } from '../operations/status.js';
+import { EXIT, ExitError } from './exit.js';
+import type { CliIo } from './io.js';
+
+/** What a command asks for; the same whether it goes through the admin API or straight to Redis/storage/AWS. */
+export interface ReenqueueRequest {
+  logIds: string[];
+  key?: string;
+  allFailed?: boolean;
+  code?: string;
+  /** As typed: `24h` or an ISO time. */
+  since?: string;
+  via: 'queue' | 'lambda';
+  force: boolean;
+  dryRun: boolean;
+}
+
+export interface FailuresRequest {
+  state?: string;
+  code?: string;
+  route?: string;
+  since?: string;
+  limit?: number;
+}
+
+type Progress = (done: number, total: number) => void;
+
+export interface Backend {
+  /** `api` through LOGZIP_ADMIN_URL, `direct` otherwise. */
+  readonly kind: 'api' | 'direct';
+  readonly operator: string;
+  routeStatus(): Promise<RouteStatus>;
+  switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
+  failures(request: FailuresRequest): Promise<FailureList>;
+  /** undefined when logzip knows nothing about the log ID. */
+  archiveStatus(logId: string): Promise<ArchiveStatus | undefined>;
+  reenqueue(request: ReenqueueRequest, onProgress: Progress): Promise<BulkResult>;
+  purge(logIds: string[], dryRun: boolean, onProgress: Progress): Promise<BulkResult>;
+  close(): Promise<void>;
+}
+
+/** LOGZIP_OPERATOR, else the OS user: the name the audit log records for CLI actions. */
+export function operatorName(env: Record<string, string | undefined>): string {
+  const named = env['LOGZIP_OPERATOR']?.trim();
+  if (named) return named;
+  try {
+    return userInfo().username || env['USER'] || 'unknown';
+  } catch {
+    return env['USER'] || 'unknown';
+  }
+}
+
+/** `24h`, `90m` or an ISO time → a Date before now. */
+export function parseSinceArg(text: string, now: Date): Date {
+  const ms = parseDuration(text);
+  if (ms !== undefined) return new Date(now.getTime() - ms);
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return new Date(Date.parse(text));
+  throw new ExitError(EXIT.usage, `--since "${text}" is neither a duration like 24h nor an ISO time`);
+}
+
+/** Straight to Redis, storage and AWS with the same operations the admin service runs. */
+export async function openDirectBackend(io: CliIo): Promise<Backend> {
+  const result = readAdminConfig(io.env, { requireToken: false });
+  if (result.config === undefined) throw new ExitError(EXIT.config, formatConfigErrors(result.errors));
+  const config = result.config;
+  const [{ createLogger }, { createAdminContext }] = await Promise.all([
+    import('@logzip/core/logger'),
+    import('../context.js'),
+  ]);
+  const logger = createLogger({ name: 'logzip', level: io.env['LOG_LEVEL'] ?? 'warn', fd: 2 });
+  let ctx: OperationsContext & { close(): Promise<void> };
+  try {
+    ctx = await createAdminContext(config, { logger, redisTimeoutMs: 5_000 });
+  } catch (error) {
+    throw new ExitError(EXIT.failed, error instanceof Error ? error.message : String(error));
+  }
+  const operator = operatorName(io.env);
+  const actor: Actor = { operator, channel: 'cli' };
+  return {
+    kind: 'direct',
+    operator,
+    routeStatus: () => getRouteStatus(ctx),
+    switchRoute: (to, reason) => switchRoute(ctx, { to, reason }, actor),
+    failures: async (request) => {
+      const state = parseFailureState(request.state);
+      return listFailures(ctx, {
+        ...(state === undefined ? {} : { state }),
+        ...(request.code === undefined ? {} : { code: request.code }),
+        ...(request.route === undefined ? {} : { route: request.route }),
+        ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, ctx.clock.now()) }),
+        ...(request.limit === undefined ? {} : { limit: request.limit }),
+      });
+    },
+    archiveStatus: async (logId) => {
+      const status = await getArchiveStatus(ctx, logId);
+      return status.found ? status : undefined;
+    },
+    reenqueue: (request, onProgress) =>
+      reenqueue(
+        ctx,
+        {
+          logIds: request.logIds,
+          ...(request.key === undefined ? {} : { key: request.key }),
+          ...(request.allFailed ? { allFailed: true } : {}),
+          ...(request.code === undefined ? {} : { code: request.code }),
+          ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, ctx.clock.now()) }),
+          via: request.via,
+          force: request.force,
+          dryRun: request.dryRun,
+        },
+        actor,
+        onProgress,
+      ),
+    purge: (logIds, dryRun, onProgress) => purge(ctx, { logIds, dryRun }, actor, onProgress),
+    close: () => ctx.close(),
+  };
+}
+
+/** An API answer that was an error: `{"error":{"code","message"}}` and its status. */
+export class ApiCallError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly body: unknown;
+  constructor(status: number, code: string, message: string, body: unknown) {
+    super(message);
+    this.name = 'ApiCallError';
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+/** The CLI's exit code for an API error: 2 not found, 64 a refused request, 78 a refused token, else 1. */
+export function exitCodeOfApiError(error: ApiCallError): number {
+  if (error.status === 404) return EXIT.rejected;
+  if (error.status === 401 || error.status === 403) return EXIT.config;
+  if (error.status === 400) return EXIT.usage;
+  return EXIT.failed;
+}
+
+const API_CHUNK = 200;
+
+/** Through the admin service's JSON API, with the same auth and audit as the UI. */
+export function openApiBackend(io: CliIo, baseUrl: string): Backend {
+  const token = io.env['LOGZIP_ADMIN_TOKEN'];
+  if (token === undefined || token.length < 32) {
+    throw new ExitError(
+      EXIT.config,
+      'LOGZIP_ADMIN_URL is set: LOGZIP_ADMIN_TOKEN (at least 32 characters) must be set too',
+    );
+  }
+  const operator = operatorName(io.env);
+  const base = baseUrl.replace(/\/+$/, '');
+
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'x-logzip-operator': operator,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(120_000),
+      });
+    } catch (error) {
+      throw new ExitError(
+        EXIT.failed,
+        `the admin service at ${base} could not be reached (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new ExitError(
+        EXIT.failed,
+        `the admin service answered ${response.status} with a body that is not JSON`,
+      );
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiCallError(
+        response.status,
+        error?.code ?? 'internal',
+        error?.message ?? `HTTP ${response.status}`,
+        parsed,
+      );
+    }
+    return parsed as T;
+  }
+
+  const chunked = async (
+    ids: string[],
+    onProgress: Progress,
+    send: (chunk: string[]) => Promise<BulkResult>,
+  ): Promise<BulkResult> => {
+    const results: BulkResult['results'] = [];
+    onProgress(0, ids.length);
+    let dryRun = false;
+    for (let i = 0; i < ids.length; i += API_CHUNK) {
+      const answer = await send(ids.slice(i, i + API_CHUNK));
+      results.push(...answer.results);
+      dryRun = answer.summary.dryRun;
+      onProgress(results.length, ids.length);
+    }
+    const { summarize } = await import('../operations/bulk.js');
+    return summarize(results, dryRun);
+  };
+
+  return {
+    kind: 'api',
+    operator,
+    routeStatus: () => call('GET', '/api/route'),
+    switchRoute: async (to, reason) => {
+      try {
+        return await call<SwitchRouteResult>('POST', '/api/route', { route: to, reason });
+      } catch (error) {
+        // A failed switch is an answer too: 409 carries the result beside the error.
+        const result = (
+          error instanceof ApiCallError ? (error.body as { result?: SwitchRouteResult }) : undefined
+        )?.result;
+        if (result !== undefined) return result;
+        throw error;
+      }
+    },
+    failures: (request) => {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(request)) if (v !== undefined) query.set(k, String(v));
+      const qs = query.toString();
+      return call('GET', `/api/failures${qs === '' ? '' : `?${qs}`}`);
+    },
+    archiveStatus: async (logId) => {
+      try {
+        return await call<ArchiveStatus>('GET', `/api/archives/${encodeURIComponent(logId)}`);
+      } catch (error) {
+        if (error instanceof ApiCallError && error.status === 404 && error.code === 'not_found')
+          return undefined;
+        throw error;
+      }
+    },
+    reenqueue: async (request, onProgress) => {
+      const options = {
+        via: request.via,
+        force: request.force,
+        dryRun: request.dryRun,
+        ...(request.key === undefined ? {} : { key: request.key }),
+      };
+      if (
+        request.allFailed ||
+        request.code !== undefined ||
+        request.since !== undefined ||
+        request.key !== undefined
+      ) {
+        onProgress(0, 1);
+        const answer = await call<BulkResult>('POST', '/api/reenqueue', {
+          ...options,
+          ...(request.logIds.length === 0 ? {} : { logIds: request.logIds }),
+          ...(request.allFailed ? { allFailed: true } : {}),
+          ...(request.code === undefined ? {} : { code: request.code }),
+          ...(request.since === undefined ? {} : { since: request.since }),
+        });
+        onProgress(1, 1);
+        return answer;
+      }
+      return chunked(request.logIds, onProgress, (logIds) =>
+        call('POST', '/api/reenqueue', { ...options, logIds }),
+      );
+    },
+    purge: (logIds, dryRun, onProgress) =>
+      chunked(logIds, onProgress, (chunk) => call('POST', '/api/purge', { logIds: chunk, dryRun })),
+    close: async () => {},
+  };
+}
+
+/** Through the admin API when LOGZIP_ADMIN_URL is set, directly otherwise. */
+export async function openBackend(io: CliIo): Promise<Backend> {
+  const url = io.env['LOGZIP_ADMIN_URL'];
+  if (url !== undefined && url !== '') {
+    if (!URL.canParse(url)) throw new ExitError(EXIT.config, `LOGZIP_ADMIN_URL: "${url}" is not a URL`);
+    return openApiBackend(io, url);
+  }
+  return openDirectBackend(io);
+}

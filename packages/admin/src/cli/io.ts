@@ -1,0 +1,41 @@
+import type { Writable } from 'node:stream';
+
+/** Where a command writes: stdout for results only (one JSON value with --json), stderr for the rest. */
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+  stdin: NodeJS.ReadableStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** A one-line progress bar on stderr, drawn only when stderr is a terminal. */
+export function createProgressBar(
+  io: CliIo,
+  label: string,
+): { update(done: number, total: number): void; end(): void } {
+  if (!io.stderr.isTTY) return { update() {}, end() {} };
+  let last = 0;
+  let drawn = false;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const width = Math.max(10, Math.min(40, (io.stderr.columns ?? 80) - label.length - 30));
+      const ratio = total > 0 ? Math.min(1, done / total) : 1;
+      const filled = Math.round(ratio * width);
+      io.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done}/${total}`,
+      );
+      drawn = true;
+    },
+    end() {
+      if (drawn) io.stderr.write('\n');
+    },
+  };
+}

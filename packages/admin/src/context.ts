@@ -1,0 +1,125 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQS } from '@aws-sdk/client-sqs';
+import { type Logger, systemClock, type TriggerControl } from '@logzip/core';
+import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
+import {
+  type BullmqProducer,
+  createBullmqProducer,
+  createRedis,
+  createRedisRouteStore,
+  waitForRedis,
+} from '@logzip/core/bullmq';
+import { createStorage } from '@logzip/core/runtime';
+import { createS3Client } from '@logzip/core/s3';
+import type { Redis } from 'ioredis';
+import { createAuditLog } from './adapters/audit-log.js';
+import { createLambdaInvoker } from './adapters/lambda-invoker.js';
+import { createQueueView } from './adapters/queue-view.js';
+import { createRedisLock } from './adapters/switch-lock.js';
+import { createUnconfiguredTriggerControl } from './adapters/unconfigured-trigger.js';
+import type { AdminConfig } from './config.js';
+import type { BacklogView, OperationsContext } from './operations/context.js';
+
+/** The operations' context with the clients behind it, built once per process from the configuration. */
+export interface AdminContext extends OperationsContext {
+  redis: Redis;
+  producer: BullmqProducer;
+  close(): Promise<void>;
+}
+
+export interface CreateAdminContextOptions {
+  logger: Logger;
+  /** How long to wait for Redis at start (default 10 s). */
+  redisTimeoutMs?: number;
+}
+
+function awsClientConfig(config: AdminConfig, endpoint: string | undefined) {
+  return {
+    ...(config.env.AWS_REGION === undefined ? {} : { region: config.env.AWS_REGION }),
+    ...(endpoint === undefined ? {} : { endpoint }),
+  };
+}
+
+/**
+ * Builds every client the admin needs from a validated configuration: storage (folders with
+ * LOGZIP_STORAGE_DIR, else S3), Redis (route flag, audit, queue, locks), the trigger control (the
+ * local one for folders, the AWS one when LOGZIP_LAMBDA_FUNCTION is set) and the Lambda invoker.
+ * Throws `storage_unavailable` when Redis cannot be reached.
+ */
+export async function createAdminContext(
+  config: AdminConfig,
+  options: CreateAdminContextOptions,
+): Promise<AdminContext> {
+  const { logger } = options;
+  const storage = createStorage(config, { logger });
+  const redis = createRedis(config.redisUrl, { logger });
+  try {
+    await waitForRedis(redis, options.redisTimeoutMs ?? 10_000);
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  const routes = createRedisRouteStore(redis);
+  const producer = createBullmqProducer({ connection: redis, prefix: config.admin.queuePrefix });
+  const { functionName, failureQueueUrl, queuePrefix } = config.admin;
+
+  let trigger: TriggerControl;
+  let lambda: LambdaClient | undefined;
+  if (config.env.LOGZIP_STORAGE_DIR !== undefined) {
+    trigger = createLocalTriggerControl({ routeStore: routes });
+  } else if (functionName !== undefined) {
+    lambda = new LambdaClient(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_LAMBDA));
+    const sqs =
+      failureQueueUrl === undefined
+        ? undefined
+        : new SQS(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_SQS));
+    trigger = createAwsTriggerControl({
+      s3: createS3Client(config.env),
+      lambda,
+      bucket: config.incoming.bucket,
+      prefix: config.incoming.prefix,
+      functionName,
+      ...(sqs === undefined || failureQueueUrl === undefined ? {} : { sqs, failureQueueUrl }),
+    });
+  } else {
+    trigger = createUnconfiguredTriggerControl(config.incoming.bucket);
+  }
+  if (lambda === undefined && functionName !== undefined) {
+    lambda = new LambdaClient(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_LAMBDA));
+  }
+
+  const backlog = async (): Promise<BacklogView | undefined> => {
+    const { readSweepSnapshot } = await import('@logzip/worker');
+    const snapshot = await readSweepSnapshot(redis, queuePrefix);
+    if (snapshot === undefined) return undefined;
+    return {
+      at: snapshot.at,
+      count: snapshot.backlog.count,
+      oldestLastModified: snapshot.backlog.oldestLastModified ?? null,
+    };
+  };
+
+  return {
+    settings: { incoming: config.incoming, output: config.output, logIdPattern: config.logIdPattern },
+    store: storage.store,
+    state: storage.state,
+    routes,
+    trigger,
+    producer,
+    queue: createQueueView(producer.queue),
+    audit: createAuditLog({ redis, state: storage.state, clock: systemClock, logger }),
+    ...(lambda === undefined || functionName === undefined
+      ? {}
+      : { lambda: createLambdaInvoker(lambda, functionName) }),
+    lock: createRedisLock(redis),
+    backlog,
+    logger,
+    clock: systemClock,
+    redis,
+    async close() {
+      await producer.close().catch(() => {});
+      await redis.quit().catch(() => redis.disconnect());
+      lambda?.destroy();
+    },
+  };
+}

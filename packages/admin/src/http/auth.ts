@@ -1,0 +1,192 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AdminError } from '../errors.js';
+
+/**
+ * How a route is guarded: `admin` (the default: bearer token, or the UI session), `none`
+ * (healthz, the login page, the stylesheet) or `ingest` (the ingest plugin checks its own token).
+ */
+export type AuthMode = 'admin' | 'none' | 'ingest';
+
+export interface AuthInfo {
+  kind: 'bearer' | 'session';
+  /** The operator the audit log records; null for a bearer call without X-Logzip-Operator. */
+  operator: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+  }
+  interface FastifyRequest {
+    auth: AuthInfo | null;
+  }
+}
+
+export const SESSION_COOKIE = 'logzip_session';
+export const OPERATOR_HEADER = 'x-logzip-operator';
+const OPERATOR_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,63}$/u;
+
+export function isOperatorName(value: string): boolean {
+  return OPERATOR_RE.test(value);
+}
+
+/** Compares a presented token with the admin token in constant time (hashes first: equal lengths). */
+export function tokenMatches(presented: string, token: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The cookie-signing secret: derived from the admin token, so rotating the token ends every session. */
+export function sessionSecret(token: string): string {
+  return createHmac('sha256', token).update('logzip-admin-session-v1').digest('base64url');
+}
+
+interface SessionPayload {
+  op: string;
+  exp: number;
+}
+
+export interface SessionOptions {
+  /** Cookies only over HTTPS (LOGZIP_PUBLIC_URL is https). */
+  secure: boolean;
+  ttlMs: number;
+}
+
+export function startSession(
+  reply: FastifyReply,
+  operator: string,
+  options: SessionOptions,
+  now: Date,
+): void {
+  const payload: SessionPayload = { op: operator, exp: now.getTime() + options.ttlMs };
+  reply.setCookie(SESSION_COOKIE, Buffer.from(JSON.stringify(payload)).toString('base64url'), {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: options.secure,
+    path: '/',
+    maxAge: Math.floor(options.ttlMs / 1000),
+  });
+}
+
+export function endSession(reply: FastifyReply, options: SessionOptions): void {
+  reply.clearCookie(SESSION_COOKIE, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: options.secure,
+  });
+}
+
+/** The operator of a valid, unexpired, correctly signed session cookie. */
+export function readSession(request: FastifyRequest, now: Date): string | undefined {
+  const rawCookie = request.cookies[SESSION_COOKIE];
+  if (rawCookie === undefined) return undefined;
+  const unsigned = request.unsignCookie(rawCookie);
+  if (!unsigned.valid || unsigned.value === null) return undefined;
+  try {
+    const payload = JSON.parse(
+      Buffer.from(unsigned.value, 'base64url').toString('utf8'),
+    ) as Partial<SessionPayload>;
+    if (typeof payload.op !== 'string' || !isOperatorName(payload.op)) return undefined;
+    if (typeof payload.exp !== 'number' || payload.exp <= now.getTime()) return undefined;
+    return payload.op;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The operator of an authenticated request, required for anything that changes state. */
+export function requireOperator(request: FastifyRequest): string {
+  const operator = request.auth?.operator;
+  if (operator === null || operator === undefined) {
+    throw new AdminError(
+      'invalid_request',
+      'name yourself for the audit log: send an X-Logzip-Operator header (1-64 letters, digits, space, . _ @ + -)',
+    );
+  }
+  return operator;
+}
+
+export interface AuthHookOptions {
+  token: string;
+  now: () => Date;
+  /** Failed bearer attempts allowed per client address and window before every attempt gets 429. */
+  failedAttempts: { max: number; timeWindowMs: number };
+}
+
+/** JSON endpoints answer 401; pages send the browser to the login form. */
+function isApiPath(url: string): boolean {
+  return url.startsWith('/api/') || url === '/api' || url.startsWith('/queues/api/');
+}
+
+/**
+ * The one gate in front of every route: `/api/` takes only the bearer token (with
+ * X-Logzip-Operator naming the caller), pages and /queues take the bearer token or the UI session.
+ * Repeated wrong tokens from one address are answered 429 for a while, right or wrong.
+ */
+export function registerAuth(app: FastifyInstance, options: AuthHookOptions): void {
+  app.decorateRequest('auth', null);
+  const failures = app.createRateLimit({
+    max: options.failedAttempts.max,
+    timeWindow: options.failedAttempts.timeWindowMs,
+    keyGenerator: (request) => `auth-failure:${request.ip}`,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const mode = request.routeOptions.config?.auth ?? 'admin';
+    if (mode !== 'admin') return;
+    const url = request.url.split('?')[0] ?? request.url;
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const limited = await failures(request, { increment: false });
+      // `max` wrong tokens are allowed per window; the next attempt is refused, right or wrong.
+      if (!limited.isAllowed && limited.remaining <= 0) {
+        throw new AdminError(
+          'rate_limited',
+          `too many wrong tokens from this address: retry in ${limited.ttlInSeconds} s`,
+        );
+      }
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+      if (bearer !== undefined && tokenMatches(bearer, options.token)) {
+        const named = request.headers[OPERATOR_HEADER];
+        const operator = typeof named === 'string' ? named.trim() : undefined;
+        if (operator !== undefined && operator !== '' && !isOperatorName(operator)) {
+          throw new AdminError(
+            'invalid_request',
+            'X-Logzip-Operator must be 1-64 letters, digits, space, . _ @ + -',
+          );
+        }
+        request.auth = {
+          kind: 'bearer',
+          operator: operator === undefined || operator === '' ? null : operator,
+        };
+        return;
+      }
+      await failures(request);
+      throw new AdminError('unauthorized', 'the admin token is missing or wrong');
+    }
+    if (!url.startsWith('/api/') && url !== '/api') {
+      const operator = readSession(request, options.now());
+      if (operator !== undefined) {
+        request.auth = { kind: 'session', operator };
+        return;
+      }
+    }
+    if (isApiPath(url) || request.method !== 'GET') {
+      throw new AdminError('unauthorized', 'the admin token is missing or wrong');
+    }
+    const next = encodeURIComponent(request.url);
+    return reply.redirect(`/login?next=${next}`, 303);
+  });
+}
+
+/** Only same-site relative paths: `next` must never send a signed-in operator elsewhere. */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\'))
+    return '/';
+  if (next.startsWith('/login') || next.startsWith('/logout')) return '/';
+  return next;
+}

@@ -1,0 +1,31 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { AdminError } from '../errors.js';
+
+export const QUEUES_PATH = '/queues';
+
+/**
+ * bull-board at /queues, read-only: its retry, clean and promote buttons would change jobs past
+ * the audit log and the CSRF checks, so every queue is `readOnlyMode` and any request but a read
+ * is refused before bull-board sees it. Behind the admin's auth like every other page.
+ */
+export async function queuesBoard(app: FastifyInstance, options: { queues: Queue[] }): Promise<void> {
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(QUEUES_PATH);
+  createBullBoard({
+    queues: options.queues.map(
+      (queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false }),
+    ),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'logzip queues (read-only)' } },
+  });
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new AdminError('forbidden', 'the queue board is read-only: re-enqueue through logzip (audited)');
+    }
+  });
+  await app.register(serverAdapter.registerPlugin());
+}

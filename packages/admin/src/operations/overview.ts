@@ -1,0 +1,42 @@
+import type { FailureRecord } from '@logzip/core';
+import type { BacklogView, OperationsContext } from './context.js';
+import { describeFailure } from './failure-text.js';
+import { listFailures } from './failures.js';
+import { getRouteStatus, type RouteStatus } from './route.js';
+
+/** What the dashboard shows: each part degrades on its own when its dependency is down. */
+export interface Overview {
+  route: RouteStatus;
+  queue: { counts: Record<string, number> | null; error: string | null };
+  throughput: { sinceMinutes: number; completed: number; failed: number } | null;
+  backlog: BacklogView | null;
+  failures: { recent: FailureRecord[]; total: number } | null;
+  failuresError: string | null;
+}
+
+const THROUGHPUT_WINDOW_MIN = 60;
+
+export async function getOverview(ctx: OperationsContext): Promise<Overview> {
+  const since = new Date(ctx.clock.now().getTime() - THROUGHPUT_WINDOW_MIN * 60_000);
+  const [route, counts, throughput, backlog, failures] = await Promise.all([
+    getRouteStatus(ctx),
+    ctx.queue.counts().then(
+      (value) => ({ counts: value, error: null }),
+      (error: unknown) => ({ counts: null, error: describeFailure(error) }),
+    ),
+    ctx.queue.throughput(since).catch(() => null),
+    (ctx.backlog?.() ?? Promise.resolve(undefined)).catch(() => undefined),
+    listFailures(ctx, { state: 'failed', limit: 10 }).then(
+      (list) => ({ list, error: null }),
+      (error: unknown) => ({ list: null, error: describeFailure(error) }),
+    ),
+  ]);
+  return {
+    route,
+    queue: counts,
+    throughput: throughput === null ? null : { sinceMinutes: THROUGHPUT_WINDOW_MIN, ...throughput },
+    backlog: backlog ?? null,
+    failures: failures.list === null ? null : { recent: failures.list.failures, total: failures.list.total },
+    failuresError: failures.error,
+  };
+}

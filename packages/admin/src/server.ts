@@ -1,0 +1,68 @@
+import { EXIT_CONFIG, formatConfigErrors } from '@logzip/core';
+import { createLogger } from '@logzip/core/logger';
+import { buildApp } from './app.js';
+import { readAdminConfig } from './config.js';
+import { createAdminContext } from './context.js';
+import { createIngestOptions } from './ingest/index.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** The admin service's entry point: validate, connect, listen; the only place that exits. */
+async function start(): Promise<void> {
+  const result = readAdminConfig(process.env);
+  if (result.config === undefined) {
+    process.stderr.write(`${formatConfigErrors(result.errors)}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const config = result.config;
+  const logger = createLogger({ name: 'logzip-admin', level: config.env.LOG_LEVEL });
+  let ctx: Awaited<ReturnType<typeof createAdminContext>>;
+  try {
+    ctx = await createAdminContext(config, { logger });
+  } catch (error) {
+    logger.error(
+      { err: error instanceof Error ? error.message : String(error) },
+      'cannot start: a dependency is unavailable',
+    );
+    process.exit(1);
+  }
+  const app = await buildApp({
+    ctx,
+    adminToken: config.admin.token as string,
+    redis: ctx.redis,
+    queues: [ctx.producer.queue],
+    publicUrl: config.admin.publicUrl,
+    logger,
+    ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
+  });
+  app.addHook('onClose', async () => ctx.close());
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({}, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  await app.listen({ host: config.admin.host, port: config.admin.port });
+  logger.info(
+    { url: config.admin.publicUrl, trigger: config.env.LOGZIP_STORAGE_DIR === undefined ? 'aws' : 'local' },
+    'logzip admin listening',
+  );
+}
+
+await start();

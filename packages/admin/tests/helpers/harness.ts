@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  type NotificationConfiguration,
+  PutBucketNotificationConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  createStateStore,
+  DEFAULT_LIMITS,
+  DEFAULT_LOG_ID_PATTERN,
+  extractAndRecord,
+  type ObjectStore,
+  type RecordedOutcome,
+  type RouteStore,
+  type StateStore,
+  silentLogger,
+  systemClock,
+  type TriggerControl,
+} from '@logzip/core';
+import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
+import { type BullmqProducer, createBullmqProducer, createRedisRouteStore } from '@logzip/core/bullmq';
+import { createFsObjectStore } from '@logzip/core/fs';
+import { createS3ObjectStore } from '@logzip/core/s3';
+import {
+  buildZip,
+  createMotoS3Client,
+  createTestBucket,
+  deleteTestBucket,
+  MOTO_CREDENTIALS,
+  MOTO_REGION,
+  requireMoto,
+  requireRedis,
+} from '@logzip/test-utils';
+import { Redis } from 'ioredis';
+import { createAuditLog } from '../../src/adapters/audit-log.js';
+import { createLambdaInvoker } from '../../src/adapters/lambda-invoker.js';
+import { createQueueView } from '../../src/adapters/queue-view.js';
+import { createRedisLock } from '../../src/adapters/switch-lock.js';
+import type { OperationsContext } from '../../src/operations/context.js';
+
+export const TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
+export const INCOMING_PREFIX = 'incoming/';
+export const OUTPUT_PREFIX = 'extracted/';
+export const STATE_PREFIX = 'logzip-state/';
+
+export interface Harness {
+  ctx: OperationsContext;
+  /** Route flag, audit list, locks and rate limits live under a unique ioredis keyPrefix. */
+  redis: Redis;
+  keyPrefix: string;
+  /** BullMQ's connection (BullMQ refuses ioredis key prefixes: it gets its own `prefix`). */
+  bullRedis: Redis;
+  queuePrefix: string;
+  producer: BullmqProducer;
+  routes: RouteStore;
+  store: ObjectStore;
+  state: StateStore;
+  bucket: string;
+  s3?: S3Client;
+  lambda?: LambdaClient;
+  functionName?: string;
+  /** Uploads an archive under the incoming prefix. */
+  upload(key: string, body: Buffer): Promise<void>;
+  /** Runs the engine once on a log ID's archive, as a route would (and records a failure). */
+  extract(logId: string, key: string, options?: { force?: boolean }): Promise<RecordedOutcome>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  storage: 'fs' | 's3';
+  /** `aws`: the AWS trigger control on moto (needs s3 storage); `local`: the route flag. */
+  trigger?: 'aws' | 'local';
+}
+
+let roleArn: string | undefined;
+
+/** moto's IAM over its query protocol: CreateFunction needs a role, as in AWS. */
+async function motoRole(endpoint: string): Promise<string> {
+  if (roleArn !== undefined) return roleArn;
+  const body = new URLSearchParams({
+    Action: 'CreateRole',
+    Version: '2010-05-08',
+    RoleName: `logzip-admin-test-${randomUUID().slice(0, 8)}`,
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    }),
+  });
+  const response = await fetch(`${endpoint}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x',
+    },
+    body,
+  });
+  const text = await response.text();
+  const arn = /<Arn>([^<]+)<\/Arn>/.exec(text)?.[1];
+  if (!response.ok || arn === undefined)
+    throw new Error(`moto CreateRole failed: ${response.status} ${text}`);
+  roleArn = arn;
+  return arn;
+}
+
+/** A function in moto (it never runs: moto without Docker does not execute Lambdas). */
+export async function createMotoFunction(
+  lambda: LambdaClient,
+  endpoint: string,
+  name: string,
+): Promise<string> {
+  const code = await buildZip([
+    { name: 'index.mjs', data: 'export const handler = async () => ({ ok: true });\n' },
+  ]);
+  const created = await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'nodejs20.x',
+      Role: await motoRole(endpoint),
+      Handler: 'index.handler',
+      Code: { ZipFile: code },
+    }),
+  );
+  return created.FunctionArn!;
+}
+
+/** Someone else's entries on the incoming bucket, which every switch must keep. */
+export const FOREIGN_ENTRIES: NotificationConfiguration = {
+  QueueConfigurations: [
+    {
+      Id: 'audit-deletes',
+      QueueArn: 'arn:aws:sqs:us-east-1:123456789012:audit',
+      Events: ['s3:ObjectRemoved:*'],
+    },
+  ],
+  TopicConfigurations: [
+    {
+      Id: 'reports',
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:reports',
+      Events: ['s3:ObjectCreated:*'],
+      Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'reports/' }] } },
+    },
+  ],
+};
+
+/**
+ * A complete, isolated admin context on real Redis (unique key prefixes) and real storage (a
+ * moto bucket or a temp folder), with the AWS trigger control against moto when asked.
+ */
+export async function createHarness(options: HarnessOptions): Promise<Harness> {
+  const redisUrl = requireRedis();
+  const keyPrefix = `test-${randomUUID()}:`;
+  const redis = new Redis(redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
+  const bullRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queuePrefix = `test-${randomUUID()}`;
+  const producer = createBullmqProducer({
+    connection: bullRedis,
+    prefix: queuePrefix,
+    backoffDelayMs: 10,
+    attempts: 1,
+  });
+  const routes = createRedisRouteStore(redis);
+
+  let store: ObjectStore;
+  let bucket: string;
+  let s3: S3Client | undefined;
+  let dir: string | undefined;
+  if (options.storage === 's3') {
+    s3 = createMotoS3Client();
+    bucket = await createTestBucket(s3, 'admin');
+    store = createS3ObjectStore({ client: s3 });
+  } else {
+    dir = await mkdtemp(join(tmpdir(), 'logzip-admin-'));
+    bucket = 'logs';
+    store = createFsObjectStore({ rootDir: dir });
+  }
+  const state = createStateStore({ store, bucket, prefix: STATE_PREFIX });
+
+  let trigger: TriggerControl;
+  let lambda: LambdaClient | undefined;
+  let functionName: string | undefined;
+  if (options.trigger === 'aws') {
+    if (s3 === undefined) throw new Error('the AWS trigger needs s3 storage');
+    const endpoint = requireMoto();
+    lambda = new LambdaClient({ endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS });
+    functionName = `logzip-extract-${randomUUID().slice(0, 8)}`;
+    await createMotoFunction(lambda, endpoint, functionName);
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: FOREIGN_ENTRIES,
+      }),
+    );
+    trigger = createAwsTriggerControl({ s3, lambda, bucket, prefix: INCOMING_PREFIX, functionName });
+  } else {
+    trigger = createLocalTriggerControl({ routeStore: routes });
+  }
+
+  const ctx: OperationsContext = {
+    settings: {
+      incoming: { bucket, prefix: INCOMING_PREFIX },
+      output: { bucket, prefix: OUTPUT_PREFIX },
+      logIdPattern: new RegExp(DEFAULT_LOG_ID_PATTERN, 'i'),
+    },
+    store,
+    state,
+    routes,
+    trigger,
+    producer,
+    queue: createQueueView(producer.queue),
+    audit: createAuditLog({ redis, state, clock: systemClock, logger: silentLogger }),
+    ...(lambda === undefined || functionName === undefined
+      ? {}
+      : { lambda: createLambdaInvoker(lambda, functionName) }),
+    lock: createRedisLock(redis),
+    logger: silentLogger,
+    clock: systemClock,
+  };
+
+  return {
+    ctx,
+    redis,
+    keyPrefix,
+    bullRedis,
+    queuePrefix,
+    producer,
+    routes,
+    store,
+    state,
+    bucket,
+    ...(s3 === undefined ? {} : { s3 }),
+    ...(lambda === undefined ? {} : { lambda }),
+    ...(functionName === undefined ? {} : { functionName }),
+    async upload(key, body) {
+      await store.put(bucket, key, body, { size: body.length });
+    },
+    extract(logId, key, extractOptions = {}) {
+      return extractAndRecord(
+        { source: store, output: store, state, logger: silentLogger },
+        {
+          logId,
+          source: { bucket, key },
+          output: { bucket, prefix: OUTPUT_PREFIX },
+          limits: DEFAULT_LIMITS,
+          fallbackEncoding: 'cp932',
+          ...(extractOptions.force ? { force: true } : {}),
+        },
+        { route: 'queue', attempt: 1, maxAttempts: 1 },
+      );
+    },
+    async close() {
+      await producer.close().catch(() => {});
+      const bullKeys = await bullRedis.keys(`${queuePrefix}:*`);
+      if (bullKeys.length > 0) await bullRedis.del(...bullKeys);
+      const ours = await bullRedis.keys(`${keyPrefix}*`);
+      if (ours.length > 0) await bullRedis.del(...ours);
+      redis.disconnect();
+      bullRedis.disconnect();
+      lambda?.destroy();
+      if (s3 !== undefined) {
+        await deleteTestBucket(s3, bucket).catch(() => {});
+        s3.destroy();
+      }
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An archive whose log ID is `logId`, with a couple of files. */
+export async function goodArchive(logId: string): Promise<Buffer> {
+  return buildZip([
+    { name: 'app.log', data: `log of ${logId}\n` },
+    { name: 'logs/system.log', data: 'system\n' },
+  ]);
+}
+
+/** Bytes that are not a ZIP: the engine rejects them with `not_zip` and records the failure. */
+export const NOT_A_ZIP = Buffer.from('this is not a zip archive, it is a plain text upload\n');

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseIdList } from '../../src/cli/args.js';
+import { readAdminConfig } from '../../src/config.js';
+import { bulkExitCode, summarize, summaryLine } from '../../src/operations/bulk.js';
+
+describe('parseIdList', () => {
+  it('takes one ID per line or several separated by spaces or commas, skipping comments and blanks', () => {
+    // Act
+    const ids = parseIdList('54321\n# failed yesterday\n\n 777 , 888\r\nabc_DEF-1 # trailing comment\n');
+
+    // Assess
+    expect(ids).toEqual(['54321', '777', '888', 'abc_DEF-1']);
+  });
+});
+
+describe('bulk results', () => {
+  it('count outcomes and map to exit codes: 1 when a retry may help, 2 when an ID was not handled', () => {
+    // Prepare
+    const ok = summarize([{ logId: '1', outcome: 'enqueued', detail: '' }], false);
+    const notFound = summarize(
+      [
+        { logId: '1', outcome: 'enqueued', detail: '' },
+        { logId: '2', outcome: 'not_found', detail: '' },
+      ],
+      false,
+    );
+    const failed = summarize(
+      [
+        { logId: '2', outcome: 'not_found', detail: '' },
+        { logId: '3', outcome: 'error', detail: '' },
+      ],
+      true,
+    );
+
+    // Assess
+    expect(bulkExitCode(ok)).toBe(0);
+    expect(bulkExitCode(notFound)).toBe(2);
+    expect(bulkExitCode(failed)).toBe(1);
+    expect(notFound.summary).toEqual({
+      total: 2,
+      dryRun: false,
+      outcomes: { enqueued: 1, not_found: 1 },
+      notHandled: 1,
+      failed: 0,
+    });
+    expect(summaryLine(failed)).toBe('1 not_found, 1 error (2 log IDs, dry run)');
+  });
+});
+
+describe('readAdminConfig', () => {
+  it('needs the admin token (32+ characters) and the incoming bucket for the service', () => {
+    // Act
+    const missing = readAdminConfig({});
+    const short = readAdminConfig({ LOGZIP_ADMIN_TOKEN: 'too-short', LOGZIP_INCOMING_BUCKET: 'logs' });
+    const cli = readAdminConfig({ LOGZIP_INCOMING_BUCKET: 'logs' }, { requireToken: false });
+
+    // Assess
+    expect(missing.errors).toEqual(['LOGZIP_ADMIN_TOKEN: required', 'LOGZIP_INCOMING_BUCKET: required']);
+    expect(short.errors.join('\n')).toMatch(/LOGZIP_ADMIN_TOKEN: must be at least 32 characters/);
+    expect(cli.config?.output).toEqual({ bucket: 'logs', prefix: 'extracted/' });
+    expect(cli.config?.admin).toMatchObject({ port: 8080, queuePrefix: 'bull', token: undefined });
+  });
+});

@@ -1,0 +1,79 @@
+import { LogzipError } from '@logzip/core';
+import { describe, expect, it } from 'vitest';
+import { AdminError } from '../../src/errors.js';
+import { safeNext, tokenMatches } from '../../src/http/auth.js';
+import { mapError } from '../../src/http/errors.js';
+import { html, raw } from '../../src/ui/html.js';
+
+describe('mapError', () => {
+  it('keeps the code and message of admin errors and client errors', () => {
+    // Act
+    const outside = mapError(new AdminError('key_outside_prefix', 'outside'), 'req-1');
+    const csrf = mapError(
+      Object.assign(new Error('Invalid csrf token'), { code: 'FST_CSRF_INVALID_TOKEN', statusCode: 403 }),
+      'req-1',
+    );
+    const validation = mapError(
+      Object.assign(new Error('body/route must be equal to one of the allowed values'), {
+        validation: [],
+        statusCode: 400,
+      }),
+      'req-1',
+    );
+    const media = mapError(
+      Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }),
+      'r',
+    );
+
+    // Assess
+    expect(outside).toEqual({ status: 400, code: 'key_outside_prefix', message: 'outside' });
+    expect(csrf).toMatchObject({ status: 403, code: 'csrf_invalid' });
+    expect(validation).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(media).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+  });
+
+  it('never lets a 5xx carry internals', () => {
+    // Act
+    const internal = mapError(new Error('ENOENT /srv/secret/path.json'), 'req-7');
+    const storage = mapError(
+      new LogzipError('storage_unavailable', 'S3 at http://10.0.0.3 said 503'),
+      'req-8',
+    );
+
+    // Assess
+    expect(internal).toEqual({ status: 500, code: 'internal', message: 'internal error (request req-7)' });
+    expect(storage.status).toBe(503);
+    expect(storage.code).toBe('storage_unavailable');
+    expect(storage.message).not.toContain('10.0.0.3');
+  });
+});
+
+describe('html', () => {
+  it('escapes every interpolated value and keeps trusted markup', () => {
+    // Act
+    const page = html`<td>${'<script>alert("x")</script>'}</td>${[html`<b>${'a&b'}</b>`, "'"]}${raw('<hr>')}${undefined}`;
+
+    // Assess
+    expect(page.value).toBe(
+      '<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td><b>a&amp;b</b>&#39;<hr>',
+    );
+  });
+});
+
+describe('auth helpers', () => {
+  it('compares tokens in full', () => {
+    // Assess
+    expect(tokenMatches('a'.repeat(40), 'a'.repeat(40))).toBe(true);
+    expect(tokenMatches('a'.repeat(39), 'a'.repeat(40))).toBe(false);
+    expect(tokenMatches('', 'a'.repeat(40))).toBe(false);
+  });
+
+  it('only follows same-site relative `next` paths after login', () => {
+    // Assess
+    expect(safeNext('/failures?code=not_zip')).toBe('/failures?code=not_zip');
+    expect(safeNext('//evil.example/')).toBe('/');
+    expect(safeNext('https://evil.example/')).toBe('/');
+    expect(safeNext('/\\evil.example')).toBe('/');
+    expect(safeNext(undefined)).toBe('/');
+  });
+});

@@ -1,0 +1,17 @@
+export type { AwsTriggerControlOptions, QueueAttributesReader } from './aws.js';
+export { createAwsTriggerControl } from './aws.js';
+export type { TriggerFailure, TriggerStep } from './errors.js';
+export { isTriggerControlError, TriggerControlError } from './errors.js';
+export type { LocalTriggerControlOptions } from './local.js';
+export { createLocalTriggerControl } from './local.js';
+export type { NotificationPlan } from './notification.js';
+export {
+  buildEntry,
+  filterOf,
+  functionNameOf,
+  planDisable,
+  planEnable,
+  policyAllowsBucket,
+  TRIGGER_EVENTS,
+  TRIGGER_ID,
+} from './notification.js';
