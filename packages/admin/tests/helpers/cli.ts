@@ -25,15 +25,24 @@ function sink(): Writable & { text(): string } {
   return stream;
 }
 
-/** Runs `logzip <argv>` in-process, the way bin/index.ts does, with captured output. */
-export async function runCli(
-  argv: string[],
-  env: Record<string, string | undefined>,
-  stdin = '',
-): Promise<CliRun> {
+export interface RunCliOptions {
+  /** The whole environment the command sees (default: empty). */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  stdin?: string;
+}
+
+/** Runs `logzip <argv>` in-process, the way cli/index.ts does, with captured output. */
+export async function runCli(argv: string[], options: RunCliOptions = {}): Promise<CliRun> {
   const stdout = sink();
   const stderr = sink();
-  const io: CliIo = { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]), env, cwd: process.cwd() };
+  const io: CliIo = {
+    stdout,
+    stderr,
+    stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+  };
   const code = await main(argv, io);
   const out = stdout.text();
   return {

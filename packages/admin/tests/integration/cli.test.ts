@@ -87,9 +87,9 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
 
   it('route shows the desired and actual route, and switches with an audited reason', async () => {
     // Act
-    const shown = await runCli(['route', '--json'], env);
-    const switched = await runCli(['route', 'queue', '--reason', 'incident 5', '--json'], env);
-    const text = await runCli(['route'], env);
+    const shown = await runCli(['route', '--json'], { env });
+    const switched = await runCli(['route', 'queue', '--reason', 'incident 5', '--json'], { env });
+    const text = await runCli(['route'], { env });
 
     // Assess
     expect(shown.code).toBe(0);
@@ -118,9 +118,12 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     const worker = startTestWorker({ store, state, bucket, queuePrefix: 'bull' }, redis!.url);
 
     // Act
-    const run = await runCli(['reenqueue', '--file', '-', '--json'], env, '54321\n# a comment\nno_such_id\n');
+    const run = await runCli(['reenqueue', '--file', '-', '--json'], {
+      env,
+      stdin: '54321\n# a comment\nno_such_id\n',
+    });
     const status = await eventually(async () => {
-      const answer = await runCli(['status', '54321', '--json'], env);
+      const answer = await runCli(['status', '54321', '--json'], { env });
       const body = answer.json<ArchiveStatus>();
       return body.extracted && body.failure?.state === 'resolved' ? answer : undefined;
     });
@@ -144,7 +147,7 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     await failedThenFixed('777', 'incoming/777.zip');
 
     // Act
-    const run = await runCli(['reenqueue', '777', 'ghost', '--dry-run'], env);
+    const run = await runCli(['reenqueue', '777', 'ghost', '--dry-run'], { env });
 
     // Assess
     expect(run.code).toBe(2);
@@ -170,10 +173,10 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     );
 
     // Act
-    const status = await runCli(['status', '4242'], env);
-    const unknown = await runCli(['status', 'nobody', '--json'], env);
-    const failures = await runCli(['failures', '--code', 'not_zip', '--since', '1h', '--json'], env);
-    const none = await runCli(['failures', '--code', 'corrupt', '--json'], env);
+    const status = await runCli(['status', '4242'], { env });
+    const unknown = await runCli(['status', 'nobody', '--json'], { env });
+    const failures = await runCli(['failures', '--code', 'not_zip', '--since', '1h', '--json'], { env });
+    const none = await runCli(['failures', '--code', 'corrupt', '--json'], { env });
 
     // Assess
     expect(status.code).toBe(0);
@@ -210,10 +213,10 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     }
 
     // Act
-    const dryRun = await runCli(['purge', '31', '--dry-run', '--json'], env);
+    const dryRun = await runCli(['purge', '31', '--dry-run', '--json'], { env });
     const manifestAfterDryRun = await state.getManifest('31');
-    const real = await runCli(['purge', '31', '--json'], env);
-    const unknown = await runCli(['purge', 'ghost', '--json'], env);
+    const real = await runCli(['purge', '31', '--json'], { env });
+    const unknown = await runCli(['purge', 'ghost', '--json'], { env });
 
     // Assess
     expect(dryRun.code).toBe(0);
@@ -230,11 +233,11 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
 
   it('sweep --dry-run lists the archives nobody extracted', async () => {
     // Prepare
-    await runCli(['route', 'queue', '--reason', 'sweep test'], env);
+    await runCli(['route', 'queue', '--reason', 'sweep test'], { env });
     await upload('incoming/9001.zip', await goodArchive('9001'));
 
     // Act
-    const run = await runCli(['sweep', '--dry-run', '--json'], env);
+    const run = await runCli(['sweep', '--dry-run', '--json'], { env });
 
     // Assess
     expect(run.code).toBe(0);
@@ -248,18 +251,20 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
 
   it('usage errors exit 64, configuration errors 78, an unreachable Redis 1; --json still prints one JSON value', async () => {
     // Act
-    const noTarget = await runCli(['reenqueue', '--json'], env);
-    const badRoute = await runCli(['route', 'ftp'], env);
-    const badVia = await runCli(['reenqueue', '1', '--via', 'carrier-pigeon'], env);
-    const unknownFlag = await runCli(['purge', '1', '--everything'], env);
-    const codeWithIds = await runCli(['reenqueue', '1', '--code', 'not_zip'], env);
-    const noBucket = await runCli(['failures', '--json'], { ...env, LOGZIP_INCOMING_BUCKET: undefined });
-    const badToken = await runCli(['route'], {
-      ...env,
-      LOGZIP_ADMIN_URL: 'http://127.0.0.1:9',
-      LOGZIP_ADMIN_TOKEN: 'short',
+    const noTarget = await runCli(['reenqueue', '--json'], { env });
+    const badRoute = await runCli(['route', 'ftp'], { env });
+    const badVia = await runCli(['reenqueue', '1', '--via', 'carrier-pigeon'], { env });
+    const unknownFlag = await runCli(['purge', '1', '--everything'], { env });
+    const codeWithIds = await runCli(['reenqueue', '1', '--code', 'not_zip'], { env });
+    const noBucket = await runCli(['failures', '--json'], {
+      env: { ...env, LOGZIP_INCOMING_BUCKET: undefined },
     });
-    const redisDown = await runCli(['route', '--json'], { ...env, REDIS_URL: 'redis://127.0.0.1:9' });
+    const badToken = await runCli(['route'], {
+      env: { ...env, LOGZIP_ADMIN_URL: 'http://127.0.0.1:9', LOGZIP_ADMIN_TOKEN: 'short' },
+    });
+    const redisDown = await runCli(['route', '--json'], {
+      env: { ...env, REDIS_URL: 'redis://127.0.0.1:9' },
+    });
 
     // Assess
     expect(noTarget.code).toBe(64);
@@ -303,12 +308,12 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
       await failedThenFixed('6006', 'incoming/6006.zip');
 
       // Act
-      const route = await runCli(['route', 'queue', '--reason', 'over the API', '--json'], apiEnv);
-      const reenqueue = await runCli(['reenqueue', '6006', 'ghost', '--json'], apiEnv);
-      const status = await runCli(['status', 'ghost', '--json'], apiEnv);
-      const failures = await runCli(['failures', '--json'], apiEnv);
-      const wrongToken = await runCli(['route'], { ...apiEnv, LOGZIP_ADMIN_TOKEN: 'w'.repeat(40) });
-      const outside = await runCli(['reenqueue', '--key', 'secrets/6006.zip', '--json'], apiEnv);
+      const route = await runCli(['route', 'queue', '--reason', 'over the API', '--json'], { env: apiEnv });
+      const reenqueue = await runCli(['reenqueue', '6006', 'ghost', '--json'], { env: apiEnv });
+      const status = await runCli(['status', 'ghost', '--json'], { env: apiEnv });
+      const failures = await runCli(['failures', '--json'], { env: apiEnv });
+      const wrongToken = await runCli(['route'], { env: { ...apiEnv, LOGZIP_ADMIN_TOKEN: 'w'.repeat(40) } });
+      const outside = await runCli(['reenqueue', '--key', 'secrets/6006.zip', '--json'], { env: apiEnv });
 
       // Assess
       expect(route.code).toBe(0);
