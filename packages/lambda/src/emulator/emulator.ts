@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger, ObjectInfo, ObjectStore } from '@logzip/core';
+import { silentLogger } from '@logzip/core';
+import type { Redis } from 'ioredis';
+import {
+  buildDestinationPayload,
+  type DestinationSink,
+  type InvocationError,
+  toInvocationError,
+} from './destination.js';
+import { matchesFilter, type TriggerGate } from './gate.js';
+import { buildS3Event, type S3Event } from './s3-event.js';
+
+/** The Lambda context the emulator passes (the fields the Node runtime provides). */
+export interface EmulatedContext {
+  awsRequestId: string;
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+export type EmulatedHandler = (event: unknown, context: EmulatedContext) => Promise<unknown>;
+
+export interface TriggerEmulatorOptions {
+  /** Lists the incoming prefix (the fs or S3 adapter). */
+  store: ObjectStore;
+  bucket: string;
+  prefix: string;
+  /** Whether the trigger is on: the route flag (folder storage) or the bucket's notification entry. */
+  gate: TriggerGate;
+  /** The function to invoke, usually the built bundle's `handler`. */
+  handler: EmulatedHandler;
+  /** Remembers what was fired (so a restart does not fire every archive again). */
+  redis: Redis;
+  /** Where the on-failure payload goes after the last retry. */
+  destination: DestinationSink;
+  /** Redis key prefix of the emulator's memory; tests use a unique one. Default `logzip:`. */
+  keyPrefix?: string;
+  /** Listing period. Default 2 s. */
+  intervalMs?: number;
+  /** Waits before the retries; Lambda's are about 1 and 2 minutes. Default [2 s, 4 s]. */
+  retryDelaysMs?: readonly number[];
+  /** The function timeout (what getRemainingTimeInMillis counts down from). Default 15 min. */
+  timeoutMs?: number;
+  /** Invocations running at once. Default 4. */
+  concurrency?: number;
+  functionName?: string;
+  region?: string;
+  accountId?: string;
+  /** Fire for archives already there on the very first scan (default: no, like a new S3 trigger). */
+  fireExisting?: boolean;
+  /**
+   * Fire an object only once two scans in a row saw it with the same ETag. For folder storage,
+   * where a file copied in by hand is visible while it is still being written (S3 shows an object
+   * only once complete). Default false.
+   */
+  settle?: boolean;
+  logger?: Logger;
+}
+
+/** What one invocation chain (first attempt + retries) ended with. */
+export interface InvocationChain {
+  awsRequestId: string;
+  key: string;
+  event: S3Event;
+  attempts: Array<{ ok: true; result: unknown } | { ok: false; error: InvocationError }>;
+  /** Whether the destination payload was sent. */
+  sentToDestination: boolean;
+}
+
+export interface ScanResult {
+  /** Keys fired in this scan. */
+  fired: string[];
+  /** New keys seen while the trigger was off (or outside its filter): never fired. */
+  ignored: string[];
+  /** With `settle`: new keys waiting for the next scan to show them unchanged. */
+  pending: string[];
+  enabled: boolean;
+}
+
+export interface TriggerEmulator {
+  /** Lists once and fires for new archives; the timer calls it too. */
+  scanOnce(): Promise<ScanResult>;
+  /** Resolves when every invocation started so far has finished its retries. */
+  idle(): Promise<InvocationChain[]>;
+  stop(): Promise<void>;
+}
+
+const BASELINE_FIELD = '\u0000baseline';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Plays the S3 trigger and Lambda's asynchronous invocation locally: lists the incoming prefix
+ * every `intervalMs`, and for each new object (key + ETag) while the gate is open invokes the
+ * handler with a real S3 event record. A thrown error is retried twice after `retryDelaysMs`
+ * with the same `awsRequestId`; then the destination payload goes to `destination`.
+ *
+ * @example
+ * const emulator = await startTriggerEmulator({ store, bucket, prefix: 'incoming/', gate, handler, redis, destination });
+ * await emulator.stop();
+ */
+export async function startTriggerEmulator(options: TriggerEmulatorOptions): Promise<TriggerEmulator> {
+  const log = (options.logger ?? silentLogger).child({ component: 'trigger-emulator' });
+  const keyPrefix = options.keyPrefix ?? 'logzip:';
+  const memoryKey = `${keyPrefix}emulator:fired:${options.bucket}:${options.prefix}`;
+  const intervalMs = options.intervalMs ?? 2_000;
+  const retryDelaysMs = options.retryDelaysMs ?? [2_000, 4_000];
+  const timeoutMs = options.timeoutMs ?? 15 * 60_000;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const functionName = options.functionName ?? 'logzip-extract';
+  const region = options.region ?? 'us-east-1';
+  const functionArn = `arn:aws:lambda:${region}:${options.accountId ?? '123456789012'}:function:${functionName}`;
+
+  const running = new Set<Promise<InvocationChain>>();
+  const finished: InvocationChain[] = [];
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let scanning: Promise<ScanResult> | undefined;
+  /** With `settle`: new objects seen by the previous scan, not fired yet (key → ETag). */
+  let settling = new Map<string, string>();
+
+  async function slot<T>(work: () => Promise<T>): Promise<T> {
+    if (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await work();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  }
+
+  async function invokeOnce(
+    event: S3Event,
+    awsRequestId: string,
+  ): Promise<{ ok: true; result: unknown } | { ok: false; error: InvocationError }> {
+    const deadline = Date.now() + timeoutMs;
+    const context: EmulatedContext = {
+      awsRequestId,
+      functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: functionArn,
+      memoryLimitInMB: '1024',
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: `emulator/${randomUUID()}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        options.handler(event, context),
+        new Promise<never>((_, reject) => {
+          timeout = setTimeout(() => {
+            const error = new Error(
+              `${new Date().toISOString()} ${awsRequestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+            );
+            error.name = 'Sandbox.Timedout';
+            reject(error);
+          }, timeoutMs);
+        }),
+      ]);
+      return { ok: true, result };
+    } catch (error) {
+      const failure = toInvocationError(error);
+      // Lambda gives the destination only a generic message for a timeout, no stack.
+      if (failure.errorType === 'Sandbox.Timedout') failure.trace = [];
+      return { ok: false, error: failure };
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  async function invokeWithRetries(
+    object: ObjectInfo,
+    configurationId: string | undefined,
+  ): Promise<InvocationChain> {
+    const event = buildS3Event(object, {
+      region,
+      ...(configurationId === undefined ? {} : { configurationId }),
+    });
+    const awsRequestId = randomUUID();
+    const chain: InvocationChain = {
+      awsRequestId,
+      key: object.key,
+      event,
+      attempts: [],
+      sentToDestination: false,
+    };
+    const chainLog = log.child({
+      awsRequestId,
+      key: object.key,
+      s3RequestId: event.Records[0]?.responseElements['x-amz-request-id'],
+    });
+    const maxAttempts = 1 + retryDelaysMs.length;
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      const outcome = await slot(() => invokeOnce(event, awsRequestId));
+      chain.attempts.push(outcome);
+      if (outcome.ok) {
+        chainLog.info({ attempt }, 'invocation succeeded');
+        return chain;
+      }
+      chainLog.warn(
+        { attempt, errorType: outcome.error.errorType, err: outcome.error.errorMessage },
+        'invocation failed',
+      );
+      if (attempt < maxAttempts) await sleep(retryDelaysMs[attempt - 1] ?? 0);
+    }
+    const last = chain.attempts.at(-1);
+    const payload = buildDestinationPayload({
+      requestId: awsRequestId,
+      functionArn,
+      invokeCount: maxAttempts,
+      event,
+      error:
+        last !== undefined && !last.ok
+          ? last.error
+          : { errorType: 'Error', errorMessage: 'unknown', trace: [] },
+      at: new Date(),
+    });
+    try {
+      await options.destination.send(payload);
+      chain.sentToDestination = true;
+      chainLog.warn(
+        { destination: options.destination.target },
+        'retries exhausted: sent to the on-failure destination',
+      );
+    } catch (error) {
+      chainLog.error(
+        {
+          destination: options.destination.target,
+          err: error instanceof Error ? error.message : String(error),
+        },
+        'retries exhausted and the on-failure destination could not be reached: event lost (the sweeper will find it)',
+      );
+    }
+    return chain;
+  }
+
+  function fire(object: ObjectInfo, configurationId: string | undefined): void {
+    const chain = invokeWithRetries(object, configurationId).then((result) => {
+      finished.push(result);
+      return result;
+    });
+    running.add(chain);
+    void chain.finally(() => running.delete(chain));
+  }
+
+  async function scan(): Promise<ScanResult> {
+    const result: ScanResult = { fired: [], ignored: [], pending: [], enabled: false };
+    const remembered = await options.redis.hgetall(memoryKey);
+    const baseline = remembered[BASELINE_FIELD] === undefined;
+    const fresh: ObjectInfo[] = [];
+    for await (const object of options.store.list(options.bucket, options.prefix)) {
+      if (remembered[object.key] !== object.etag) fresh.push(object);
+    }
+    if (baseline && !options.fireExisting) {
+      // A new trigger does not fire for objects that were there before it.
+      const fields: Record<string, string> = { [BASELINE_FIELD]: new Date().toISOString() };
+      for (const object of fresh) fields[object.key] = object.etag;
+      await options.redis.hset(memoryKey, fields);
+      log.info({ existing: fresh.length }, 'first scan: existing objects remembered, not fired');
+      return { ...result, ignored: fresh.map((o) => o.key), enabled: (await options.gate.read()).enabled };
+    }
+    if (baseline) await options.redis.hset(memoryKey, BASELINE_FIELD, new Date().toISOString());
+    if (fresh.length === 0) {
+      settling = new Map();
+      return { ...result, enabled: (await options.gate.read()).enabled };
+    }
+
+    const gate = await options.gate.read();
+    result.enabled = gate.enabled;
+    const unsettled = new Map<string, string>();
+    for (const object of fresh) {
+      if (options.settle && settling.get(object.key) !== object.etag) {
+        unsettled.set(object.key, object.etag);
+        result.pending.push(object.key);
+        continue;
+      }
+      // Remembered before firing: an event is delivered at least once by S3, but the emulator
+      // never re-fires on its own; the handler's idempotency is tested without it.
+      await options.redis.hset(memoryKey, object.key, object.etag);
+      if (gate.enabled && matchesFilter(object.key, gate.filter)) {
+        fire(object, gate.configurationId);
+        result.fired.push(object.key);
+      } else {
+        result.ignored.push(object.key);
+      }
+    }
+    settling = unsettled;
+    if (result.fired.length > 0) log.info({ fired: result.fired.length }, 'fired S3 events');
+    if (result.ignored.length > 0) {
+      log.info(
+        { ignored: result.ignored.length, reason: gate.reason ?? 'outside the filter' },
+        'new objects not fired',
+      );
+    }
+    return result;
+  }
+
+  function scanOnce(): Promise<ScanResult> {
+    // One scan at a time: the timer and a caller must not fire the same object twice.
+    scanning ??= scan().finally(() => {
+      scanning = undefined;
+    });
+    return scanning;
+  }
+
+  const loop = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      await scanOnce();
+    } catch (error) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'scan failed, trying again');
+    }
+    if (!stopped) timer = setTimeout(loop, intervalMs);
+  };
+
+  log.info(
+    {
+      bucket: options.bucket,
+      prefix: options.prefix,
+      gate: options.gate.describe,
+      intervalMs,
+      retryDelaysMs,
+    },
+    'trigger emulator started',
+  );
+  timer = setTimeout(loop, 0);
+
+  return {
+    scanOnce,
+    async idle() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+      return [...finished];
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await scanning?.catch(() => {});
+      while (running.size > 0) await Promise.allSettled([...running]);
+      log.info({}, 'trigger emulator stopped');
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { GetBucketNotificationConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { RouteStore, TriggerFilter } from '@logzip/core';
+
+/** Whether the emulated trigger is on right now, and which keys it fires for. */
+export interface TriggerGateState {
+  enabled: boolean;
+  /** Why it is off (for the log). */
+  reason?: string;
+  /** S3 filter rules (case-sensitive prefix/suffix, like S3); undefined fires for every key. */
+  filter?: Partial<TriggerFilter>;
+  /** The notification entry's Id, used as `configurationId` in the event. */
+  configurationId?: string;
+}
+
+export interface TriggerGate {
+  /** `route:lambda` or `notification:<bucket>`, for logs. */
+  readonly describe: string;
+  read(): Promise<TriggerGateState>;
+}
+
+/** Folder storage: the trigger is on while the route flag in Redis says `lambda`. */
+export function routeFlagGate(routes: RouteStore): TriggerGate {
+  return {
+    describe: 'route flag',
+    async read() {
+      const route = await routes.get();
+      return route === 'lambda'
+        ? { enabled: true }
+        : { enabled: false, reason: `route is ${route ?? 'unset'}` };
+    },
+  };
+}
+
+/**
+ * An S3-compatible server that keeps notification configurations (moto): the trigger is on while
+ * the bucket's configuration holds an ObjectCreated entry for the logzip function, exactly what
+ * `logzip route lambda` writes and `logzip route queue` removes.
+ */
+export function notificationGate(s3: S3Client, bucket: string, functionName: string): TriggerGate {
+  const suffix = `:function:${functionName}`;
+  return {
+    describe: `notification configuration of ${bucket}`,
+    async read() {
+      const configuration = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+      const entry = (configuration.LambdaFunctionConfigurations ?? []).find(
+        (candidate) =>
+          candidate.LambdaFunctionArn?.endsWith(suffix) &&
+          (candidate.Events ?? []).some((event) => event.startsWith('s3:ObjectCreated:')),
+      );
+      if (entry === undefined) {
+        return { enabled: false, reason: `no ObjectCreated entry for function ${functionName}` };
+      }
+      const filter: Partial<TriggerFilter> = {};
+      for (const rule of entry.Filter?.Key?.FilterRules ?? []) {
+        const name = rule.Name?.toLowerCase();
+        if ((name === 'prefix' || name === 'suffix') && rule.Value !== undefined) filter[name] = rule.Value;
+      }
+      return {
+        enabled: true,
+        filter,
+        ...(entry.Id === undefined ? {} : { configurationId: entry.Id }),
+      };
+    },
+  };
+}
+
+/** S3 applies filter rules to the raw key, case-sensitively. */
+export function matchesFilter(key: string, filter: Partial<TriggerFilter> | undefined): boolean {
+  if (filter === undefined) return true;
+  if (filter.prefix !== undefined && !key.startsWith(filter.prefix)) return false;
+  if (filter.suffix !== undefined && !key.endsWith(filter.suffix)) return false;
+  return true;
+}

@@ -1,0 +1,97 @@
+import { readdirSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { Logger, QueueProducer } from '@logzip/core';
+import { createStorage } from '@logzip/core/runtime';
+import { LambdaConfigError, readLambdaConfig } from './config.js';
+import type { HandlerDeps } from './create-handler.js';
+import { createLambdaLogger } from './logger.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** What the function's /tmp holds at cold start; logzip itself never writes there. */
+export interface TmpUsage {
+  dir: string;
+  totalBytes: number;
+  freeBytes: number;
+  usedBytes: number;
+  /** Names directly in the folder (another library or an earlier deployment may leave files). */
+  entries: number;
+}
+
+export function readTmpUsage(dir: string = tmpdir()): TmpUsage | undefined {
+  try {
+    const stats = statfsSync(dir);
+    const totalBytes = stats.blocks * stats.bsize;
+    const freeBytes = stats.bavail * stats.bsize;
+    return {
+      dir,
+      totalBytes,
+      freeBytes,
+      usedBytes: totalBytes - stats.bfree * stats.bsize,
+      entries: readdirSync(dir).length,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A producer that loads BullMQ and connects to Redis on its first hand-off, once per container:
+ * most invocations never hand off, so neither the ~1 MB of queue code nor a Redis connection is
+ * paid for at cold start, and an unreachable Redis cannot break extractions that do not need it.
+ */
+function lazyProducer(redisUrl: string, logger: Logger): QueueProducer {
+  let producer: Promise<QueueProducer> | undefined;
+  return {
+    async enqueue(job) {
+      producer ??= import('@logzip/core/bullmq').then(({ createBullmqProducer, createRedis }) =>
+        createBullmqProducer({ connection: createRedis(redisUrl, { logger }) }),
+      );
+      try {
+        return await (await producer).enqueue(job);
+      } catch (error) {
+        // A failed load is not cached; a failed enqueue keeps the connection (ioredis reconnects).
+        if (!(await producer.then(() => true).catch(() => false))) producer = undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * Everything the handler needs, built from the environment once per container. Throws
+ * LambdaConfigError (one message naming every bad variable) so a misconfigured function fails
+ * its cold start instead of its events.
+ */
+export function createLambdaRuntime(env: Record<string, string | undefined>): HandlerDeps {
+  const { config, errors } = readLambdaConfig(env);
+  // A LOG_LEVEL that is itself invalid is among the errors; the error line still goes out at info.
+  const level =
+    config?.env.LOG_LEVEL ?? (LOG_LEVELS.includes(env['LOG_LEVEL'] ?? '') ? env['LOG_LEVEL'] : 'info');
+  const logger = createLambdaLogger({ level });
+  if (config === undefined) {
+    const error = new LambdaConfigError(errors);
+    logger.error({ errors }, 'invalid configuration');
+    throw error;
+  }
+  const storage = createStorage(config, { logger });
+  const tmp = readTmpUsage();
+  logger.info(
+    {
+      tmp,
+      incoming: config.incoming,
+      output: config.output,
+      maxBytes: config.env.LOGZIP_LAMBDA_MAX_BYTES,
+      handoff: config.redisExplicit ? 'queue' : 'none (REDIS_URL not set)',
+      ...config.lambda,
+    },
+    'cold start',
+  );
+  return {
+    config,
+    store: storage.store,
+    state: storage.state,
+    logger,
+    ...(config.redisExplicit ? { producer: lazyProducer(config.redisUrl, logger) } : {}),
+  };
+}

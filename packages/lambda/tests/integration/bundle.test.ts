@@ -1,0 +1,267 @@
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { jobIdFor } from '@logzip/core';
+import { createBullmqProducer, createRedis } from '@logzip/core/bullmq';
+import {
+  buildZip,
+  createMotoS3Client,
+  createTestBucket,
+  deleteTestBucket,
+  describeWithMoto,
+  requireMoto,
+  requireRedis,
+  type TempDir,
+  tempDir,
+  writeZip,
+} from '@logzip/test-utils';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildS3Event } from '../../src/emulator/s3-event.js';
+import { BUNDLE_PATH, ensureBundle, PACKAGE_DIR } from '../helpers/bundle.js';
+import { listObjects, newLogId, upload } from '../helpers/harness.js';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+
+/** Imports a fresh copy of the bundle (a new cold start) with `env` in process.env, then restores it. */
+async function importBundle(env: Record<string, string | undefined>) {
+  const saved = { ...process.env };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  try {
+    return (await import(`${pathToFileURL(BUNDLE_PATH).href}?coldstart=${randomUUID()}`)) as {
+      handler: (event: unknown, context: unknown) => Promise<{ results: Array<Record<string, unknown>> }>;
+    };
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  }
+}
+
+describe('the built bundle', () => {
+  beforeAll(async () => {
+    await ensureBundle();
+  }, 120_000);
+
+  it('is an ES module with its source map and lazy chunks, zipped for Lambda with nothing else', async () => {
+    // Act
+    const { stdout } = await run('unzip', ['-Z1', join(PACKAGE_DIR, 'dist', 'lambda.zip')]);
+    const names = stdout.split('\n').filter(Boolean);
+    const head = (await readFile(BUNDLE_PATH, 'utf8')).slice(0, 400);
+    // Assess
+    expect(names).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map']));
+    expect(names.filter((name) => !name.startsWith('chunks/') && !name.startsWith('index.mjs'))).toEqual([]);
+    expect(names.some((name) => /^chunks\/bullmq-.*\.mjs$/.test(name))).toBe(true);
+    expect(head).toContain('createRequire');
+    expect((await stat(join(PACKAGE_DIR, 'dist', 'lambda.zip'))).size).toBeLessThan(3 * MiB);
+  });
+
+  it('fails the cold start with one error naming every bad variable', async () => {
+    // Act
+    const cold = importBundle({
+      LOGZIP_INCOMING_BUCKET: undefined,
+      LOGZIP_LAMBDA_MAX_BYTES: 'lots',
+      LOGZIP_LAMBDA_SAFETY_MARGIN: 'soon',
+      LOG_LEVEL: 'silent',
+    });
+    // Assess
+    await expect(cold).rejects.toMatchObject({ name: 'LambdaConfigError' });
+    await expect(cold).rejects.toThrow(
+      /LOGZIP_INCOMING_BUCKET[\s\S]*LOGZIP_LAMBDA_MAX_BYTES|LOGZIP_LAMBDA_MAX_BYTES[\s\S]*LOGZIP_INCOMING_BUCKET/,
+    );
+    await expect(cold).rejects.toThrow(/LOGZIP_LAMBDA_SAFETY_MARGIN/);
+  });
+
+  describeWithMoto('invoked with S3 events against moto', () => {
+    let s3: S3Client;
+    let bucket: string;
+    let dirs: TempDir[] = [];
+
+    beforeAll(async () => {
+      s3 = createMotoS3Client();
+      bucket = await createTestBucket(s3, 'lambda-bundle');
+    });
+
+    afterEach(async () => {
+      await Promise.all(dirs.map((d) => d.cleanup()));
+      dirs = [];
+    });
+
+    afterAll(async () => {
+      if (bucket !== undefined) await deleteTestBucket(s3, bucket);
+    });
+
+    it('extracts an upload when loaded in-process, as the Lambda runtime imports it', async () => {
+      // Prepare
+      const logId = newLogId();
+      const object = await upload(
+        s3,
+        bucket,
+        `incoming/${logId}-bundle test.zip`,
+        await buildZip([{ name: 'a.log', data: 'hello' }]),
+      );
+      const { handler } = await importBundle({
+        LOGZIP_INCOMING_BUCKET: bucket,
+        AWS_ENDPOINT_URL_S3: requireMoto(),
+        LOG_LEVEL: 'silent',
+      });
+      // Act
+      const summary = await handler(buildS3Event(object), {
+        awsRequestId: randomUUID(),
+        getRemainingTimeInMillis: () => 60_000,
+      });
+      // Assess
+      expect(summary.results).toEqual([expect.objectContaining({ outcome: 'extracted', logId, entries: 1 })]);
+      const file = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `extracted/${logId}/a.log` }));
+      expect(await file.Body?.transformToString()).toBe('hello');
+    });
+
+    it('writes nothing to /tmp in a cold process, even for a 20 MiB archive read by ranges and written in parts', async () => {
+      // Prepare: TMPDIR is an empty folder; the archive is big enough for ranged reads and a multipart upload.
+      const work = await tempDir('bundle-work');
+      const tmp = await tempDir('bundle-tmpdir');
+      dirs.push(work, tmp);
+      const logId = newLogId();
+      const big = randomBytes(20 * MiB);
+      const zip = await buildZip([
+        { name: 'big.bin', data: big, compression: 'STORE' },
+        { name: 'small.log', data: 'small\n' },
+        { name: 'empty.log', data: '' },
+      ]);
+      const object = await upload(s3, bucket, `incoming/${logId}.zip`, zip);
+      const eventPath = join(work.path, 'event.json');
+      const resultPath = join(work.path, 'result.json');
+      await writeFile(eventPath, JSON.stringify(buildS3Event(object)));
+      const awsRequestId = randomUUID();
+      // Act
+      const started = Date.now();
+      const { stdout } = await run(
+        process.execPath,
+        [
+          join(PACKAGE_DIR, 'tests', 'helpers', 'run-bundle.mjs'),
+          BUNDLE_PATH,
+          eventPath,
+          resultPath,
+          awsRequestId,
+        ],
+        {
+          env: {
+            PATH: process.env['PATH'],
+            TMPDIR: tmp.path,
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_REGION: 'us-east-1',
+            AWS_ENDPOINT_URL_S3: requireMoto(),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            LOGZIP_INCOMING_BUCKET: bucket,
+          },
+          maxBuffer: 16 * MiB,
+        },
+      );
+      const elapsedMs = Date.now() - started;
+      // Assess
+      const outcome = JSON.parse(await readFile(resultPath, 'utf8'));
+      expect(outcome).toMatchObject({
+        ok: true,
+        result: { results: [{ outcome: 'extracted', logId, entries: 3 }] },
+      });
+      expect(await readdir(tmp.path)).toEqual([]);
+      const lines = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const coldStart = lines.find((line) => line['msg'] === 'cold start');
+      expect(coldStart?.['tmp']).toMatchObject({ dir: tmp.path, entries: 0 });
+      for (const line of lines.filter((l) => l['msg'] !== 'cold start'))
+        expect(line['awsRequestId']).toBe(awsRequestId);
+      const extracted = await listObjects(s3, bucket, `extracted/${logId}/`);
+      expect(extracted.map((o) => o.key).sort()).toEqual(
+        ['big.bin', 'empty.log', 'small.log'].map((name) => `extracted/${logId}/${name}`),
+      );
+      const copy = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `extracted/${logId}/big.bin` }));
+      expect(Buffer.from(await copy.Body!.transformToByteArray()).equals(big)).toBe(true);
+      console.info(`[bundle] cold process: 20 MiB archive extracted in ${elapsedMs} ms (moto)`);
+    }, 120_000);
+
+    it('runs from the unzipped lambda.zip alone: its lazy chunks (iconv-lite for a CP932 name, BullMQ for a hand-off) load without node_modules', async () => {
+      // Prepare: the zip unpacked where no node_modules can be found, as in /var/task.
+      const task = await tempDir('bundle-task');
+      const work = await tempDir('bundle-work');
+      dirs.push(task, work);
+      await run('unzip', ['-q', join(PACKAGE_DIR, 'dist', 'lambda.zip'), '-d', task.path]);
+      const [small, big] = [newLogId(), newLogId()];
+      // 表 is 0x95 0x5C in CP932: its second byte is a backslash.
+      const cp932Name = Buffer.from([0x83, 0x8d, 0x83, 0x4f, 0x95, 0x5c, 0x2e, 0x74, 0x78, 0x74]);
+      const objects = [
+        await upload(s3, bucket, `incoming/${small}.zip`, writeZip([{ name: cp932Name, data: 'sjis\n' }])),
+        await upload(
+          s3,
+          bucket,
+          `incoming/${big}.zip`,
+          await buildZip([{ name: 'big.bin', data: randomBytes(4096), compression: 'STORE' }]),
+        ),
+      ];
+      const eventPath = join(work.path, 'event.json');
+      const resultPath = join(work.path, 'result.json');
+      await writeFile(eventPath, JSON.stringify({ Records: objects.map((o) => buildS3Event(o).Records[0]) }));
+      const queueRedis = new URL(requireRedis());
+      queueRedis.pathname = '/15'; // the default queue name, kept out of the database other tests use
+      // Act
+      await run(
+        process.execPath,
+        [
+          join(PACKAGE_DIR, 'tests', 'helpers', 'run-bundle.mjs'),
+          join(task.path, 'index.mjs'),
+          eventPath,
+          resultPath,
+        ],
+        {
+          cwd: task.path,
+          env: {
+            PATH: process.env['PATH'],
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_REGION: 'us-east-1',
+            AWS_ENDPOINT_URL_S3: requireMoto(),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            LOGZIP_INCOMING_BUCKET: bucket,
+            LOGZIP_LAMBDA_MAX_BYTES: '2000',
+            REDIS_URL: queueRedis.toString(),
+            LOG_LEVEL: 'warn',
+          },
+        },
+      );
+      // Assess
+      const outcome = JSON.parse(await readFile(resultPath, 'utf8'));
+      expect(outcome).toMatchObject({
+        ok: true,
+        result: {
+          results: [
+            { outcome: 'extracted', logId: small },
+            { outcome: 'handed_off', logId: big, reason: 'over_max_bytes', jobId: jobIdFor(big) },
+          ],
+        },
+      });
+      const copy = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: `extracted/${small}/ログ表.txt` }),
+      );
+      expect(await copy.Body?.transformToString()).toBe('sjis\n');
+      const redis = createRedis(queueRedis.toString());
+      const producer = createBullmqProducer({ connection: redis });
+      try {
+        const job = await producer.queue.getJob(jobIdFor(big));
+        expect(job?.data).toMatchObject({ logId: big, reason: 'handoff', key: objects[1]!.key });
+        await job?.remove();
+      } finally {
+        await producer.close();
+        await redis.quit();
+      }
+    }, 120_000);
+  });
+});
