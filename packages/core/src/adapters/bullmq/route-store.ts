@@ -1,0 +1,25 @@
+import type { Redis } from 'ioredis';
+import { ROUTES, type Route, type RouteStore } from '../../ports/route.js';
+
+/** The desired route, shared by every logzip process. Missing means nobody decided yet. */
+export const ROUTE_KEY = 'logzip:route';
+
+/**
+ * The route flag in Redis (`logzip:route` = `lambda` | `queue`). Any other value reads as
+ * unknown, never as a guess.
+ *
+ * @example
+ * const routes = createRedisRouteStore(redis);
+ * if ((await routes.get()) === 'queue') { ... }
+ */
+export function createRedisRouteStore(redis: Redis, key: string = ROUTE_KEY): RouteStore {
+  return {
+    async get(): Promise<Route | undefined> {
+      const value = await redis.get(key);
+      return (ROUTES as readonly string[]).includes(value ?? '') ? (value as Route) : undefined;
+    },
+    async set(route: Route): Promise<void> {
+      await redis.set(key, route);
+    },
+  };
+}

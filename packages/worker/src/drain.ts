@@ -1,0 +1,445 @@
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type Clock,
+  type ErrorCode,
+  type FailureRecord,
+  isErrorCode,
+  type Logger,
+  LogzipError,
+  logIdSchema,
+  parseLogId,
+  recordAttempt,
+  resolveRecord,
+  type StateStore,
+  silentLogger,
+  systemClock,
+} from '@logzip/core';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+/** The local on-failure destination (used when no SQS queue is configured): payload JSON strings, newest first. */
+export const LAMBDA_DESTINATION_KEY = 'logzip:lambda-destination';
+
+const destinationSchema = z.object({
+  timestamp: z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not a timestamp'),
+  requestContext: z.object({
+    requestId: z.string().min(1),
+    functionArn: z.string().optional(),
+    condition: z.string().optional(),
+    approximateInvokeCount: z.number().int().positive().optional(),
+  }),
+  requestPayload: z.unknown(),
+  responseContext: z.object({ functionError: z.string().optional() }).partial().nullish(),
+  responsePayload: z
+    .object({
+      errorType: z.string().optional(),
+      errorMessage: z.string().optional(),
+      trace: z.array(z.string()).optional(),
+    })
+    .partial()
+    .nullish()
+    .catch(undefined),
+});
+
+const s3RecordSchema = z.object({
+  s3: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({ key: z.string().min(1) }),
+  }),
+});
+const rerunSchema = z.object({ logId: logIdSchema, bucket: z.string().min(1), key: z.string().min(1) });
+
+/** One archive whose Lambda run failed for good, as the destination reports it. */
+export interface LambdaFailure {
+  logId: string;
+  source: { bucket: string; key: string };
+  requestId: string;
+  at: Date;
+  /** Lambda's approximate invoke count (the attempt that failed last). */
+  attempt: number;
+  condition: string | undefined;
+  errorType: string | undefined;
+  code: ErrorCode;
+  message: string;
+  trace: string[];
+}
+
+export type ParsedDestination = { ok: true; failures: LambdaFailure[] } | { ok: false; reason: string };
+
+/** `+` is a space and the rest is %-escaped in S3 event keys. */
+function decodeS3Key(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The error code a destination message stands for: the error type when it is a logzip code,
+ * `timeout` for Lambda's "Task timed out", else `internal` (crashes, out of memory, expired events).
+ */
+export function codeOfDestination(
+  errorType: string | undefined,
+  errorMessage: string | undefined,
+): ErrorCode {
+  if (isErrorCode(errorType)) return errorType;
+  if (errorMessage !== undefined && /Task timed out/i.test(errorMessage)) return 'timeout';
+  return 'internal';
+}
+
+/**
+ * Reads one destination message (the SQS body or the Redis list item). Never throws: a message
+ * it cannot understand comes back with the reason, for the caller to leave to the dead-letter queue.
+ */
+export function parseDestinationMessage(body: string, logIdPattern: RegExp): ParsedDestination {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'the message is not JSON' };
+  }
+  const parsed = destinationSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      ok: false,
+      reason: `not a Lambda destination payload (${issue?.path.join('.')}: ${issue?.message})`,
+    };
+  }
+  const payload = parsed.data;
+  const response = payload.responsePayload ?? undefined;
+  const condition = payload.requestContext.condition;
+  const errorType = response?.errorType;
+  const message =
+    response?.errorMessage ??
+    (condition === 'EventAgeExceeded'
+      ? 'the event expired before Lambda could run it (EventAgeExceeded)'
+      : `the Lambda run failed (${condition ?? 'no condition given'}) without an error message`);
+  const common = {
+    requestId: payload.requestContext.requestId,
+    at: new Date(payload.timestamp),
+    attempt: payload.requestContext.approximateInvokeCount ?? 1,
+    condition,
+    errorType,
+    code: codeOfDestination(errorType, response?.errorMessage),
+    message,
+    trace: response?.trace ?? [],
+  };
+
+  const request = payload.requestPayload;
+  const failures: LambdaFailure[] = [];
+  const records =
+    typeof request === 'object' && request !== null ? (request as { Records?: unknown }).Records : undefined;
+  if (Array.isArray(records)) {
+    for (const raw of records) {
+      const record = s3RecordSchema.safeParse(raw);
+      if (!record.success) continue;
+      const key = decodeS3Key(record.data.s3.object.key);
+      if (key === undefined) continue;
+      let logId: string;
+      try {
+        logId = parseLogId(key, logIdPattern);
+      } catch {
+        continue;
+      }
+      failures.push({ ...common, logId, source: { bucket: record.data.s3.bucket.name, key } });
+    }
+    if (failures.length === 0) return { ok: false, reason: 'the S3 event names no archive with a log ID' };
+    return { ok: true, failures };
+  }
+  const rerun = rerunSchema.safeParse(request);
+  if (rerun.success) {
+    failures.push({
+      ...common,
+      logId: rerun.data.logId,
+      source: { bucket: rerun.data.bucket, key: rerun.data.key },
+    });
+    return { ok: true, failures };
+  }
+  return { ok: false, reason: 'the request payload is neither an S3 event nor a re-run payload' };
+}
+
+export interface RecordLambdaFailureDeps {
+  state: StateStore;
+  clock?: Clock;
+}
+
+/**
+ * Writes one Lambda failure into the log ID's failure record: state `failed`, route `lambda`, the
+ * request id. When the handler itself already recorded this attempt (same request id and invoke
+ * count) with a precise code, that code is kept: the destination only sees the error's type name.
+ * A record of an archive extracted since (a later run, the queue) is marked `resolved` again.
+ */
+export async function recordLambdaFailure(
+  deps: RecordLambdaFailureDeps,
+  failure: LambdaFailure,
+): Promise<FailureRecord> {
+  const clock = deps.clock ?? systemClock;
+  const previous = await deps.state.getFailure(failure.logId);
+  const known = previous?.attempts.find(
+    (a) => a.route === 'lambda' && a.requestId === failure.requestId && a.attempt === failure.attempt,
+  );
+  const useKnown = known !== undefined && !isErrorCode(failure.errorType) && failure.code === 'internal';
+  const error = new LogzipError(
+    useKnown ? known.code : failure.code,
+    useKnown ? known.message : failure.message,
+  );
+  error.stack =
+    useKnown && previous?.stack !== undefined
+      ? previous.stack
+      : failure.trace.length > 0
+        ? failure.trace.join('\n')
+        : `${failure.errorType ?? 'Error'}: ${failure.message}`;
+  let record = recordAttempt(previous, {
+    logId: failure.logId,
+    source: failure.source,
+    route: 'lambda',
+    error,
+    attempt: failure.attempt,
+    // The destination only hears of an event whose retries are over: this attempt was the last.
+    maxAttempts: failure.attempt,
+    requestId: failure.requestId,
+    at: failure.at,
+  });
+  const manifest = await deps.state.getManifest(failure.logId);
+  if (
+    manifest !== undefined &&
+    manifest.source.key === failure.source.key &&
+    Date.parse(manifest.finishedAt) > failure.at.getTime()
+  ) {
+    record = resolveRecord(record, clock.now());
+  }
+  await deps.state.putFailure(record);
+  return record;
+}
+
+export interface DrainHandlerOptions {
+  state: StateStore;
+  logIdPattern: RegExp;
+  logger?: Logger;
+  clock?: Clock;
+  /** Called per failure recorded (metrics). */
+  onRecorded?: (failure: LambdaFailure, record: FailureRecord) => void;
+  onUnparseable?: (reason: string) => void;
+}
+
+export type HandleOutcome =
+  | { outcome: 'recorded'; records: FailureRecord[] }
+  | { outcome: 'unparseable'; reason: string };
+
+/** Parses one message and records its failures. Throws when storage fails (the message is kept for later). */
+export async function handleDestinationMessage(
+  body: string,
+  options: DrainHandlerOptions,
+): Promise<HandleOutcome> {
+  const log = options.logger ?? silentLogger;
+  const parsed = parseDestinationMessage(body, options.logIdPattern);
+  if (!parsed.ok) {
+    options.onUnparseable?.(parsed.reason);
+    return { outcome: 'unparseable', reason: parsed.reason };
+  }
+  const records: FailureRecord[] = [];
+  for (const failure of parsed.failures) {
+    const record = await recordLambdaFailure(
+      { state: options.state, ...(options.clock ? { clock: options.clock } : {}) },
+      failure,
+    );
+    records.push(record);
+    options.onRecorded?.(failure, record);
+    log.warn(
+      {
+        logId: failure.logId,
+        requestId: failure.requestId,
+        key: failure.source.key,
+        code: record.code,
+        condition: failure.condition,
+        errorType: failure.errorType,
+        state: record.state,
+        route: 'lambda',
+      },
+      'Lambda run failed for good: failure record written from its on-failure destination',
+    );
+  }
+  return { outcome: 'recorded', records };
+}
+
+export interface Drain {
+  /** Stops after the message in hand is handled. */
+  stop(): Promise<void>;
+  /** Settles when the loop has ended. */
+  readonly done: Promise<void>;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface SqsDrainOptions extends DrainHandlerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  /** Long-poll wait (default 20 s, SQS's maximum). */
+  waitSeconds?: number;
+  /** Pause after an error before polling again (default 5 s). */
+  errorDelayMs?: number;
+}
+
+/**
+ * Long-polls the Lambda's on-failure SQS queue, turns each message into failure records, then
+ * deletes it. A message it cannot understand is logged and left alone: after the queue's
+ * maxReceiveCount SQS moves it to the dead-letter queue. A storage failure also leaves the
+ * message, to be received again after its visibility timeout.
+ */
+export function startSqsDrain(options: SqsDrainOptions): Drain {
+  const log = (options.logger ?? silentLogger).child({ component: 'drain', queueUrl: options.queueUrl });
+  const abort = new AbortController();
+  const done = (async () => {
+    log.info({}, "draining the Lambda's on-failure queue");
+    while (!abort.signal.aborted) {
+      let messages: Array<{ Body?: string; ReceiptHandle?: string; MessageId?: string }> = [];
+      try {
+        const received = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: options.waitSeconds ?? 20,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        log.warn({ err: messageOf(error) }, 'could not receive from the failure queue; retrying');
+        await sleep(options.errorDelayMs ?? 5_000, abort.signal);
+        continue;
+      }
+      for (const message of messages) {
+        const messageLog = log.child({ messageId: message.MessageId });
+        try {
+          const handled = await handleDestinationMessage(message.Body ?? '', {
+            ...options,
+            logger: messageLog,
+          });
+          if (handled.outcome === 'unparseable') {
+            messageLog.error(
+              { reason: handled.reason, body: (message.Body ?? '').slice(0, 2_000) },
+              'unparseable failure-queue message left for the dead-letter queue',
+            );
+            continue;
+          }
+          await options.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+        } catch (error) {
+          messageLog.warn(
+            { err: messageOf(error) },
+            'could not record a failure-queue message; it will be received again',
+          );
+        }
+      }
+    }
+    log.info({}, 'failure-queue drain stopped');
+  })();
+  return {
+    done,
+    async stop() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+export interface RedisDrainOptions extends DrainHandlerOptions {
+  /** A connection the drain may block on; it is closed when the drain stops. */
+  redis: Redis;
+  key?: string;
+  /** How long one blocking pop waits (default 5 s). */
+  blockSeconds?: number;
+  errorDelayMs?: number;
+}
+
+/**
+ * The same drain over the Redis list the local emulator writes (`logzip:lambda-destination`,
+ * newest first). Each item moves to `<key>:processing` while it is handled, so a crash leaves it
+ * there to be put back at the next start; unparseable items go to `<key>:dead`.
+ */
+export function startRedisDrain(options: RedisDrainOptions): Drain {
+  const key = options.key ?? LAMBDA_DESTINATION_KEY;
+  const processing = `${key}:processing`;
+  const dead = `${key}:dead`;
+  const redis = options.redis;
+  const log = (options.logger ?? silentLogger).child({ component: 'drain', list: key });
+  const abort = new AbortController();
+  let blocking = false;
+  const done = (async () => {
+    log.info({}, 'draining the local Lambda destination list');
+    // Items a crashed drain was handling: put them back (recording is idempotent).
+    try {
+      while ((await redis.lmove(processing, key, 'LEFT', 'RIGHT')) !== null) {}
+    } catch (error) {
+      if (!abort.signal.aborted)
+        log.warn({ err: messageOf(error) }, 'could not recover in-flight destination items');
+    }
+    while (!abort.signal.aborted) {
+      let body: string | null;
+      try {
+        blocking = true;
+        body = await redis.blmove(key, processing, 'RIGHT', 'LEFT', options.blockSeconds ?? 5);
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        log.warn({ err: messageOf(error) }, 'could not read the destination list; retrying');
+        await sleep(options.errorDelayMs ?? 5_000, abort.signal);
+        continue;
+      } finally {
+        blocking = false;
+      }
+      if (body === null) continue;
+      try {
+        const handled = await handleDestinationMessage(body, { ...options, logger: log });
+        if (handled.outcome === 'unparseable') {
+          log.error(
+            { reason: handled.reason, body: body.slice(0, 2_000) },
+            `unparseable destination item moved to ${dead}`,
+          );
+          await redis.multi().lrem(processing, 1, body).lpush(dead, body).exec();
+        } else {
+          await redis.lrem(processing, 1, body);
+        }
+      } catch (error) {
+        log.warn({ err: messageOf(error) }, 'could not record a destination item; it goes back to the list');
+        await redis
+          .multi()
+          .lrem(processing, 1, body)
+          .rpush(key, body)
+          .exec()
+          .catch(() => {});
+        await sleep(options.errorDelayMs ?? 5_000, abort.signal);
+      }
+    }
+    log.info({}, 'destination list drain stopped');
+  })();
+  return {
+    done,
+    async stop() {
+      abort.abort();
+      // Wake a blocking pop at once (the connection is the drain's own); an item in hand finishes first.
+      if (blocking) redis.disconnect();
+      await done;
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * The worker process: `pnpm --filter @logzip/worker start` (node dist/main.js). The only place
+ * that reads process.env, handles signals and calls process.exit.
+ */
+import { EXIT_CONFIG, formatConfigErrors, isLogzipError } from '@logzip/core';
+import { createLogger } from '@logzip/core/logger';
+import { createStorage } from '@logzip/core/runtime';
+import { readWorkerConfig, unknownVariables } from './config.js';
+import { type RunningWorker, startWorker } from './worker.js';
+
+async function main(): Promise<void> {
+  const { config, errors } = readWorkerConfig(process.env);
+  if (config === undefined) {
+    process.stderr.write(`${formatConfigErrors(errors)}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const logger = createLogger({ name: 'logzip-worker', level: config.env.LOG_LEVEL });
+  // Lines written asynchronously must reach stdout before the process ends.
+  const exit = (code: number): void => {
+    const done = () => process.exit(code);
+    setTimeout(done, 1_000);
+    try {
+      logger.flush(done);
+    } catch {
+      done();
+    }
+  };
+  const unknown = unknownVariables(process.env);
+  if (unknown.length > 0) logger.info({ variables: unknown }, 'LOGZIP_* variables the worker does not use');
+
+  let running: RunningWorker | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    if (stopping !== undefined) {
+      logger.warn(
+        { signal },
+        'second signal while shutting down: exiting now (active jobs stall and run again)',
+      );
+      exit(1);
+      return;
+    }
+    logger.info({ signal }, 'signal received: finishing active jobs');
+    stopping = (async () => {
+      try {
+        await running?.close();
+        exit(0);
+      } catch (error) {
+        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
+        exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception: exiting (active jobs will stall and run again)');
+    exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? reason : String(reason) }, 'unhandled promise rejection');
+  });
+
+  try {
+    const storage = createStorage(config, { logger });
+    running = await startWorker({ config, logger, store: storage.store, state: storage.state });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal(
+      { err: message, code: isLogzipError(error) ? error.code : undefined },
+      'worker could not start',
+    );
+    exit(1);
+    return;
+  }
+  // A signal that arrived while starting has already exited; one arriving now closes `running`.
+}
+
+void main();
