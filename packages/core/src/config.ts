@@ -25,8 +25,9 @@ export function parseBytes(text: string): number | undefined {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
 
-/** "5m", "15m", "90s", "2h", "7d", "250ms" → milliseconds. */
+/** "5m", "15m", "90s", "2h", "7d", "250ms" → milliseconds; a bare "0" is zero (off). */
 export function parseDuration(text: string): number | undefined {
+  if (/^\s*0\s*$/.test(text)) return 0;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i.exec(text);
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (DURATION_UNITS[m[2]!.toLowerCase()] ?? Number.NaN));

@@ -1,3 +1,8 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+
+/** Longest stretch of synchronous work (inflate + sync small-file writes) between event-loop turns. */
+const MAX_BUSY_MS = 20;
+
 /**
  * Runs `work` over `items` with at most `concurrency` in flight, in order of start. The first
  * failure stops new work from starting; the returned promise rejects with it once every started
@@ -10,8 +15,20 @@ export async function runPool<T>(
 ): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
+  // One shared turn: every lane waits for the same setImmediate, so the lanes together (not each
+  // of them) stay within the busy budget.
+  let lastTurn = performance.now();
+  let turn: Promise<void> | undefined;
   const lane = async (): Promise<void> => {
     while (failure === undefined && next < items.length) {
+      if (performance.now() - lastTurn > MAX_BUSY_MS) {
+        turn ??= yieldToEventLoop().then(() => {
+          lastTurn = performance.now();
+          turn = undefined;
+        });
+        await turn;
+        continue;
+      }
       const index = next++;
       try {
         await work(items[index] as T, index);
