@@ -3,6 +3,7 @@ import { createLogger } from '@logzip/core/logger';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
 import { createAdminContext } from './context.js';
+import { createIngestOptions } from './ingest/index.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -32,6 +33,7 @@ async function start(): Promise<void> {
     queues: [ctx.producer.queue],
     publicUrl: config.admin.publicUrl,
     logger,
+    ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
   });
   app.addHook('onClose', async () => ctx.close());
 

@@ -17,6 +17,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'logzip extract <src> --to <dest> [--log-id ID] [--force] [--json]',
     load: () => import('./commands/extract.js'),
   },
+  upload: {
+    summary: 'send an archive through the ingest API, retrying safely with one Idempotency-Key',
+    usage: 'logzip upload <file.zip> --log-id ID [--json]',
+    load: () => import('./commands/upload.js'),
+  },
   reenqueue: {
     summary: 're-run archives by log ID (through the queue, or the Lambda function with --via lambda)',
     usage:

@@ -1,22 +1,165 @@
+import type { Logger, ObjectStore } from '@logzip/core';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { AdminConfig } from '../config.js';
 import type { OperationsContext } from '../operations/context.js';
+import { registerIngestGate } from './gate.js';
+import {
+  createMemoryIdempotencyStore,
+  createRedisIdempotencyStore,
+  type IdempotencyStore,
+  type IdempotencyTimes,
+} from './idempotency.js';
+import { notifyRoutes } from './notify.js';
+import type { UploadPresigner } from './presign.js';
+import { putArchiveRoute } from './put-archive.js';
 
-/**
- * Settings of the ingest endpoints (issue 6: `POST /api/archives`, uploads). Filled in by the
- * ingest work: e.g. the ingest token and the largest upload.
- */
-export type IngestOptions = Record<string, never>;
+export type { Dispatch } from './dispatch.js';
+export { dispatchArchive } from './dispatch.js';
+export type { IdempotencyStore, StoredAnswer } from './idempotency.js';
+export { createMemoryIdempotencyStore, createRedisIdempotencyStore } from './idempotency.js';
+export type { NotifyAnswer, UploadTicket } from './notify.js';
+export type { PresignedUpload, PresignRequest, UploadPresigner } from './presign.js';
+export type { PutArchiveAnswer } from './put-archive.js';
+export { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from './put-archive.js';
+
+const GiB = 2 ** 30;
+
+/** Settings of the ingest endpoints; `createIngestOptions` builds them from the configuration. */
+export interface IngestOptions {
+  /** LOGZIP_INGEST_TOKEN. Without it every ingest call is refused (401): ingest is off. */
+  token?: string;
+  /** LOGZIP_INGEST_MAX_BYTES: the largest archive accepted (default 2 GiB). */
+  maxBytes?: number;
+  /** LOGZIP_PUBLIC_URL: base of the PUT URL `POST /api/uploads` hands out with folder storage. */
+  publicUrl?: string;
+  /** Idempotency records, shared by every instance (default: in this process's memory). */
+  redis?: Redis;
+  /** Overrides `redis` (tests). */
+  idempotency?: IdempotencyStore;
+  idempotencyTimes?: IdempotencyTimes;
+  /**
+   * Where uploaded archives are written (default: the context's store). On S3, createIngestOptions
+   * gives ingest a store of its own with small multipart buffers (ingestS3StoreOptions).
+   */
+  store?: ObjectStore;
+  /** Signs direct uploads on S3 storage; without it `POST /api/uploads` hands out the PUT URL. */
+  presigner?: UploadPresigner;
+  /** How long a presigned POST is accepted (default 15 min). */
+  presignExpiresSeconds?: number;
+  /** Calls per ingest token and window (default 600 per minute). */
+  rateLimit?: { max: number; timeWindowMs: number };
+  /** Wrong ingest tokens per address and window before 429 (default 20 per minute). */
+  failedAttempts?: { max: number; timeWindowMs: number };
+  /** An upload that sends no byte for this long is cut off, storing nothing (default 2 min). */
+  bodyIdleTimeoutMs?: number;
+}
 
 export interface IngestPluginOptions {
   ctx: OperationsContext;
   ingest?: IngestOptions;
 }
 
+export const INGEST_DEFAULTS = {
+  maxBytes: 2 * GiB,
+  presignExpiresSeconds: 15 * 60,
+  rateLimit: { max: 600, timeWindowMs: 60_000 },
+  failedAttempts: { max: 20, timeWindowMs: 60_000 },
+  bodyIdleTimeoutMs: 120_000,
+} as const;
+
 /**
- * The ingest endpoints live here, registered by buildApp next to the admin API. Their routes
- * must declare `config: { auth: 'ingest' }`: the admin gate then lets them through and they check
- * LOGZIP_INGEST_TOKEN themselves (every other /api/ route takes the admin token). Enqueue with
- * `ctx.producer`, refuse keys outside the incoming prefix with `assertInsideIncoming`
- * (operations/keys.ts), and read the route flag with `ctx.routes`.
+ * Multipart settings of the ingest S3 store. An upload arrives at the client's speed, so more than
+ * two parts in flight buys nothing, while every part costs memory for each running upload: parts
+ * are S3's smallest (5 MiB) unless the size limit needs larger ones to stay within 10,000 parts.
+ * Bodies up to one part go in a single PutObject. Measured: a 200 MiB upload grows the service's
+ * RSS by about 8-31 MiB this way, 65-80 MiB with the engine's defaults (8 MiB parts, 4 in flight).
  */
-export async function ingestRoutes(_app: FastifyInstance, _options: IngestPluginOptions): Promise<void> {}
+export function ingestS3StoreOptions(maxBytes: number): {
+  multipartThreshold: number;
+  partSize: number;
+  queueSize: number;
+} {
+  const partSize = Math.max(5 * 2 ** 20, Math.ceil(maxBytes / 10_000));
+  return { multipartThreshold: partSize, partSize, queueSize: 2 };
+}
+
+/**
+ * The ingest options of the admin service, from its validated configuration: the ingest token
+ * (refused when it equals the admin token: the two doors must differ), the size limit, the public
+ * URL, Redis for idempotency, and a presigner when storage is S3.
+ *
+ * @example
+ * const app = await buildApp({ ctx, adminToken, ingest: await createIngestOptions(config, { redis: ctx.redis, logger }) });
+ */
+export async function createIngestOptions(
+  config: AdminConfig,
+  deps: { redis?: Redis; logger?: Logger },
+): Promise<IngestOptions> {
+  let token = config.env.LOGZIP_INGEST_TOKEN;
+  if (token !== undefined && token === config.admin.token) {
+    deps.logger?.error(
+      {},
+      'LOGZIP_INGEST_TOKEN equals LOGZIP_ADMIN_TOKEN: ingest stays off until they differ',
+    );
+    token = undefined;
+  }
+  let presigner: UploadPresigner | undefined;
+  let store: ObjectStore | undefined;
+  if (config.env.LOGZIP_STORAGE_DIR === undefined) {
+    const [{ createS3Client, createS3ObjectStore }, { createS3UploadPresigner }] = await Promise.all([
+      import('@logzip/core/s3'),
+      import('./presign.js'),
+    ]);
+    const client = createS3Client(config.env);
+    presigner = createS3UploadPresigner(client);
+    store = createS3ObjectStore({ client, ...ingestS3StoreOptions(config.env.LOGZIP_INGEST_MAX_BYTES) });
+  }
+  return {
+    ...(token === undefined ? {} : { token }),
+    maxBytes: config.env.LOGZIP_INGEST_MAX_BYTES,
+    publicUrl: config.admin.publicUrl,
+    ...(deps.redis === undefined ? {} : { redis: deps.redis }),
+    ...(presigner === undefined ? {} : { presigner }),
+    ...(store === undefined ? {} : { store }),
+  };
+}
+
+/**
+ * The ingest endpoints, registered by buildApp next to the admin API:
+ * - `PUT /api/archives/:logId`: the body is the zip, streamed to `incoming/<ab>/<cd>/<logId>.zip`;
+ * - `POST /api/archives`: "this key was uploaded" (an upload server writing to S3 itself);
+ * - `POST /api/uploads`: where a client should upload an archive itself (presigned POST on S3).
+ * Their routes declare `config: { auth: 'ingest' }`: the admin gate lets them through, and this
+ * plugin's gate takes LOGZIP_INGEST_TOKEN only. The ingest token opens nothing else: every other
+ * route stays behind the admin gate, which knows only the admin token.
+ */
+export async function ingestRoutes(app: FastifyInstance, options: IngestPluginOptions): Promise<void> {
+  const settings = options.ingest ?? {};
+  const { ctx } = options;
+  const maxBytes = settings.maxBytes ?? INGEST_DEFAULTS.maxBytes;
+  registerIngestGate(app, {
+    token: settings.token,
+    rateLimit: settings.rateLimit ?? INGEST_DEFAULTS.rateLimit,
+    failedAttempts: settings.failedAttempts ?? INGEST_DEFAULTS.failedAttempts,
+  });
+  const idempotency =
+    settings.idempotency ??
+    (settings.redis === undefined
+      ? createMemoryIdempotencyStore(settings.idempotencyTimes)
+      : createRedisIdempotencyStore(settings.redis, settings.idempotencyTimes));
+  await app.register(putArchiveRoute, {
+    ctx,
+    store: settings.store ?? ctx.store,
+    maxBytes,
+    idempotency,
+    bodyIdleTimeoutMs: settings.bodyIdleTimeoutMs ?? INGEST_DEFAULTS.bodyIdleTimeoutMs,
+  });
+  await app.register(notifyRoutes, {
+    ctx,
+    maxBytes,
+    presigner: settings.presigner,
+    publicUrl: settings.publicUrl ?? 'http://127.0.0.1:8080',
+    presignExpiresSeconds: settings.presignExpiresSeconds ?? INGEST_DEFAULTS.presignExpiresSeconds,
+  });
+}
