@@ -1,3 +1,31 @@
+export type {
+  AlertAttempt,
+  AlertChannel,
+  AlertOutcome,
+  AlertSource,
+  BuildAlertOptions,
+  ChannelOutcome,
+  FailureAlert,
+  FailureAlerter,
+  FailureRun,
+  FinalReason,
+  NotifyOptions,
+  SlackBlock,
+  SlackPayload,
+  SnsPublishContent,
+} from './alerts/index.js';
+export {
+  alertMarkerKey,
+  alertTitle,
+  archivePageUrl,
+  buildFailureAlert,
+  failureIdOf,
+  renderAlertText,
+  renderSlackPayload,
+  renderSnsPublish,
+  scrubSecrets,
+  secretsOf,
+} from './alerts/index.js';
 export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
 export {
   DEFAULT_LIMITS,

@@ -1,4 +1,5 @@
 import { formatConfigErrors, type LogzipConfig, parseBytes, parseDuration, readConfig } from '@logzip/core';
+import { alertConfigErrors } from '@logzip/core/alerts';
 
 /**
  * The Lambda's own settings, read next to core's configuration. Core's schema does not know them yet
@@ -68,7 +69,7 @@ function readSettings(env: Record<string, string | undefined>, errors: string[])
  */
 export function readLambdaConfig(env: Record<string, string | undefined>): LambdaConfigResult {
   const core = readConfig(env, { required: ['LOGZIP_INCOMING_BUCKET'] });
-  const errors: string[] = [...core.errors];
+  const errors: string[] = [...core.errors, ...alertConfigErrors(env)];
   const lambda = readSettings(env, errors);
   if (core.config === undefined || errors.length > 0) return { config: undefined, errors };
   const incomingBucket = core.config.incoming.bucket as string;

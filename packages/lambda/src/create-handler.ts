@@ -2,6 +2,7 @@ import {
   type Clock,
   type ErrorCode,
   extractAndRecord,
+  type FailureAlerter,
   type FailureRecord,
   type Logger,
   LogzipError,
@@ -31,6 +32,8 @@ export interface HandlerDeps {
   clock?: Clock;
   /** How long one hand-off to the queue may take before it counts as failed (default 10 s). */
   handoffTimeoutMs?: number;
+  /** Announces archives that failed for good (createAlerterFromConfig); none when alerts are not configured. */
+  alerter?: FailureAlerter;
 }
 
 /** The part of Lambda's context the handler uses (the real `Context` fits). */
@@ -406,6 +409,37 @@ export function createHandler(deps: HandlerDeps): LogzipHandler {
     };
   }
 
+  /**
+   * One alert for a record this invocation left `failed` (a permanent error, or the event's last
+   * attempt). Awaited, because Lambda freezes the container once the handler returns; bounded by
+   * the alerter's timeouts, and it never throws. When the last attempt throws, Lambda also sends
+   * the event to the on-failure destination: the worker's drain finds the alert marker of this
+   * awsRequestId and stays quiet.
+   */
+  async function alertIfFailed(
+    summary: RecordSummary,
+    context: InvocationContext,
+    log: Logger,
+  ): Promise<void> {
+    const alerter = deps.alerter;
+    if (alerter === undefined || !alerter.enabled) return;
+    if (summary.outcome !== 'failed' || summary.logId === undefined) return;
+    try {
+      const record = await deps.state.getFailure(summary.logId);
+      // The newest attempt must be this invocation's (not another route's run written since).
+      const { awsRequestId } = context;
+      if (record?.state !== 'failed' || record.attempts.at(-1)?.requestId !== awsRequestId) return;
+      // Half the safety margin stays free: a timeout now would make Lambda retry a settled event.
+      const budgetMs = context.getRemainingTimeInMillis() - config.lambda.safetyMarginMs / 2;
+      await alerter.notifyFailure(record, { source: 'lambda', requestId: awsRequestId }, { budgetMs });
+    } catch (error) {
+      log.warn(
+        { logId: summary.logId, err: toLogzipError(error).message },
+        'could not read the failure record to alert on it',
+      );
+    }
+  }
+
   return async function handler(event, context) {
     const work = parseInvocationEvent(event);
     // S3 sends one record per event: then the invocation's own lines carry the record's ids too.
@@ -435,6 +469,7 @@ export function createHandler(deps: HandlerDeps): LogzipHandler {
       try {
         const { summary, error } = await processArchive(item, context, invocationLog);
         results.push(summary);
+        await alertIfFailed(summary, context, invocationLog);
         if (error !== undefined) errors.push(error);
       } catch (thrown) {
         // Storage failing before the engine ran (reading the failure record, HEAD): retryable.

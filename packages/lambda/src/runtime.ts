@@ -1,6 +1,7 @@
 import { readdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Logger, QueueProducer } from '@logzip/core';
+import { createAlerterFromConfig } from '@logzip/core/alerts';
 import { createStorage } from '@logzip/core/runtime';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
 import type { HandlerDeps } from './create-handler.js';
@@ -92,6 +93,7 @@ export function createLambdaRuntime(env: Record<string, string | undefined>): Ha
     store: storage.store,
     state: storage.state,
     logger,
+    alerter: createAlerterFromConfig(config, { store: storage.store, logger }),
     ...(config.redisExplicit ? { producer: lazyProducer(config.redisUrl, logger) } : {}),
   };
 }

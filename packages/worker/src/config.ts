@@ -1,4 +1,5 @@
 import { envSchema, type LogzipConfig, parseDuration, readConfig } from '@logzip/core';
+import { alertConfigErrors } from '@logzip/core/alerts';
 import { DEFAULT_QUEUE_PREFIX } from '@logzip/core/bullmq';
 
 /**
@@ -81,7 +82,7 @@ function readSettings(env: Record<string, string | undefined>, errors: string[])
  */
 export function readWorkerConfig(env: Record<string, string | undefined>): WorkerConfigResult {
   const core = readConfig(env, { required: ['LOGZIP_INCOMING_BUCKET'] });
-  const errors: string[] = [...core.errors];
+  const errors: string[] = [...core.errors, ...alertConfigErrors(env)];
   const settings = readSettings(env, errors);
   if (core.config === undefined || errors.length > 0) return { config: undefined, errors };
   const { env: coreEnv } = core.config;

@@ -2,6 +2,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aw
 import {
   type Clock,
   type ErrorCode,
+  type FailureAlerter,
   type FailureRecord,
   isErrorCode,
   type Logger,
@@ -222,6 +223,12 @@ export interface DrainHandlerOptions {
   /** Called per failure recorded (metrics). */
   onRecorded?: (failure: LambdaFailure, record: FailureRecord) => void;
   onUnparseable?: (reason: string) => void;
+  /**
+   * Announces each failure recorded `failed`. The Lambda handler has usually announced its last
+   * attempt already: the alert marker (named after the awsRequestId) makes this a no-op then, and
+   * the one alert for timeouts and crashes, which never reach the handler's code.
+   */
+  alerter?: FailureAlerter;
 }
 
 export type HandleOutcome =
@@ -260,6 +267,13 @@ export async function handleDestinationMessage(
       },
       'Lambda run failed for good: failure record written from its on-failure destination',
     );
+    if (record.state === 'failed' && options.alerter !== undefined) {
+      await options.alerter.notifyFailure(record, {
+        source: 'lambda-destination',
+        requestId: failure.requestId,
+        condition: failure.condition,
+      });
+    }
   }
   return { outcome: 'recorded', records };
 }

@@ -3,6 +3,7 @@ import {
   type ExtractJob,
   extractAndRecord,
   extractJobSchema,
+  type FailureAlerter,
   type Limits,
   type Logger,
   LogzipError,
@@ -43,6 +44,8 @@ export interface ProcessorDeps {
    */
   leaseTtlMs?: number;
   leaseWaitMs?: number;
+  /** Announces jobs that failed for good (createAlerterFromConfig); none when alerts are not configured. */
+  alerter?: FailureAlerter;
 }
 
 /** Errors the processor has already written into the failure record, so the `failed` event does not again. */
@@ -213,6 +216,30 @@ export function createExtractProcessor(deps: ProcessorDeps) {
     await deps.state.putFailure(final ? { ...record, state: 'failed' } : record);
   }
 
+  /**
+   * One alert for a job that failed for good (a permanent error, or its last attempt). The record
+   * must be `failed` and its newest attempt this job's, so a run of another route or a later job
+   * that wrote the record since is not announced as this one. The alerter's marker, named after
+   * the job id and creation time, keeps a `failed` event handled twice from alerting twice.
+   */
+  async function alertFinal(job: Job, log: Logger): Promise<void> {
+    const alerter = deps.alerter;
+    if (alerter === undefined || !alerter.enabled) return;
+    const parsed = extractJobSchema.safeParse(job.data);
+    if (!parsed.success) return;
+    try {
+      const record = await deps.state.getFailure(parsed.data.logId);
+      if (record?.state !== 'failed' || record.attempts.at(-1)?.jobId !== job.id) return;
+      await alerter.notifyFailure(record, {
+        source: 'queue',
+        jobId: job.id,
+        jobCreatedAt: new Date(job.timestamp),
+      });
+    } catch (error) {
+      log.warn({ err: toLogzipError(error).message }, 'could not read the failure record to alert on it');
+    }
+  }
+
   /** The worker's `failed` event: metrics for every failed attempt, records for those the processor could not write. */
   async function onFailed(job: Job | undefined, error: Error): Promise<void> {
     const final = job === undefined || job.finishedOn !== undefined;
@@ -225,6 +252,7 @@ export function createExtractProcessor(deps: ProcessorDeps) {
         { code, attempt: job?.attemptsMade, final, err: error.message },
         final ? 'job failed' : 'job attempt failed, BullMQ retries it',
       );
+      if (final && job !== undefined) await alertFinal(job, log);
       return;
     }
     if (job === undefined) {
@@ -246,6 +274,7 @@ export function createExtractProcessor(deps: ProcessorDeps) {
         'job failed and its failure record could not be written',
       );
     }
+    if (final) await alertFinal(job, log);
   }
 
   return {

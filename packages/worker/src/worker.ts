@@ -1,6 +1,13 @@
 import { hostname } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type Logger, type ObjectStore, QUEUE_NAME, type StateStore } from '@logzip/core';
+import {
+  type FailureAlerter,
+  type Logger,
+  type ObjectStore,
+  QUEUE_NAME,
+  type StateStore,
+} from '@logzip/core';
+import { createAlerterFromConfig } from '@logzip/core/alerts';
 import {
   type BullmqProducer,
   checkRedis,
@@ -52,6 +59,8 @@ export interface StartWorkerOptions {
   http?: boolean;
   /** How long to wait for Redis at start (default 10 s). */
   redisTimeoutMs?: number;
+  /** Announces final failures; built from the config (LOGZIP_ALERT_*) when not given. */
+  alerter?: FailureAlerter;
 }
 
 export interface RunningWorker {
@@ -114,6 +123,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   log.info({ redisVersion: check.version, maxmemoryPolicy: check.maxmemoryPolicy }, 'connected to Redis');
 
   const producer = createBullmqProducer({ connection: redis, prefix });
+  const alerter = options.alerter ?? createAlerterFromConfig(config, { store, logger });
   const routes = createRedisRouteStore(redis);
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
@@ -133,6 +143,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     // run's lease lasts at most one lock duration, so waiting 1.5 lock durations always gets it.
     leaseTtlMs: settings.lockDurationMs,
     leaseWaitMs: Math.round(settings.lockDurationMs * 1.5),
+    alerter,
   });
 
   const workerName = `${hostname()}:${process.pid}`;
@@ -147,10 +158,14 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     maxStalledCount: settings.maxStalledCount,
     autorun: false,
   });
+  // Failed-event handlers still writing a record or sending an alert: close() lets them finish.
+  const failedHandlers = new Set<Promise<void>>();
   worker.on('failed', (job, error) => {
-    processor
+    const handling = processor
       .onFailed(job, error)
       .catch((e: unknown) => log.error({ err: messageOf(e) }, 'failed-event handler'));
+    failedHandlers.add(handling);
+    void handling.finally(() => failedHandlers.delete(handling));
   });
   worker.on('error', (error) => log.error({ err: error.message }, 'worker error'));
   worker.on('stalled', (jobId) => {
@@ -215,6 +230,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     state,
     logIdPattern: config.logIdPattern,
     logger,
+    alerter,
     onRecorded: (_failure: unknown, record: { code: string }) =>
       metrics.lambdaFailures.inc({ code: record.code }),
     onUnparseable: () => metrics.lambdaUnparseable.inc(),
@@ -304,6 +320,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       }
     }
     await withDeadline(others, 10_000);
+    // A final failure's record and alert (bounded by the alerter's own timeouts).
+    await withDeadline(Promise.allSettled([...failedHandlers]), 15_000);
     await Promise.allSettled([sweepQueue?.close(), producer.close(), server?.close()]);
     ownSqs?.destroy();
     await redis.quit().catch(() => redis.disconnect());
