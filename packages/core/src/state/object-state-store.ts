@@ -178,6 +178,11 @@ class ObjectStateStore implements StateStore {
 
   async purge(logId: string): Promise<string[]> {
     const keys = await this.#keys(this.#historyPrefix(logId));
+    // Alert markers are `alerts/<logId>-<16 hex>.json`; log IDs may contain "-", so match exactly.
+    const alertPrefix = `${this.#prefix}alerts/${checkLogId(logId)}-`;
+    for (const key of await this.#keys(alertPrefix)) {
+      if (/^[0-9a-f]{16}\.json$/.test(key.slice(alertPrefix.length))) keys.push(key);
+    }
     for (const key of [this.#manifestKey(logId), this.#failureKey(logId), this.#leaseKey(logId)]) {
       if ((await this.#store.head(this.#bucket, key)) !== undefined) keys.push(key);
     }

@@ -213,6 +213,10 @@ function defineStateContract(name: string, enabled: boolean, open: () => Promise
         await state.putFailure(failure(logId, 'corrupt', '2026-11-28T09:00:00.000Z', 'queue'));
       }
       await state.appendAudit(audit('2026-11-28T12:00:00.000Z', 'purge'));
+      // Alert markers name the log ID; "123-4" is another log ID whose markers must stay.
+      for (const logId of ['123', '123-4']) {
+        await h.store.put(h.bucket, `${prefix}alerts/${logId}-0123456789abcdef.json`, Buffer.from('{}'));
+      }
 
       // Act
       const removed = await state.purge('123');
@@ -221,6 +225,7 @@ function defineStateContract(name: string, enabled: boolean, open: () => Promise
       // Assess
       expect([...removed].sort()).toEqual(
         [
+          `${prefix}alerts/123-0123456789abcdef.json`,
           `${prefix}failures/123.json`,
           `${prefix}history/123/2026-11-28T10:00:00.000Z-aaaaaaaa.json`,
           `${prefix}manifests/123.json`,
@@ -236,6 +241,7 @@ function defineStateContract(name: string, enabled: boolean, open: () => Promise
         expect(await state.listHistory(neighbour)).toHaveLength(1);
       }
       expect(await state.listAudit()).toHaveLength(1);
+      expect(await h.store.head(h.bucket, `${prefix}alerts/123-4-0123456789abcdef.json`)).toBeDefined();
     });
 
     it('refuses strings that are not log IDs before they become keys', async () => {
