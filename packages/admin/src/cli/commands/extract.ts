@@ -14,6 +14,7 @@ import {
 import { createFsObjectStore, createLocalFileSource } from '@logzip/core/fs';
 import { createLogger } from '@logzip/core/logger';
 
+import { usageOnError } from '../args.js';
 import { EXIT, usageError } from '../exit.js';
 import { type CliIo, createProgressBar, printJson } from '../io.js';
 
@@ -53,13 +54,19 @@ async function openDestination(dest: string, config: LogzipConfig, cwd: string):
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw usageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = usageOnError(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        to: { type: 'string' },
+        'log-id': { type: 'string' },
+        force: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+    }),
+  );
   const json = values.json === true;
   if (positionals.length !== 1) throw usageError('give exactly one source archive');
   if (values.to === undefined) throw usageError('--to <dest> is required');
@@ -161,18 +168,4 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (error.code === 'internal') logger.error({ err: error }, 'internal error');
   return error.retryable ? EXIT.failed : EXIT.rejected;
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      to: { type: 'string' },
-      'log-id': { type: 'string' },
-      force: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-  });
 }
