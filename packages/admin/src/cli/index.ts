@@ -1,11 +1,16 @@
 #!/usr/bin/env node
+import { withLocalStack } from './local-stack.js';
 import { main } from './main.js';
+
+// Without a configuration of its own, the CLI talks to the local stack of `pnpm start`.
+const local = withLocalStack(process.argv.slice(2), process.env, process.cwd());
+if (local.file !== undefined) process.stderr.write(`logzip: using the local stack (${local.file})\n`);
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
-  env: process.env,
+  env: local.env,
   cwd: process.cwd(),
 });
 // Let stdout drain before exiting: a piped --json result must arrive whole.

@@ -1,0 +1,257 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeWithRedis, freePort, requireRedis, waitUntil } from '@logzip/test-utils';
+import { Redis } from 'ioredis';
+import { afterEach, expect, it } from 'vitest';
+
+// `pnpm start` and `pnpm demo` as a new user runs them: the real scripts, the built dist/ (pnpm test
+// builds first), free ports, a temporary LOGZIP_HOME, and a Redis database of this test alone on the
+// run's Redis (the route flag `logzip:route` and the queue keys are global within a database).
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CLAIM_KEY = 'logzip:e2e:claim';
+
+interface DemoRow {
+  logId: string;
+  label: string;
+  expectedRoute: string;
+  route: string;
+  files?: number;
+  bytes?: number;
+  status: string;
+  code?: string;
+  ok: boolean;
+  problems: string[];
+}
+
+interface DemoDocument {
+  ok: boolean;
+  switches: Array<{ from: string | null; to: string; reason: string; ok: boolean }>;
+  archives: DemoRow[];
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A database nobody uses (empty), claimed with a key that expires should this test die. */
+async function claimEmptyDatabase(base: string): Promise<{ url: string; release(): Promise<void> }> {
+  const token = randomUUID();
+  const candidates = Array.from({ length: 15 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
+  for (const db of candidates) {
+    const client = new Redis(base, { db, lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await client.connect();
+      if ((await client.dbsize()) !== 0) continue;
+      if ((await client.set(CLAIM_KEY, token, 'EX', 600, 'NX')) !== 'OK') continue;
+      const url = new URL(base);
+      url.pathname = `/${db}`;
+      return {
+        url: url.toString(),
+        release: async () => {
+          const again = new Redis(base, { db, maxRetriesPerRequest: 1 });
+          try {
+            if ((await again.get(CLAIM_KEY)) === token) await again.flushdb();
+          } finally {
+            again.disconnect();
+          }
+        },
+      };
+    } finally {
+      client.disconnect();
+    }
+  }
+  throw new Error(`no empty Redis database (1-15) at ${base} for the end-to-end test`);
+}
+
+/** The environment of a new shell: nothing of logzip's, AWS's or the test run's. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(LOGZIP_|AWS_|REDIS_URL$|VITEST|NODE_OPTIONS$)/.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Processes whose environment or command line mentions `marker` (the temporary LOGZIP_HOME). */
+async function processesMentioning(marker: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    for (const file of ['environ', 'cmdline']) {
+      const text = await readFile(join('/proc', name, file), 'latin1').catch(() => '');
+      if (text.includes(marker)) {
+        found.push(Number(name));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+describeWithRedis('pnpm start + pnpm demo, end to end', () => {
+  let stack: ChildProcess | undefined;
+  let home: string | undefined;
+  let database: { url: string; release(): Promise<void> } | undefined;
+
+  afterEach(async () => {
+    if (stack !== undefined && stack.exitCode === null && stack.signalCode === null) stack.kill('SIGKILL');
+    await database?.release();
+    if (home !== undefined) await rm(home, { recursive: true, force: true });
+    stack = undefined;
+    home = undefined;
+    database = undefined;
+  });
+
+  it('runs the whole stack, the demo extracts every good archive by its route, and SIGTERM leaves no process', async () => {
+    // Prepare
+    expect(
+      existsSync(join(ROOT, 'packages/admin/dist/server.js')),
+      'run `pnpm build` first (pnpm test does)',
+    ).toBe(true);
+    home = await mkdtemp(join(tmpdir(), 'logzip-e2e-'));
+    database = await claimEmptyDatabase(requireRedis());
+    const adminPort = await freePort();
+    const metricsPort = await freePort();
+    const env = cleanEnv({
+      LOGZIP_HOME: home,
+      REDIS_URL: database.url,
+      LOGZIP_ADMIN_PORT: String(adminPort),
+      LOGZIP_WORKER_METRICS_PORT: String(metricsPort),
+    });
+    let output = '';
+    const started = spawn(process.execPath, ['scripts/start.mjs', '--no-build'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    stack = started;
+    started.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    started.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      started.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const stackFile = join(home, 'stack.json');
+    await waitUntil(
+      async () =>
+        existsSync(stackFile) && (await fetch(`http://127.0.0.1:${adminPort}/healthz`).then((r) => r.ok)),
+      {
+        timeoutMs: 45_000,
+        intervalMs: 250,
+        what: `pnpm start\n${output}`,
+        abort: () => (started.exitCode === null ? undefined : `exited with ${started.exitCode}\n${output}`),
+      },
+    );
+    const { children } = JSON.parse(await readFile(stackFile, 'utf8')) as {
+      children: Record<string, number>;
+    };
+    const adminEnv = join(home, 'admin.env');
+
+    // Act
+    const demo = await run(['scripts/demo.mjs', '--json', '--timeout', '45s'], env, 90_000);
+    const route = await run(['packages/admin/dist/cli/index.js', 'route', '--json'], env, 30_000);
+    started.kill('SIGTERM');
+    const exit = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`the stack did not stop\n${output}`)), 50_000),
+      ),
+    ]);
+
+    // Assess
+    expect(demo.code, `${demo.stderr}\n--- stack ---\n${output}`).toBe(0);
+    const document = JSON.parse(demo.stdout) as DemoDocument;
+    expect(document.ok).toBe(true);
+    const byLabel = new Map(document.archives.map((row) => [row.label, row]));
+    const expectedFiles: Record<string, number> = {
+      'desktop app logs, nested folders': 6,
+      'Japanese file names (UTF-8)': 4,
+      'with a zero-byte file': 3,
+      'CP932 names, no UTF-8 flag (Windows)': 3,
+      'many small files': 250,
+      'one large log': 2,
+    };
+    for (const [label, files] of Object.entries(expectedFiles)) {
+      const row = byLabel.get(label);
+      expect(row, label).toBeDefined();
+      expect(row, label).toMatchObject({ status: 'extracted', files, ok: true, problems: [] });
+      expect(row?.route, label).toBe(row?.expectedRoute);
+    }
+    const damaged = byLabel.get('damaged in transit (a flipped byte)');
+    expect(damaged).toMatchObject({
+      status: 'rejected',
+      code: 'crc_mismatch',
+      ok: true,
+      route: 'lambda → queue',
+    });
+    expect(document.archives.filter((row) => row.expectedRoute === 'lambda')).toHaveLength(4);
+    expect(document.switches.map((s) => [s.to, s.ok])).toEqual([
+      ['queue', true],
+      ['lambda', true],
+    ]);
+
+    // The CLI found the local stack through admin.env (no LOGZIP_ADMIN_URL in its environment).
+    expect(route.code, route.stderr).toBe(0);
+    expect(route.stderr).toContain('using the local stack');
+    expect(JSON.parse(route.stdout)).toMatchObject({ desired: 'lambda' });
+    expect((await stat(adminEnv)).mode & 0o777).toBe(0o600);
+
+    // Readable, prefixed logs from every part, carrying the log ID.
+    expect(output).toMatch(/^\S+ trigger +INFO +archive extracted .*logId=demo_/m);
+    expect(output).toMatch(/^\S+ worker +INFO +job completed .*logId=demo_/m);
+    expect(output).toMatch(/^\S+ admin +INFO +archive stored .*logId=demo_/m);
+    expect(output).toContain('route        lambda (the flag was unset');
+
+    // Stopped cleanly, nothing left behind.
+    expect(exit, output).toEqual({ code: 0, signal: null });
+    expect(Object.keys(children).sort()).toEqual(['admin', 'trigger', 'worker']);
+    for (const [name, pid] of Object.entries(children))
+      expect(alive(pid), `${name} (pid ${pid})`).toBe(false);
+    expect(await processesMentioning(home)).toEqual([]);
+    expect(existsSync(stackFile)).toBe(false);
+  }, 110_000);
+});
