@@ -9,6 +9,7 @@ export type {
   S3FaultProxyStats,
 } from './fault-proxy.js';
 export { startS3FaultProxy } from './fault-proxy.js';
+export * from './fuzz/index.js';
 export type { MotoS3ClientOptions } from './moto.js';
 export {
   createMotoS3Client,
