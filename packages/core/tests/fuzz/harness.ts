@@ -169,6 +169,9 @@ export function createFuzzHarness(options: FuzzHarnessOptions): FuzzHarness {
   const dir = mkdtempSync(join(tmpdir(), `logzip-fuzz-${options.label}-`));
   const root = join(dir, 'root');
   mkdirSync(root);
+  // A case that crashes the process (an unhandled 'error' event) never reaches close().
+  const removeOnExit = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   const store: ObjectStore = createFsObjectStore({ rootDir: root });
   const state: StateStore = createStateStore({ store, bucket: OUTPUT_BUCKET, prefix: STATE_PREFIX });
   const limits = options.limits ?? FUZZ_LIMITS;
@@ -370,7 +373,10 @@ export function createFuzzHarness(options: FuzzHarnessOptions): FuzzHarness {
       return cases;
     },
     summary: () => formatOutcomes(cases, outcomes),
-    close: async () => rmSync(dir, { recursive: true, force: true }),
+    close: async () => {
+      process.off('exit', removeOnExit);
+      removeOnExit();
+    },
   };
 }
 
