@@ -415,16 +415,20 @@ function shutdown(exitCode) {
   return stopping;
 }
 
-let signals = 0;
+// One Ctrl-C can arrive twice: from the terminal (to the whole foreground group) and forwarded by
+// pnpm. A signal within a second of the first is that same one; a later one means "kill now".
+let firstSignalAt;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
-    signals += 1;
-    if (signals > 1 && stopping !== undefined) {
+    const now = Date.now();
+    if (firstSignalAt !== undefined) {
+      if (now - firstSignalAt < 1_000) return;
       warn(`${signal} again: killing every part now`);
       for (const record of children.values()) signalGroup(record, 'SIGKILL');
       rmSync(stackFile, { force: true });
       process.exit(1);
     }
+    firstSignalAt = now;
     log(`${signal} received`);
     if (buildChild !== undefined && buildChild.exitCode === null) buildChild.kill('SIGTERM');
     void shutdown(0);
