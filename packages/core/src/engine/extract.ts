@@ -258,6 +258,16 @@ async function extractLeased(
   };
 
   try {
+    // Files of an earlier source (or of a run that died) that this archive does not contain go
+    // first: on a filesystem an old file `a` would block the new folder `a/` (and the reverse).
+    // Nothing claims the folder meanwhile: the old manifest is retired and this run holds the lease.
+    const wanted = new Set(plan.map((p) => p.key));
+    const stale = (await listKeys(deps.output, outBucket, folder)).filter((key) => !wanted.has(key));
+    if (stale.length > 0) {
+      await deps.output.deleteMany(outBucket, stale);
+      log.info({ removed: stale.length }, 'removed files the new source does not contain');
+    }
+
     // Offset order keeps ranged reads sequential, so the block cache serves neighbouring entries.
     const ordered = plan
       .map((planned, index) => ({ planned, index }))
@@ -266,14 +276,6 @@ async function extractLeased(
       writeEntry(planned, index),
     );
     checkAborted(options.signal);
-
-    // Files of an earlier source (or of a run that died) that this archive does not contain.
-    const wanted = new Set(plan.map((p) => p.key));
-    const stale = (await listKeys(deps.output, outBucket, folder)).filter((key) => !wanted.has(key));
-    if (stale.length > 0) {
-      await deps.output.deleteMany(outBucket, stale);
-      log.info({ removed: stale.length }, 'removed files the new source does not contain');
-    }
 
     const finishedAt = clock.now();
     const manifest: Manifest = {

@@ -278,6 +278,11 @@ export async function openEntryStream(
     check.destroy(wrapped);
   };
   source.on('error', (error) => fail(error, false));
+  // The consumer may attach its listeners only after an await (opening a temp file, starting a
+  // multipart upload): an entry that fails in its first chunk must not be an unhandled 'error'
+  // that kills the process. The error stays on the stream (`errored`), and for-await / pipeline
+  // still reject with it.
+  check.on('error', () => {});
   check.on('close', () => {
     source.destroy();
     inflate?.destroy();

@@ -722,9 +722,9 @@ function assemble(h: HonestParts, defects: Defect[]): StructuredCase {
 }
 
 /**
- * A defect aimed at known, not yet fixed bugs (FUZZ_KNOWN_BUGS=1): an entry declared over 4 MiB
- * (so the engine streams it) whose data is 10–40 KiB, inflating short of the declared size, or not
- * deflate at all. Its stream fails before the store reads from it.
+ * A defect aimed at a fixed bug (streamed entries failing before the store read from them crashed
+ * the process): an entry declared over 4 MiB (so the engine streams it) whose data is 10–40 KiB,
+ * inflating short of the declared size, or not deflate at all.
  */
 const streamedLieArb: fc.Arbitrary<Defect> = fc.record({
   kind: fc.constant('streamedLie' as const),
@@ -736,7 +736,7 @@ const streamedLieArb: fc.Arbitrary<Defect> = fc.record({
 });
 
 export interface StructuredOptions {
-  /** Also generate the defects that hit known bugs (FUZZ_KNOWN_BUGS=1). */
+  /** Also generate the defects aimed at fixed bugs (regressions); on in every run. */
   knownBugs?: boolean;
 }
 

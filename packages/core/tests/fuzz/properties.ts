@@ -33,9 +33,8 @@ export interface PropertyContext {
   /** Counts of reader outcomes ('listed' or the directory's error code). */
   readerOutcomes: Map<string, number>;
   /**
-   * FUZZ_KNOWN_BUGS=1: also generate what hits bugs found and not fixed yet (the earlier extraction
-   * has files where generated archives have folders; streamed entries that fail early). Make it
-   * the default once they are fixed.
+   * Also generate what hit bugs found by fuzzing and since fixed (the earlier extraction has files
+   * where the new archive has folders; streamed entries that fail early): regressions.
    */
   knownBugs?: boolean;
   /** Called before each case (the runner's heartbeat). */

@@ -9,7 +9,6 @@
  *   FUZZ_SEED     base seed (default: random, printed); batch k runs with seed FUZZ_SEED + k
  *   FUZZ_MODES    comma-separated subset of structured,mutation,reader (default all, in turn)
  *   FUZZ_BATCH    cases per batch (default 200)
- *   FUZZ_KNOWN_BUGS=1  also generate the cases that hit bugs found and not fixed yet
  *   FUZZ_REPLAY=<mode>:<seed>:<path>  replays one failing case (from a report) in this process
  *   FUZZ_HANG_SECONDS  no progress for this long counts as a hang (default 30)
  *   FUZZ_SELFTEST=hang|crash|unhandled  makes the 5th case of the first batch misbehave, to see the
@@ -27,7 +26,7 @@ import { assertFuzz, FUZZ_MODES, type FuzzMode, type PropertyContext } from './p
 
 const SELF = fileURLToPath(import.meta.url);
 /** What a replay command needs besides FUZZ_REPLAY to generate the same cases. */
-const REPLAY_ENV = process.env.FUZZ_KNOWN_BUGS === '1' ? 'FUZZ_KNOWN_BUGS=1 ' : '';
+const REPLAY_ENV = '';
 /** No case finished for this long: the child is hung (the harness's own per-case bound is 5 s + 5 s). */
 const HEARTBEAT_MS = (Number(process.env.FUZZ_HANG_SECONDS) || 30) * 1000;
 
@@ -99,7 +98,7 @@ async function child(): Promise<void> {
     harness,
     corpus,
     readerOutcomes: new Map(),
-    knownBugs: process.env.FUZZ_KNOWN_BUGS === '1',
+    knownBugs: true,
     onCase: () => {
       if (current === undefined) return;
       current.index += 1;
@@ -328,7 +327,7 @@ async function replay(spec: string): Promise<void> {
     harness,
     corpus: await buildSeedCorpus({ large: true }),
     readerOutcomes: new Map(),
-    knownBugs: process.env.FUZZ_KNOWN_BUGS === '1',
+    knownBugs: true,
   };
   try {
     await assertFuzz(mode as FuzzMode, ctx, { seed: Number(seed), path });

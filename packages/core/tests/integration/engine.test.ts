@@ -331,6 +331,66 @@ for (const h of harnesses) {
       expect(afterExpiry.status).toBe('extracted');
     });
 
+    it('fuzz bug 2: replaces a file with a folder of the same name (and the reverse)', async () => {
+      // Prepare: on a filesystem the old file `a` blocks the new folder `a/` unless it goes first.
+      const logId = nextId();
+      await upload(
+        `incoming/${logId}-1.zip`,
+        writeZip([
+          { name: 'a', data: 'x' },
+          { name: 'logs/app.log', data: 'l' },
+        ]),
+      );
+      await upload(
+        `incoming/${logId}-2.zip`,
+        writeZip([
+          { name: 'a/b.log', data: 'y' },
+          { name: 'logs', data: 'f' },
+        ]),
+      );
+      await extractArchive(
+        { source: store, output: store, state },
+        options(logId, `incoming/${logId}-1.zip`),
+      );
+      // Act
+      const result = await extractArchive(
+        { source: store, output: store, state },
+        options(logId, `incoming/${logId}-2.zip`),
+      );
+      // Assess
+      expect(result.status).toBe('extracted');
+      expect(await keys(harness.store, harness.bucket, `extracted/${logId}/`)).toEqual([
+        `extracted/${logId}/a/b.log`,
+        `extracted/${logId}/logs`,
+      ]);
+    });
+
+    it('fuzz bug 1: a streamed entry failing in its first chunk is rejected, the process lives on', async () => {
+      // Prepare: declared 4 MiB + 1 (so it is streamed), data that is not deflate at all.
+      const logId = nextId();
+      const key = `incoming/${logId}.zip`;
+      await upload(
+        key,
+        writeZip([
+          {
+            name: 'a.log',
+            method: 8,
+            compressed: Buffer.alloc(4200, 0xff),
+            uncompressedSize: 4 * 2 ** 20 + 1,
+            crc32: 0,
+          },
+        ]),
+      );
+      // Act
+      const error = await extractArchive({ source: store, output: store, state }, options(logId, key)).catch(
+        (e: unknown) => e,
+      );
+      // Assess
+      expect((error as LogzipError).code).toBe('corrupt');
+      expect((error as LogzipError).entry).toBe('a.log');
+      expect(await keys(harness.store, harness.bucket, `extracted/${logId}/`)).toEqual([]);
+    });
+
     it('keeps the failure record truthful across attempts: retrying, failed, then resolved', async () => {
       // Prepare
       const logId = nextId();
