@@ -6,12 +6,15 @@ import { main } from './main.js';
 const local = withLocalStack(process.argv.slice(2), process.env, process.cwd());
 if (local.file !== undefined) process.stderr.write(`logzip: using the local stack (${local.file})\n`);
 
+// `pnpm logzip …` runs in the repository root; paths on the command line are relative to where
+// the user typed it, which pnpm passes as INIT_CWD.
+const viaPnpmScript = process.env['npm_lifecycle_event'] === 'logzip' && process.env['INIT_CWD'];
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
   env: local.env,
-  cwd: process.cwd(),
+  cwd: viaPnpmScript ? (process.env['INIT_CWD'] as string) : process.cwd(),
 });
 // Let stdout drain before exiting: a piped --json result must arrive whole.
 process.exitCode = code;
