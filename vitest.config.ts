@@ -21,7 +21,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/tests/integration/**/*.test.ts'],
+          // The fault suite (packages/*/tests/faults) needs the same moto and Redis; docs/reliability.md.
+          include: ['packages/*/tests/integration/**/*.test.ts', 'packages/*/tests/faults/**/*.test.ts'],
           globalSetup: ['packages/test-utils/src/global-setup.ts'],
         },
       },
