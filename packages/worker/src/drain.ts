@@ -178,9 +178,11 @@ export async function recordLambdaFailure(
 ): Promise<FailureRecord> {
   const clock = deps.clock ?? systemClock;
   const previous = await deps.state.getFailure(failure.logId);
-  const known = previous?.attempts.find(
-    (a) => a.route === 'lambda' && a.requestId === failure.requestId && a.attempt === failure.attempt,
-  );
+  // By request id alone: when one of the handler's record writes failed its attempt numbers run
+  // short of Lambda's invoke count, and the code it knew must not turn into `internal`.
+  const known = previous?.attempts
+    .filter((a) => a.route === 'lambda' && a.requestId === failure.requestId)
+    .at(-1);
   const useKnown = known !== undefined && !isErrorCode(failure.errorType) && failure.code === 'internal';
   const error = new LogzipError(
     useKnown ? known.code : failure.code,

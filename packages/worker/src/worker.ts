@@ -249,7 +249,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     const sqs = options.sqs ?? (ownSqs as SQSClient);
     drain = startSqsDrain({ ...drainOptions, sqs, queueUrl: settings.lambdaFailureQueueUrl });
   } else {
-    drain = startRedisDrain({ ...drainOptions, redis: redis.duplicate() });
+    const drainRedis = redis.duplicate();
+    // ioredis prints "Unhandled error event" for a connection without a listener during an outage.
+    drainRedis.on('error', (error: Error) =>
+      log.debug({ err: error.message }, 'drain Redis connection error'),
+    );
+    drain = startRedisDrain({ ...drainOptions, redis: drainRedis });
   }
 
   void worker

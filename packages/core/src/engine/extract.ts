@@ -277,6 +277,16 @@ async function extractLeased(
     );
     checkAborted(options.signal);
 
+    // The manifest names the version that was read: a re-upload under the same key between the
+    // HEAD and the reads (or during them) would otherwise be recorded under the old ETag.
+    const now = await deps.source.head(source.bucket, source.key);
+    if (now === undefined || now.etag !== source.etag || now.size !== source.size) {
+      throw new LogzipError(
+        'storage_unavailable',
+        `"${source.key}" changed while it was extracted; retry reads the new version`,
+      );
+    }
+
     const finishedAt = clock.now();
     const manifest: Manifest = {
       version: 1,

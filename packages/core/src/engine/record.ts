@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
 import { silentLogger } from '../ports/logger.js';
@@ -5,6 +6,9 @@ import { recordAttempt, resolveRecord } from '../state/failures.js';
 import type { AttemptRoute, FailureRecord } from '../state/types.js';
 import { extractArchive } from './extract.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
+
+const RESOLVE_TRIES = 3;
+const RESOLVE_BACKOFF_MS = 200;
 
 export interface AttemptContext {
   route: AttemptRoute;
@@ -39,23 +43,34 @@ export async function extractAndRecord(
       route: context.route,
       requestId: context.requestId,
     });
-    try {
-      const previous = await deps.state.getFailure(options.logId);
-      if (previous !== undefined && previous.state !== 'resolved') {
-        await deps.state.putFailure(resolveRecord(previous, clock.now()));
-        log.info({ previousCode: previous.code }, 'failure record resolved');
+    // Nothing revisits an archive that has its manifest, so a record left open here would stay
+    // open for good: a few tries, since the storage may just have failed the previous attempt.
+    for (let attempt = 1; attempt <= RESOLVE_TRIES; attempt++) {
+      try {
+        const previous = await deps.state.getFailure(options.logId);
+        if (previous !== undefined && previous.state !== 'resolved') {
+          await deps.state.putFailure(resolveRecord(previous, clock.now()));
+          log.info({ previousCode: previous.code }, 'failure record resolved');
+        }
+        break;
+      } catch (error) {
+        // The extraction is done and its manifest written; a stale record is shown, not fatal.
+        log.warn(
+          { err: toLogzipError(error).message, attempt },
+          'could not mark the failure record resolved',
+        );
+        if (attempt < RESOLVE_TRIES) await sleep(RESOLVE_BACKOFF_MS * attempt);
       }
-    } catch (error) {
-      // The extraction is done and its manifest written; a stale record is shown, not fatal.
-      log.warn({ err: toLogzipError(error).message }, 'could not mark the failure record resolved');
     }
     return { ok: true, result };
   } catch (thrown) {
     const error = toLogzipError(thrown);
+    // Only a record that was written is returned: callers fall back to writing it themselves
+    // (the worker's `failed` event) when this one could not be stored.
     let record: FailureRecord | undefined;
     try {
       const previous = await deps.state.getFailure(options.logId);
-      record = recordAttempt(previous, {
+      const next = recordAttempt(previous, {
         logId: options.logId,
         source: options.source,
         route: context.route,
@@ -66,7 +81,8 @@ export async function extractAndRecord(
         ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
         ...(context.jobId === undefined ? {} : { jobId: context.jobId }),
       });
-      await deps.state.putFailure(record);
+      await deps.state.putFailure(next);
+      record = next;
     } catch (recordError) {
       log.error(
         { err: toLogzipError(recordError).message, code: error.code },

@@ -1,0 +1,112 @@
+/**
+ * Regression (found by the fault suite, fixed): queue route, retries run out, and the last attempt's failure record
+ * write fails. extractAndRecord returns the record it built even though putFailure threw, so the
+ * processor marks the error "recorded" and the `failed` event handler never writes it: the job is
+ * failed in BullMQ, the record still says `retrying` (attempts 1 and 2), and no manifest: by the
+ * issue's definition the archive is lost (the sweeper would re-enqueue it at its next run).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
+import {
+  createMotoS3Client,
+  createTestBucket,
+  deleteTestBucket,
+  describeWithMoto,
+  requireMoto,
+  type S3FaultProxy,
+  startS3FaultProxy,
+  type TempDir,
+  tempDir,
+  uniquePrefix,
+  waitUntil,
+} from '@logzip/test-utils';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { workerEnv } from '../helpers/harness.js';
+import { shardedKey, type UploadedArchive, uploadVersion } from './helpers/corpus.js';
+import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
+import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
+import { WorkerPool } from './helpers/workers.js';
+
+describeWithMoto("the last attempt's failure record cannot be written", () => {
+  let s3: S3Client;
+  let bucket: string;
+  let proxy: S3FaultProxy;
+  let dir: TempDir;
+  let redisServer: PrivateRedis;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    s3 = createMotoS3Client();
+    bucket = await createTestBucket(s3, 'repro-final');
+    proxy = await startS3FaultProxy({ target: requireMoto() });
+    dir = await tempDir('repro-final');
+    redisServer = await startPrivateRedis({ dir: dir.path });
+    redis = createRedis(redisServer.url);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await redisServer?.stop();
+    await proxy?.close();
+    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
+    await dir?.cleanup();
+  });
+
+  it('an archive whose retries ran out has a failed record', async () => {
+    // Prepare
+    const logId = 'final1';
+    const key = shardedKey(logId);
+    const files = new Map([['app.log', Buffer.from('hello\n'.repeat(100))]]);
+    const archive: UploadedArchive = {
+      logId,
+      bucket,
+      key,
+      versions: [await uploadVersion(s3, bucket, key, files)],
+    };
+    const env = workerEnv({
+      REDIS_URL: redisServer.url,
+      LOGZIP_QUEUE_PREFIX: uniquePrefix('repro'),
+      LOGZIP_INCOMING_BUCKET: bucket,
+      AWS_ENDPOINT_URL_S3: proxy.url,
+      AWS_REGION: 'us-east-1',
+    });
+    const pool = new WorkerPool(env, 1, 'repro-final');
+    const producer: BullmqProducer = createBullmqProducer({
+      connection: redis,
+      prefix: env['LOGZIP_QUEUE_PREFIX'],
+      backoffDelayMs: 200,
+    });
+    proxy.setRules([
+      // Every write of an extracted file fails (503 SlowDown): all three attempts fail.
+      { method: 'PUT', path: `/${bucket}/extracted/${logId}/`, fault: { kind: 'slow-down' } },
+      // The third attempt's failure record write fails (3 × 500: the SDK's attempts).
+      {
+        method: 'PUT',
+        path: `/${bucket}/logzip-state/failures/${logId}.json`,
+        skip: 2,
+        times: 3,
+        fault: { kind: 'internal-error' },
+      },
+    ]);
+    try {
+      await pool.start();
+
+      // Act
+      await producer.enqueue({ logId, bucket, key, reason: 'upload' });
+      await waitUntil(async () => (await producer.getJobState(logId)) === 'failed', {
+        timeoutMs: 30_000,
+        what: 'job failed',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // the failed-event handler's turn
+
+      // Assess
+      const verdict = await checkStore(s3, { bucket, ...DEFAULT_LAYOUT }, [archive]);
+      expect(verdict.lost).toEqual([]);
+      expect(verdict.failures.get(logId)?.state).toBe('failed');
+    } finally {
+      await pool.stop();
+      await producer.close();
+    }
+  }, 60_000);
+});
