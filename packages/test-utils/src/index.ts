@@ -26,4 +26,10 @@ export { describeWithRedis, redisEnabled, redisUrl, requireRedis, uniquePrefix }
 export { findExecutable, freePort, isCI, waitUntil } from './services.js';
 export type { TempDir } from './temp.js';
 export { tempDir } from './temp.js';
+export {
+  startWebhookReceiver,
+  type WebhookMode,
+  type WebhookReceiver,
+  type WebhookRequest,
+} from './webhook-receiver.js';
 export * from './zip/index.js';

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Writable } from 'node:stream';
-import { type TempDir, tempDir } from '@logzip/test-utils';
+import { startWebhookReceiver, type TempDir, tempDir, type WebhookReceiver } from '@logzip/test-utils';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,43 +15,6 @@ import { LogzipError } from '../../src/errors.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import { recordAttempt, resolveRecord } from '../../src/state/failures.js';
 import type { FailureRecord } from '../../src/state/types.js';
-
-type Mode = 'ok' | 'error' | 'hang' | 'gone';
-
-/** A webhook receiver on a free loopback port: records every POST, answers as `mode` says. */
-interface Receiver {
-  url: string;
-  mode: Mode;
-  posts: Array<{ path: string; contentType: string | undefined; body: Record<string, unknown> }>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const receiver: Receiver = { url: '', mode: 'ok', posts: [], close: async () => {} };
-  const server: Server = createServer((request: IncomingMessage, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      receiver.posts.push({
-        path: request.url ?? '',
-        contentType: request.headers['content-type'],
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-      });
-      if (receiver.mode === 'hang') return;
-      const status = receiver.mode === 'ok' ? 200 : receiver.mode === 'gone' ? 404 : 500;
-      response.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'no_service');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  receiver.url = `http://127.0.0.1:${port}/services/T0001/B0001/SECRETPATHTOKEN`;
-  receiver.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return receiver;
-}
 
 function captureLogs(): { logger: pino.Logger; lines: Array<Record<string, unknown>>; text: () => string } {
   const lines: Array<Record<string, unknown>> = [];
@@ -86,7 +48,7 @@ function failedRecord(requestId = 'req-1', previous?: FailureRecord): FailureRec
 }
 
 describe('failure alerts over a real HTTP webhook', () => {
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let dir: TempDir;
   let store: ObjectStore;
   let logs: ReturnType<typeof captureLogs>;
@@ -103,7 +65,7 @@ describe('failure alerts over a real HTTP webhook', () => {
   }
 
   beforeEach(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver('SECRETPATHTOKEN');
     dir = await tempDir('alerts');
     store = createFsObjectStore({ rootDir: dir.path });
     logs = captureLogs();
@@ -130,8 +92,8 @@ describe('failure alerts over a real HTTP webhook', () => {
     // Assess
     expect(outcomes.map((o) => o.status).sort()).toEqual(['duplicate', 'sent']);
     expect(again.status).toBe('duplicate');
-    expect(receiver.posts).toHaveLength(1);
-    const post = receiver.posts[0]!;
+    expect(receiver.requests).toHaveLength(1);
+    const post = receiver.requests[0]!;
     expect(post.contentType).toMatch(/^application\/json/);
     expect(post.body['text']).toContain('logzip: archive 54321 failed for good (corrupt)');
     expect(JSON.stringify(post.body['blocks'])).toContain(
@@ -179,7 +141,7 @@ describe('failure alerts over a real HTTP webhook', () => {
 
     // Assess
     expect(outcomes.map((o) => o.status)).toEqual(['skipped', 'sent', 'skipped', 'sent']);
-    expect(receiver.posts).toHaveLength(2);
+    expect(receiver.requests).toHaveLength(2);
   });
 
   it('gives up after one retry on a 500 and logs the failure without the webhook path', async () => {
@@ -194,7 +156,7 @@ describe('failure alerts over a real HTTP webhook', () => {
       status: 'failed',
       channels: [{ channel: 'webhook', ok: false, tries: 2, error: expect.stringContaining('answered 500') }],
     });
-    expect(receiver.posts).toHaveLength(2);
+    expect(receiver.requests).toHaveLength(2);
     expect(logs.text()).toContain('http://127.0.0.1');
     expect(logs.text()).not.toContain('SECRETPATHTOKEN');
     expect(logs.text()).not.toContain('/services/');
@@ -244,7 +206,7 @@ describe('failure alerts over a real HTTP webhook', () => {
 
     // Assess
     expect(outcome.status).toBe('sent');
-    expect(receiver.posts).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(1);
     expect(logs.lines.map((l) => l['msg'])).toContain(
       'could not write the alert marker; sending the alert without cross-process dedupe',
     );
@@ -287,7 +249,7 @@ describe('failure alerts over a real HTTP webhook', () => {
     expect(outcome.status).toBe('sent');
     expect(elapsed).toBeLessThan(2_000);
     expect(second.status).toBe('duplicate');
-    expect(receiver.posts).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it('is built from the config: channels from LOGZIP_ALERT_*, the link from LOGZIP_PUBLIC_URL, nothing when unset', async () => {
@@ -309,7 +271,7 @@ describe('failure alerts over a real HTTP webhook', () => {
     expect(sent.status).toBe('sent');
     expect(skipped).toEqual({ status: 'skipped', reason: 'no_channels' });
     expect(disabled.enabled).toBe(false);
-    expect(JSON.stringify(receiver.posts[0]?.body)).toContain(
+    expect(JSON.stringify(receiver.requests[0]?.body)).toContain(
       'https://logzip.example.com/admin/archives/54321',
     );
     expect(logs.text()).not.toContain('SECRETPATHTOKEN');

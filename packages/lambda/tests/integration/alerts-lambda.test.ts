@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createStateStore } from '@logzip/core';
@@ -14,6 +13,8 @@ import {
   requireMoto,
   type S3FaultProxy,
   startS3FaultProxy,
+  startWebhookReceiver,
+  type WebhookReceiver,
 } from '@logzip/test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { readLambdaConfig } from '../../src/config.js';
@@ -23,45 +24,13 @@ import { createLambdaLogger } from '../../src/logger.js';
 import { createLambdaRuntime } from '../../src/runtime.js';
 import { lambdaContext, newLogId, upload } from '../helpers/harness.js';
 
-type Mode = 'ok' | 'error' | 'hang';
-
-/** A webhook receiver on a free loopback port: records each POSTed JSON body, answers as `mode` says. */
-interface Receiver {
-  url: string;
-  mode: Mode;
-  posts: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const receiver: Receiver = { url: '', mode: 'ok', posts: [], close: async () => {} };
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      receiver.posts.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      if (receiver.mode === 'hang') return;
-      response.writeHead(receiver.mode === 'ok' ? 200 : 500).end(receiver.mode === 'ok' ? 'ok' : 'oops');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  receiver.url = `http://127.0.0.1:${port}/services/T1/B1/LAMBDASECRET`;
-  receiver.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return receiver;
-}
-
 const blocksText = (post: Record<string, unknown> | undefined) => JSON.stringify(post?.['blocks'] ?? []);
 
 describeWithMoto('failure alerts from the Lambda handler, against moto', () => {
   let s3: S3Client;
   let bucket: string;
   let proxy: S3FaultProxy;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
     s3 = createMotoS3Client();
@@ -76,7 +45,7 @@ describeWithMoto('failure alerts from the Lambda handler, against moto', () => {
 
   beforeEach(async () => {
     proxy.clearRules();
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver('LAMBDASECRET');
   });
 
   afterEach(async () => {

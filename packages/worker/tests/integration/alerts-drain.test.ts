@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,7 +26,9 @@ import {
   requireMoto,
   type S3FaultProxy,
   startS3FaultProxy,
+  startWebhookReceiver,
   uniquePrefix,
+  type WebhookReceiver,
 } from '@logzip/test-utils';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type Drain, readWorkerConfig, startSqsDrain } from '../../src/index.js';
@@ -71,36 +72,6 @@ async function invokeBundle(
     { env: { ...inherited, ...env }, timeout: 120_000 },
   );
   return JSON.parse(stdout);
-}
-
-type Mode = 'ok' | 'error';
-
-interface Receiver {
-  url: string;
-  mode: Mode;
-  posts: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const receiver: Receiver = { url: '', mode: 'ok', posts: [], close: async () => {} };
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      receiver.posts.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      response.writeHead(receiver.mode === 'ok' ? 200 : 500).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  receiver.url = `http://127.0.0.1:${port}/services/T1/B1/DRAINSECRET`;
-  receiver.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return receiver;
 }
 
 function s3Event(bucket: string, key: string) {
@@ -152,7 +123,7 @@ describeWithMoto("alerts for Lambda failures drained from the function's on-fail
   let bucket: string;
   let queueUrl: string;
   let proxy: S3FaultProxy;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let state: StateStore;
   let captured: CapturedLogger;
   let drain: Drain | undefined;
@@ -161,7 +132,7 @@ describeWithMoto("alerts for Lambda failures drained from the function's on-fail
     s3 = createMotoS3Client();
     bucket = await createTestBucket(s3, 'drain-alerts');
     proxy = await startS3FaultProxy({ target: requireMoto() });
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver('DRAINSECRET');
     sqs = new SQSClient({ endpoint: requireMoto(), region: MOTO_REGION, credentials: MOTO_CREDENTIALS });
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: uniquePrefix('lambda-failures') })))
       .QueueUrl as string;

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, DeleteTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -25,9 +24,11 @@ import {
   requireMoto,
   type S3FaultProxy,
   startS3FaultProxy,
+  startWebhookReceiver,
   type TempDir,
   tempDir,
   uniquePrefix,
+  type WebhookReceiver,
 } from '@logzip/test-utils';
 import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -35,42 +36,10 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type RunningWorker, readWorkerConfig, startWorker, type WorkerConfig } from '../../src/index.js';
 import { type CapturedLogger, captureLogger, waitFor, workerEnv } from '../helpers/harness.js';
 
-type Mode = 'ok' | 'error' | 'hang';
-
-/** A webhook receiver on a free loopback port: records each POSTed JSON body, answers as `mode` says. */
-interface Receiver {
-  url: string;
-  mode: Mode;
-  posts: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const receiver: Receiver = { url: '', mode: 'ok', posts: [], close: async () => {} };
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      receiver.posts.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      if (receiver.mode === 'hang') return;
-      response.writeHead(receiver.mode === 'ok' ? 200 : 500).end(receiver.mode === 'ok' ? 'ok' : 'oops');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  receiver.url = `http://127.0.0.1:${port}/services/T1/B1/WORKERSECRET`;
-  receiver.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return receiver;
-}
-
 const blocksText = (post: Record<string, unknown> | undefined) => JSON.stringify(post?.['blocks'] ?? []);
 
 describeWithRedis('failure alerts from the queue route', () => {
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let dir: TempDir;
   let config: WorkerConfig;
   let store: ObjectStore;
@@ -90,7 +59,7 @@ describeWithRedis('failure alerts from the queue route', () => {
   }
 
   beforeEach(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver('WORKERSECRET');
     dir = await tempDir('worker-alerts');
     const result = readWorkerConfig(
       workerEnv({
@@ -201,7 +170,7 @@ describeWithMoto('failure alerts from the queue route against S3 and SNS (moto)'
   let s3: S3Client;
   let bucket: string;
   let proxy: S3FaultProxy;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let running: RunningWorker | undefined;
   let redis: Redis | undefined;
   let producer: BullmqProducer | undefined;
@@ -210,7 +179,7 @@ describeWithMoto('failure alerts from the queue route against S3 and SNS (moto)'
     s3 = createMotoS3Client();
     bucket = await createTestBucket(s3, 'alerts');
     proxy = await startS3FaultProxy({ target: requireMoto() });
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver('WORKERSECRET');
   });
 
   afterEach(async () => {
