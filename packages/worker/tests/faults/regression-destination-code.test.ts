@@ -5,56 +5,20 @@
  * `retrying`), and the drain only keeps the handler's code for an attempt with the destination's
  * invoke count (3), which the record does not have.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-  waitUntil,
-} from '@logzip/test-utils';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithMoto, requireMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { expect, it } from 'vitest';
 import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, uploadVersion } from './helpers/corpus.js';
+import { useFaultEnv } from './helpers/fault-env.js';
 import { DESTINATION_KEY, s3Event, startLambdaService } from './helpers/lambda.js';
-import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
 
 describeWithMoto('Lambda retries run out after a failed record write', () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'repro-code');
-    proxy = await startS3FaultProxy({ target: requireMoto() });
-    dir = await tempDir('repro-code');
-    redisServer = await startPrivateRedis({ dir: dir.path });
-    redis = createRedis(redisServer.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
-  });
+  const fx = useFaultEnv('repro-code');
 
   it('the failed record keeps the real error code', async () => {
+    const { s3, bucket, proxy, redisServer, redis } = fx;
     // Prepare
     const logId = 'code1';
     const key = shardedKey(logId);

@@ -5,55 +5,20 @@
  * failed in BullMQ, the record still says `retrying` (attempts 1 and 2), and no manifest: by the
  * issue's definition the archive is lost (the sweeper would re-enqueue it at its next run).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-  waitUntil,
-} from '@logzip/test-utils';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
+import { describeWithMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { expect, it } from 'vitest';
 import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, type UploadedArchive, uploadVersion } from './helpers/corpus.js';
-import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
+import { useFaultEnv } from './helpers/fault-env.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
 
 describeWithMoto("the last attempt's failure record cannot be written", () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'repro-final');
-    proxy = await startS3FaultProxy({ target: requireMoto() });
-    dir = await tempDir('repro-final');
-    redisServer = await startPrivateRedis({ dir: dir.path });
-    redis = createRedis(redisServer.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
-  });
+  const fx = useFaultEnv('repro-final');
 
   it('an archive whose retries ran out has a failed record', async () => {
+    const { s3, bucket, proxy, redisServer, redis } = fx;
     // Prepare
     const logId = 'final1';
     const key = shardedKey(logId);

@@ -3,55 +3,20 @@
  * extraction (one reset of the record's GET), the record stays `retrying` for good, beside a
  * complete manifest. Nothing revisits it: the sweeper skips archives that have a manifest.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-  waitUntil,
-} from '@logzip/test-utils';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
+import { describeWithMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { expect, it } from 'vitest';
 import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, type UploadedArchive, uploadVersion } from './helpers/corpus.js';
-import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
+import { useFaultEnv } from './helpers/fault-env.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
 
 describeWithMoto('resolving the failure record fails once', () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'repro-resolve');
-    proxy = await startS3FaultProxy({ target: requireMoto() });
-    dir = await tempDir('repro-resolve');
-    redisServer = await startPrivateRedis({ dir: dir.path });
-    redis = createRedis(redisServer.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
-  });
+  const fx = useFaultEnv('repro-resolve');
 
   it('an extracted archive does not keep an open failure record', async () => {
+    const { s3, bucket, proxy, redisServer, redis } = fx;
     // Prepare
     const logId = 'resolve1';
     const key = shardedKey(logId);

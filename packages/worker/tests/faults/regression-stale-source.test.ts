@@ -2,55 +2,20 @@
  * Regression (found by the fault suite, fixed): an archive re-uploaded with the same size between the engine's
  * HEAD and its GET is extracted from the new bytes under a manifest that names the old version.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-  waitUntil,
-} from '@logzip/test-utils';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
+import { describeWithMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { expect, it } from 'vitest';
 import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, type UploadedArchive, uploadVersion } from './helpers/corpus.js';
-import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
+import { useFaultEnv } from './helpers/fault-env.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
 
 describeWithMoto('re-upload of the same size between HEAD and GET', () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'repro-stale');
-    proxy = await startS3FaultProxy({ target: requireMoto() });
-    dir = await tempDir('repro-stale');
-    redisServer = await startPrivateRedis({ dir: dir.path });
-    redis = createRedis(redisServer.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
-  });
+  const fx = useFaultEnv('repro-stale');
 
   it('the manifest names the version whose bytes are in the folder', async () => {
+    const { s3, bucket, proxy, redisServer, redis } = fx;
     // Prepare: two versions of one log ID's archive, same names, same sizes, different bytes.
     const logId = 'stale1';
     const key = shardedKey(logId);
