@@ -7,27 +7,12 @@
  * runs: each archive must end with one manifest naming its current version and exactly that
  * version's files — never a mix of two runs or two versions.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-  waitUntil,
-} from '@logzip/test-utils';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
+import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
+import { describeWithMoto, waitUntil } from '@logzip/test-utils';
+import { expect, it } from 'vitest';
 import { archiveFiles, uploadBatch, uploadVersion } from './helpers/corpus.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
 import { DESTINATION_KEY, type LambdaService, s3Event, startLambdaService } from './helpers/lambda.js';
-import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
 import { randomInt, readFaultSettings, scenarioTimeoutMs, seededRandom } from './helpers/settings.js';
 import {
   addFaults,
@@ -42,50 +27,23 @@ import { jobRetries, WorkerPool, waitForQueueIdle } from './helpers/workers.js';
 const settings = readFaultSettings();
 
 describeWithMoto('fault suite: one archive through both routes at once, duplicates and re-uploads', () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'faults-race');
-    proxy = await startS3FaultProxy({
-      target: requireMoto(),
-      random: seededRandom(settings.seed ^ 0x52414345),
-      rules: [
-        // Latency on a third of the requests: runs overlap in every phase.
-        { name: 'latency', path: `/${bucket}/`, probability: 0.3, fault: { kind: 'latency', ms: 80 } },
-      ],
-    });
-    dir = await tempDir('faults-race');
-    redisServer = await startPrivateRedis({ dir: dir.path });
-    redis = createRedis(redisServer.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
+  const fx = useFaultEnv('faults-race', {
+    random: seededRandom(settings.seed ^ 0x52414345),
+    // Latency on a third of the requests: runs overlap in every phase.
+    rules: (bucket: string) => [
+      { name: 'latency', path: `/${bucket}/`, probability: 0.3, fault: { kind: 'latency', ms: 80 } },
+    ],
   });
 
   it(
     'one consistent result per archive: one manifest, exactly its current version, no mixed content',
     async () => {
+      const { s3, bucket, proxy, redis } = fx;
       // Prepare
       const random = seededRandom(settings.seed ^ 0x434f4e43);
       const figures = newFigures('Both routes at once, duplicate events, re-uploads', settings.seed);
       const started = Date.now();
-      const env = workerEnv({
-        REDIS_URL: redisServer.url,
-        LOGZIP_QUEUE_PREFIX: uniquePrefix('faults'),
-        LOGZIP_INCOMING_BUCKET: bucket,
-        AWS_ENDPOINT_URL_S3: proxy.url,
-        AWS_REGION: 'us-east-1',
+      const env = faultWorkerEnv(fx, {
         LOGZIP_WORKER_LOCK_DURATION: '10s',
       });
       const pool = new WorkerPool(env, 2, 'race');

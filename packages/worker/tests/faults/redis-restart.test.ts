@@ -5,26 +5,13 @@
  * must reconnect by themselves (no restart of theirs), and no job may be lost: every enqueued job
  * completes, every archive is extracted exactly.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-  waitUntil,
-} from '@logzip/test-utils';
+import { describeWithMoto, waitUntil } from '@logzip/test-utils';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
+import { beforeAll, expect, it } from 'vitest';
 import { type UploadedArchive, uploadBatch } from './helpers/corpus.js';
-import { type PrivateRedis, redisServerAvailable, startPrivateRedis } from './helpers/redis-server.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
+import { redisServerAvailable } from './helpers/redis-server.js';
 import { randomInt, readFaultSettings, scenarioTimeoutMs, seededRandom } from './helpers/settings.js';
 import {
   addFaults,
@@ -39,51 +26,25 @@ import { jobRetries, WorkerPool, waitForQueueIdle } from './helpers/workers.js';
 const settings = readFaultSettings();
 
 describeWithMoto('fault suite: Redis restarted mid-batch', () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-
   beforeAll(async () => {
     if (!(await redisServerAvailable())) throw new Error('redis-server is needed for this suite');
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'faults-redis');
-    proxy = await startS3FaultProxy({
-      target: requireMoto(),
-      rules: [
-        {
-          name: 'slow-put',
-          method: 'PUT',
-          path: `/${bucket}/extracted/`,
-          fault: { kind: 'latency', ms: 150 },
-        },
-      ],
-    });
-    dir = await tempDir('faults-redis');
-    redisServer = await startPrivateRedis({ dir: dir.path, durable: true });
   });
-
-  afterAll(async () => {
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
+  const fx = useFaultEnv('faults-redis', {
+    durableRedis: true,
+    rules: (bucket: string) => [
+      { name: 'slow-put', method: 'PUT', path: `/${bucket}/extracted/`, fault: { kind: 'latency', ms: 150 } },
+    ],
   });
 
   it(
     'workers reconnect by themselves and no job is lost',
     async () => {
+      const { s3, bucket, redisServer } = fx;
       // Prepare
       const random = seededRandom(settings.seed ^ 0x52454453);
       const figures = newFigures('Redis restarted mid-batch (queue route)', settings.seed);
       const started = Date.now();
-      const env = workerEnv({
-        REDIS_URL: redisServer.url,
-        LOGZIP_QUEUE_PREFIX: uniquePrefix('faults'),
-        LOGZIP_INCOMING_BUCKET: bucket,
-        AWS_ENDPOINT_URL_S3: proxy.url,
-        AWS_REGION: 'us-east-1',
+      const env = faultWorkerEnv(fx, {
         LOGZIP_WORKER_LOCK_DURATION: '5s',
       });
       const pool = new WorkerPool(env, 2, 'redis-restart');

@@ -5,11 +5,10 @@
  * `retrying`), and the drain only keeps the handler's code for an attempt with the destination's
  * invoke count (3), which the record does not have.
  */
-import { describeWithMoto, requireMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { describeWithMoto, requireMoto, waitUntil } from '@logzip/test-utils';
 import { expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, uploadVersion } from './helpers/corpus.js';
-import { useFaultEnv } from './helpers/fault-env.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
 import { DESTINATION_KEY, s3Event, startLambdaService } from './helpers/lambda.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
@@ -18,19 +17,15 @@ describeWithMoto('Lambda retries run out after a failed record write', () => {
   const fx = useFaultEnv('repro-code');
 
   it('the failed record keeps the real error code', async () => {
-    const { s3, bucket, proxy, redisServer, redis } = fx;
+    const { s3, bucket, proxy, redis } = fx;
     // Prepare
     const logId = 'code1';
     const key = shardedKey(logId);
     const files = new Map([['app.log', Buffer.from('hello\n'.repeat(100))]]);
     const version = await uploadVersion(s3, bucket, key, files);
     const archive = { logId, bucket, key, versions: [version] };
-    const env = workerEnv({
-      REDIS_URL: redisServer.url,
-      LOGZIP_QUEUE_PREFIX: uniquePrefix('repro'),
-      LOGZIP_INCOMING_BUCKET: bucket,
+    const env = faultWorkerEnv(fx, {
       AWS_ENDPOINT_URL_S3: requireMoto(),
-      AWS_REGION: 'us-east-1',
     });
     const drain = new WorkerPool(env, 1, 'repro-code-drain');
     proxy.setRules([

@@ -6,11 +6,10 @@
  * issue's definition the archive is lost (the sweeper would re-enqueue it at its next run).
  */
 import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
-import { describeWithMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { describeWithMoto, waitUntil } from '@logzip/test-utils';
 import { expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, type UploadedArchive, uploadVersion } from './helpers/corpus.js';
-import { useFaultEnv } from './helpers/fault-env.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
 
@@ -18,7 +17,7 @@ describeWithMoto("the last attempt's failure record cannot be written", () => {
   const fx = useFaultEnv('repro-final');
 
   it('an archive whose retries ran out has a failed record', async () => {
-    const { s3, bucket, proxy, redisServer, redis } = fx;
+    const { s3, bucket, proxy, redis } = fx;
     // Prepare
     const logId = 'final1';
     const key = shardedKey(logId);
@@ -29,13 +28,7 @@ describeWithMoto("the last attempt's failure record cannot be written", () => {
       key,
       versions: [await uploadVersion(s3, bucket, key, files)],
     };
-    const env = workerEnv({
-      REDIS_URL: redisServer.url,
-      LOGZIP_QUEUE_PREFIX: uniquePrefix('repro'),
-      LOGZIP_INCOMING_BUCKET: bucket,
-      AWS_ENDPOINT_URL_S3: proxy.url,
-      AWS_REGION: 'us-east-1',
-    });
+    const env = faultWorkerEnv(fx);
     const pool = new WorkerPool(env, 1, 'repro-final');
     const producer: BullmqProducer = createBullmqProducer({
       connection: redis,

@@ -4,11 +4,10 @@
  * complete manifest. Nothing revisits it: the sweeper skips archives that have a manifest.
  */
 import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
-import { describeWithMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { describeWithMoto, waitUntil } from '@logzip/test-utils';
 import { expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, type UploadedArchive, uploadVersion } from './helpers/corpus.js';
-import { useFaultEnv } from './helpers/fault-env.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
 
@@ -16,7 +15,7 @@ describeWithMoto('resolving the failure record fails once', () => {
   const fx = useFaultEnv('repro-resolve');
 
   it('an extracted archive does not keep an open failure record', async () => {
-    const { s3, bucket, proxy, redisServer, redis } = fx;
+    const { s3, bucket, proxy, redis } = fx;
     // Prepare
     const logId = 'resolve1';
     const key = shardedKey(logId);
@@ -27,13 +26,7 @@ describeWithMoto('resolving the failure record fails once', () => {
       key,
       versions: [await uploadVersion(s3, bucket, key, files)],
     };
-    const env = workerEnv({
-      REDIS_URL: redisServer.url,
-      LOGZIP_QUEUE_PREFIX: uniquePrefix('repro'),
-      LOGZIP_INCOMING_BUCKET: bucket,
-      AWS_ENDPOINT_URL_S3: proxy.url,
-      AWS_REGION: 'us-east-1',
-    });
+    const env = faultWorkerEnv(fx);
     const pool = new WorkerPool(env, 1, 'repro-resolve');
     const producer: BullmqProducer = createBullmqProducer({
       connection: redis,

@@ -3,11 +3,10 @@
  * HEAD and its GET is extracted from the new bytes under a manifest that names the old version.
  */
 import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
-import { describeWithMoto, uniquePrefix, waitUntil } from '@logzip/test-utils';
+import { describeWithMoto, waitUntil } from '@logzip/test-utils';
 import { expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
 import { shardedKey, type UploadedArchive, uploadVersion } from './helpers/corpus.js';
-import { useFaultEnv } from './helpers/fault-env.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
 import { checkStore, DEFAULT_LAYOUT } from './helpers/verdict.js';
 import { WorkerPool } from './helpers/workers.js';
 
@@ -15,7 +14,7 @@ describeWithMoto('re-upload of the same size between HEAD and GET', () => {
   const fx = useFaultEnv('repro-stale');
 
   it('the manifest names the version whose bytes are in the folder', async () => {
-    const { s3, bucket, proxy, redisServer, redis } = fx;
+    const { s3, bucket, proxy, redis } = fx;
     // Prepare: two versions of one log ID's archive, same names, same sizes, different bytes.
     const logId = 'stale1';
     const key = shardedKey(logId);
@@ -27,13 +26,7 @@ describeWithMoto('re-upload of the same size between HEAD and GET', () => {
       key,
       versions: [await uploadVersion(s3, bucket, key, v1)],
     };
-    const env = workerEnv({
-      REDIS_URL: redisServer.url,
-      LOGZIP_QUEUE_PREFIX: uniquePrefix('repro'),
-      LOGZIP_INCOMING_BUCKET: bucket,
-      AWS_ENDPOINT_URL_S3: proxy.url,
-      AWS_REGION: 'us-east-1',
-    });
+    const env = faultWorkerEnv(fx);
     const pool = new WorkerPool(env, 1, 'repro-stale');
     const producer: BullmqProducer = createBullmqProducer({
       connection: redis,

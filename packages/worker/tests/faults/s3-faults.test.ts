@@ -6,27 +6,12 @@
  * attempt as Lambda's asynchronous invocation does (same awsRequestId, 3 attempts, then the
  * on-failure destination, drained by a worker). The verdict comes from checkStore (verdict.ts).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-  waitUntil,
-} from '@logzip/test-utils';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
+import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
+import { describeWithMoto, waitUntil } from '@logzip/test-utils';
+import { beforeAll, expect, it } from 'vitest';
 import { type UploadedArchive, uploadBatch } from './helpers/corpus.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
 import { DESTINATION_KEY, type LambdaService, s3Event, startLambdaService } from './helpers/lambda.js';
-import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
 import { type ArchivePlan, archiveRules, backgroundRules, planArchives } from './helpers/s3-rules.js';
 import { readFaultSettings, scenarioTimeoutMs, seededRandom } from './helpers/settings.js';
 import {
@@ -44,42 +29,17 @@ import { jobRetries, WorkerPool, waitForQueueIdle } from './helpers/workers.js';
 const settings = readFaultSettings();
 
 describeWithMoto('fault suite: S3 faults on both routes', () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-  let redis: Redis;
+  const fx = useFaultEnv('faults-s3', { random: seededRandom(settings.seed) });
   let env: Record<string, string>;
   const random = seededRandom(settings.seed ^ 0x53334641);
 
-  beforeAll(async () => {
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'faults-s3');
-    proxy = await startS3FaultProxy({ target: requireMoto(), random: seededRandom(settings.seed) });
-    dir = await tempDir('faults-s3');
-    redisServer = await startPrivateRedis({ dir: dir.path });
-    redis = createRedis(redisServer.url);
-    env = workerEnv({
-      REDIS_URL: redisServer.url,
-      LOGZIP_QUEUE_PREFIX: uniquePrefix('faults'),
-      LOGZIP_INCOMING_BUCKET: bucket,
-      AWS_ENDPOINT_URL_S3: proxy.url,
-      AWS_REGION: 'us-east-1',
-      LOGZIP_WORKER_LOCK_DURATION: '10s',
-    });
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
+  beforeAll(() => {
+    env = faultWorkerEnv(fx, { LOGZIP_WORKER_LOCK_DURATION: '10s' });
   });
 
   /** Plans and installs one batch's faults; returns each archive's plan. */
   function injectFaults(archives: readonly UploadedArchive[]): Map<string, ArchivePlan> {
+    const { proxy, bucket } = fx;
     const plans = planArchives(
       random,
       archives.map((a) => a.logId),
@@ -117,6 +77,7 @@ describeWithMoto('fault suite: S3 faults on both routes', () => {
   it(
     'queue route: after retries every archive is extracted exactly with one manifest, or failed with nothing left',
     async () => {
+      const { s3, bucket, proxy, redis } = fx;
       // Prepare
       const figures: FaultFigures = newFigures('S3 faults, queue route (worker processes)', settings.seed);
       const started = Date.now();
@@ -169,6 +130,7 @@ describeWithMoto('fault suite: S3 faults on both routes', () => {
   it(
     'Lambda route: attempt by attempt with one awsRequestId, the same guarantees; exhausted events reach the destination',
     async () => {
+      const { s3, bucket, proxy, redis } = fx;
       // Prepare
       const figures = newFigures('S3 faults, Lambda route (bundle, async retries)', settings.seed);
       const started = Date.now();

@@ -5,25 +5,11 @@
  * it: its folder holds exactly the archive's files, byte for byte (checked against the files the
  * archive was built from, CRC32s recomputed), and one manifest names the archive.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import {
-  createMotoS3Client,
-  createTestBucket,
-  deleteTestBucket,
-  describeWithMoto,
-  requireMoto,
-  type S3FaultProxy,
-  startS3FaultProxy,
-  type TempDir,
-  tempDir,
-  uniquePrefix,
-} from '@logzip/test-utils';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { workerEnv } from '../helpers/harness.js';
+import { type BullmqProducer, createBullmqProducer } from '@logzip/core/bullmq';
+import { describeWithMoto } from '@logzip/test-utils';
+import { expect, it } from 'vitest';
 import { uploadBatch } from './helpers/corpus.js';
-import { type PrivateRedis, startPrivateRedis } from './helpers/redis-server.js';
+import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
 import { pick, randomInt, readFaultSettings, scenarioTimeoutMs, seededRandom } from './helpers/settings.js';
 import {
   addFaults,
@@ -39,54 +25,22 @@ const settings = readFaultSettings();
 const WORKERS = 3;
 
 describeWithMoto('fault suite: worker processes killed with SIGKILL', () => {
-  let s3: S3Client;
-  let bucket: string;
-  let proxy: S3FaultProxy;
-  let dir: TempDir;
-  let redisServer: PrivateRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    s3 = createMotoS3Client();
-    bucket = await createTestBucket(s3, 'faults-kill');
-    // Slow writes keep runs in flight long enough for kills to land in the middle of them.
-    proxy = await startS3FaultProxy({
-      target: requireMoto(),
-      rules: [
-        {
-          name: 'slow-put',
-          method: 'PUT',
-          path: `/${bucket}/extracted/`,
-          fault: { kind: 'latency', ms: 80 },
-        },
-      ],
-    });
-    dir = await tempDir('faults-kill');
-    redisServer = await startPrivateRedis({ dir: dir.path });
-    redis = createRedis(redisServer.url);
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await redisServer?.stop();
-    await proxy?.close();
-    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
-    await dir?.cleanup();
+  // Slow writes keep runs in flight long enough for kills to land in the middle of them.
+  const fx = useFaultEnv('faults-kill', {
+    rules: (bucket: string) => [
+      { name: 'slow-put', method: 'PUT', path: `/${bucket}/extracted/`, fault: { kind: 'latency', ms: 80 } },
+    ],
   });
 
   it(
     'every archive ends extracted exactly as a clean run leaves it',
     async () => {
+      const { s3, bucket, redis } = fx;
       // Prepare
       const random = seededRandom(settings.seed ^ 0x4b494c4c);
       const figures = newFigures('SIGKILLed workers (queue route)', settings.seed);
       const started = Date.now();
-      const env = workerEnv({
-        REDIS_URL: redisServer.url,
-        LOGZIP_QUEUE_PREFIX: uniquePrefix('faults'),
-        LOGZIP_INCOMING_BUCKET: bucket,
-        AWS_ENDPOINT_URL_S3: proxy.url,
-        AWS_REGION: 'us-east-1',
+      const env = faultWorkerEnv(fx, {
         // A dead worker's job runs again after about one lock duration; kills must not exhaust
         // the stall budget (a job stalled more often fails, recorded: that is a separate guarantee).
         LOGZIP_WORKER_LOCK_DURATION: '2s',
