@@ -4,17 +4,12 @@ export type {
   Drain,
   DrainHandlerOptions,
   HandleOutcome,
-  LambdaFailure,
-  ParsedDestination,
   RecordLambdaFailureDeps,
   RedisDrainOptions,
   SqsDrainOptions,
 } from './drain.js';
 export {
-  codeOfDestination,
   handleDestinationMessage,
-  LAMBDA_DESTINATION_KEY,
-  parseDestinationMessage,
   recordLambdaFailure,
   startRedisDrain,
   startSqsDrain,

@@ -14,6 +14,7 @@ import {
   createBullmqProducer,
   createRedis,
   createRedisRouteStore,
+  DEFAULT_KEYS,
   DEFAULT_QUEUE_PREFIX,
 } from '@logzip/core/bullmq';
 import { Queue, Worker } from 'bullmq';
@@ -31,7 +32,7 @@ export const SWEEP_SCHEDULER_ID = 'logzip-sweep';
 
 /** Where the last sweep's backlog is shared between processes (metrics of every worker, the admin). */
 export function sweepSnapshotKey(queuePrefix: string = DEFAULT_QUEUE_PREFIX): string {
-  return queuePrefix === DEFAULT_QUEUE_PREFIX ? 'logzip:sweep:last' : `logzip:sweep:last:${queuePrefix}`;
+  return DEFAULT_KEYS.sweepSnapshot(queuePrefix);
 }
 
 export async function readSweepSnapshot(
@@ -292,7 +293,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       maxStalledCount: settings.maxStalledCount,
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
-      drain: settings.lambdaFailureQueueUrl ?? 'redis:logzip:lambda-destination',
+      drain: settings.lambdaFailureQueueUrl ?? `redis:${DEFAULT_KEYS.lambdaDestination}`,
       port: server?.port,
     },
     `worker started${server === undefined ? '' : `; /healthz and /metrics on port ${server.port}`}`,

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { LogzipError, type ObjectStore, type RouteStore } from '@logzip/core';
 import { createRedis, createRedisRouteStore } from '@logzip/core/bullmq';
+import { type DestinationPayload, decodeS3Key } from '@logzip/core/events';
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createS3Client, createS3ObjectStore } from '@logzip/core/s3';
 import {
@@ -30,7 +31,6 @@ import {
 } from '@logzip/test-utils';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { DestinationPayload } from '../../src/emulator/destination.js';
 import { redisListDestination, sqsDestination } from '../../src/emulator/destination.js';
 import {
   type EmulatedContext,
@@ -40,7 +40,6 @@ import {
   type TriggerEmulatorOptions,
 } from '../../src/emulator/emulator.js';
 import { notificationGate, routeFlagGate } from '../../src/emulator/gate.js';
-import { decodeS3Key } from '../../src/event.js';
 import { BUNDLE_PATH, ensureBundle } from '../helpers/bundle.js';
 
 interface Call {

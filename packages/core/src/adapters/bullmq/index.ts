@@ -1,7 +1,8 @@
+export type { RedisKeys } from './keys.js';
+export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, redisKeys } from './keys.js';
 export type { BullmqProducer, BullmqProducerOptions, QueueJobState } from './producer.js';
 export {
   createBullmqProducer,
-  DEFAULT_QUEUE_PREFIX,
   DEFAULT_REMOVE_ON_COMPLETE,
   DEFAULT_REMOVE_ON_FAIL,
   EXTRACT_JOB_NAME,
@@ -9,4 +10,4 @@ export {
 } from './producer.js';
 export type { CreateRedisOptions, RedisCheck } from './redis.js';
 export { checkRedis, createRedis, redactRedisUrl, waitForRedis } from './redis.js';
-export { createRedisRouteStore, ROUTE_KEY } from './route-store.js';
+export { createRedisRouteStore } from './route-store.js';

@@ -9,9 +9,8 @@ import {
   QUEUE_NAME,
   type QueueProducer,
 } from '../../job.js';
+import { DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX } from './keys.js';
 
-/** BullMQ's own key prefix; every logzip process must use the same one. */
-export const DEFAULT_QUEUE_PREFIX = 'bull';
 /** The BullMQ job name of an extraction job. */
 export const EXTRACT_JOB_NAME = 'extract';
 
@@ -112,7 +111,7 @@ export function createBullmqProducer(options: BullmqProducerOptions): BullmqProd
     if (!parsed.success) return { outcome: 'refused', reason: `invalid job: ${firstIssue(parsed.error)}` };
     const data = parsed.data;
     const jobId = jobIdFor(data.logId);
-    const lockKey = `logzip:enqueue-lock:${prefix}:${queueName}:${jobId}`;
+    const lockKey = DEFAULT_KEYS.enqueueLock(prefix, queueName, jobId);
     const token = randomUUID();
     // Another caller is enqueueing this log ID right now: its job is the one that will run.
     if (!(await acquire(lockKey, token))) return { outcome: 'already_queued', jobId };
