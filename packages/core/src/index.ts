@@ -36,6 +36,14 @@ export {
   parseDuration,
   readConfig,
 } from './config.js';
+export type { FailedAttempt } from './engine/attempts.js';
+export {
+  alertIfFinal,
+  attemptsOfRequest,
+  isFinalFailureOf,
+  recordFailedAttempt,
+  resolveFailure,
+} from './engine/attempts.js';
 export { contentTypeFor } from './engine/content-type.js';
 export { crc32Hex, extractArchive, logIdFolder, sameSource } from './engine/extract.js';
 export type { AttemptContext, RecordedOutcome } from './engine/record.js';

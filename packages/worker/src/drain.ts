@@ -1,13 +1,14 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
+  alertIfFinal,
+  attemptsOfRequest,
   type Clock,
   type FailureAlerter,
   type FailureRecord,
   isErrorCode,
   type Logger,
   LogzipError,
-  recordAttempt,
-  resolveRecord,
+  recordFailedAttempt,
   type StateStore,
   silentLogger,
   systemClock,
@@ -31,13 +32,36 @@ export async function recordLambdaFailure(
   deps: RecordLambdaFailureDeps,
   failure: LambdaFailure,
 ): Promise<FailureRecord> {
-  const clock = deps.clock ?? systemClock;
-  const previous = await deps.state.getFailure(failure.logId);
+  const manifest = await deps.state.getManifest(failure.logId);
+  return recordFailedAttempt(
+    deps.state,
+    {
+      logId: failure.logId,
+      source: failure.source,
+      route: 'lambda',
+      error: (previous) => destinationError(failure, previous),
+      attempt: failure.attempt,
+      // The destination only hears of an event whose retries are over: this attempt was the last.
+      maxAttempts: failure.attempt,
+      requestId: failure.requestId,
+      at: failure.at,
+      extractedSince:
+        manifest !== undefined &&
+        manifest.source.key === failure.source.key &&
+        Date.parse(manifest.finishedAt) > failure.at.getTime(),
+    },
+    deps.clock ?? systemClock,
+  );
+}
+
+/**
+ * The error a destination message stands for. When the handler itself already recorded this
+ * attempt with a precise code, that code is kept: the destination only sees the error's type name.
+ */
+function destinationError(failure: LambdaFailure, previous: FailureRecord | undefined): LogzipError {
   // By request id alone: when one of the handler's record writes failed its attempt numbers run
   // short of Lambda's invoke count, and the code it knew must not turn into `internal`.
-  const known = previous?.attempts
-    .filter((a) => a.route === 'lambda' && a.requestId === failure.requestId)
-    .at(-1);
+  const known = attemptsOfRequest(previous, 'lambda', failure.requestId).at(-1);
   const useKnown = known !== undefined && !isErrorCode(failure.errorType) && failure.code === 'internal';
   const error = new LogzipError(
     useKnown ? known.code : failure.code,
@@ -49,27 +73,7 @@ export async function recordLambdaFailure(
       : failure.trace.length > 0
         ? failure.trace.join('\n')
         : `${failure.errorType ?? 'Error'}: ${failure.message}`;
-  let record = recordAttempt(previous, {
-    logId: failure.logId,
-    source: failure.source,
-    route: 'lambda',
-    error,
-    attempt: failure.attempt,
-    // The destination only hears of an event whose retries are over: this attempt was the last.
-    maxAttempts: failure.attempt,
-    requestId: failure.requestId,
-    at: failure.at,
-  });
-  const manifest = await deps.state.getManifest(failure.logId);
-  if (
-    manifest !== undefined &&
-    manifest.source.key === failure.source.key &&
-    Date.parse(manifest.finishedAt) > failure.at.getTime()
-  ) {
-    record = resolveRecord(record, clock.now());
-  }
-  await deps.state.putFailure(record);
-  return record;
+  return error;
 }
 
 export interface DrainHandlerOptions {
@@ -124,13 +128,11 @@ export async function handleDestinationMessage(
       },
       'Lambda run failed for good: failure record written from its on-failure destination',
     );
-    if (record.state === 'failed' && options.alerter !== undefined) {
-      await options.alerter.notifyFailure(record, {
-        source: 'lambda-destination',
-        requestId: failure.requestId,
-        condition: failure.condition,
-      });
-    }
+    await alertIfFinal(options.alerter, record, {
+      source: 'lambda-destination',
+      requestId: failure.requestId,
+      condition: failure.condition,
+    });
   }
   return { outcome: 'recorded', records };
 }
