@@ -50,6 +50,15 @@ export type { AttemptContext, RecordedOutcome } from './engine/record.js';
 export { extractAndRecord } from './engine/record.js';
 export type { ResolveArchiveOptions } from './engine/resolve-archive.js';
 export { resolveArchive } from './engine/resolve-archive.js';
+export type {
+  SweepOptions,
+  SweepOutcome,
+  SweepReport,
+  SweepResult,
+  SweepSnapshot,
+  SweepSummary,
+} from './engine/sweep.js';
+export { sweep } from './engine/sweep.js';
 export type { ExtractDeps, ExtractOptions, ExtractProgress, ExtractResult } from './engine/types.js';
 export type { ErrorCode, LogzipErrorOptions } from './errors.js';
 export {

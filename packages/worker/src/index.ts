@@ -20,22 +20,9 @@ export type { WorkerMetrics, WorkerMetricsSources } from './metrics.js';
 export { createWorkerMetrics } from './metrics.js';
 export type { JobResult, ProcessorDeps } from './processor.js';
 export { createExtractProcessor } from './processor.js';
-export type { RunSweepOptions } from './run-sweep.js';
-export { runSweep } from './run-sweep.js';
-export type {
-  SweepOptions,
-  SweepOutcome,
-  SweepReport,
-  SweepResult,
-  SweepSnapshot,
-  SweepSummary,
-} from './sweeper.js';
-export { sweep } from './sweeper.js';
 export type { RunningWorker, StartWorkerOptions } from './worker.js';
 export {
-  readSweepSnapshot,
   SWEEP_QUEUE_NAME,
   SWEEP_SCHEDULER_ID,
   startWorker,
-  sweepSnapshotKey,
 } from './worker.js';

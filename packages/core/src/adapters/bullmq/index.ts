@@ -11,3 +11,4 @@ export {
 export type { CreateRedisOptions, RedisCheck } from './redis.js';
 export { checkRedis, createRedis, redactRedisUrl, waitForRedis } from './redis.js';
 export { createRedisRouteStore } from './route-store.js';
+export { readSweepSnapshot, sweepSnapshotPublisher } from './sweep-snapshot.js';
