@@ -13,4 +13,3 @@ export type {
 export { createHandler } from './create-handler.js';
 export type { ArchiveWork, SkipWork, Work } from './event.js';
 export { parseInvocationEvent } from './event.js';
-export { handler } from './handler.js';

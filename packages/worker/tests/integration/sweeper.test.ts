@@ -5,7 +5,6 @@ import {
   type Manifest,
   type ObjectStore,
   type Route,
-  recordAttempt,
   type StateStore,
   type SweepOptions,
   sweep,
@@ -18,6 +17,7 @@ import {
   readSweepSnapshot,
 } from '@logzip/core/bullmq';
 import { createStorage } from '@logzip/core/runtime';
+import { recordAttempt } from '@logzip/core/state';
 import { buildZip, describeWithRedis, type TempDir, tempDir, uniquePrefix } from '@logzip/test-utils';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
