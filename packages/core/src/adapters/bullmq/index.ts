@@ -9,6 +9,12 @@ export {
   PENDING_STATES,
 } from './producer.js';
 export type { CreateRedisOptions, RedisCheck } from './redis.js';
-export { checkRedis, createRedis, redactRedisUrl, waitForRedis } from './redis.js';
+export {
+  checkRedis,
+  createRedis,
+  isRedisUnreachable,
+  redactRedisUrl,
+  waitForRedis,
+} from './redis.js';
 export { createRedisRouteStore } from './route-store.js';
 export { readSweepSnapshot, sweepSnapshotPublisher } from './sweep-snapshot.js';
