@@ -40,7 +40,15 @@ export type { ExtractDeps, ExtractOptions, ExtractProgress, ExtractResult } from
 export type { ErrorCode, LogzipErrorOptions } from './errors.js';
 export { ERROR_CODES, isErrorCode, isLogzipError, LogzipError, toLogzipError } from './errors.js';
 export type { EnqueueResult, ExtractJob, JobReason, QueueProducer } from './job.js';
-export { extractJobSchema, JOB_REASONS, jobIdFor, LOG_ID_RE, logIdSchema, QUEUE_NAME } from './job.js';
+export {
+  DEFAULT_QUEUE_PREFIX,
+  extractJobSchema,
+  JOB_REASONS,
+  jobIdFor,
+  LOG_ID_RE,
+  logIdSchema,
+  QUEUE_NAME,
+} from './job.js';
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';

@@ -1,3 +1,7 @@
+import { DEFAULT_QUEUE_PREFIX } from '../../job.js';
+
+export { DEFAULT_QUEUE_PREFIX };
+
 /**
  * Every Redis key logzip writes outside BullMQ's own (those start with the queue prefix), from one
  * namespace. The names are contracts between processes: the admin sets the route flag the emulator
@@ -8,8 +12,6 @@
 
 /** The namespace of every logzip key (the default keeps the key names of earlier releases). */
 export const DEFAULT_KEY_NAMESPACE = 'logzip:';
-/** BullMQ's own key prefix; every logzip process of a deployment must use the same one. */
-export const DEFAULT_QUEUE_PREFIX = 'bull';
 
 export interface RedisKeys {
   /** The route flag (`lambda` | `queue`). */
