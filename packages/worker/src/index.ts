@@ -18,8 +18,6 @@ export type { HealthReport, MetricsServer } from './http.js';
 export { startMetricsServer } from './http.js';
 export type { WorkerMetrics, WorkerMetricsSources } from './metrics.js';
 export { createWorkerMetrics } from './metrics.js';
-export type { JobResult, ProcessorDeps } from './processor.js';
-export { createExtractProcessor } from './processor.js';
 export type { RunningWorker, StartWorkerOptions } from './worker.js';
 export {
   SWEEP_QUEUE_NAME,

@@ -14,6 +14,7 @@ import {
   type BullmqProducer,
   checkRedis,
   createBullmqProducer,
+  createExtractProcessor,
   createRedis,
   createRedisRouteStore,
   DEFAULT_KEYS,
@@ -25,7 +26,6 @@ import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
-import { createExtractProcessor } from './processor.js';
 
 /** The queue of scheduled sweeps (kept apart from extraction jobs, which it would fail validation of). */
 export const SWEEP_QUEUE_NAME = 'logzip-sweep';

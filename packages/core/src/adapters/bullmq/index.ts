@@ -1,5 +1,7 @@
 export type { RedisKeys } from './keys.js';
 export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, redisKeys } from './keys.js';
+export type { JobResult, ProcessorDeps, ProcessorMetrics } from './processor.js';
+export { createExtractProcessor, JobAttemptError } from './processor.js';
 export type { BullmqProducer, BullmqProducerOptions, QueueJobState } from './producer.js';
 export {
   createBullmqProducer,

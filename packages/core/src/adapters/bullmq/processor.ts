@@ -1,22 +1,25 @@
-import {
-  alertIfFinal,
-  type Clock,
-  type ExtractJob,
-  extractAndRecord,
-  extractJobSchema,
-  type FailureAlerter,
-  type FailureRecord,
-  type Limits,
-  type Logger,
-  LogzipError,
-  type ObjectStore,
-  recordFailedAttempt,
-  type StateStore,
-  systemClock,
-  toLogzipError,
-} from '@logzip/core';
 import { type Job, WaitingError } from 'bullmq';
-import type { WorkerMetrics } from './metrics.js';
+import type { FailureAlerter } from '../../alerts/types.js';
+import type { Limits } from '../../config.js';
+import { alertIfFinal, recordFailedAttempt } from '../../engine/attempts.js';
+import { extractAndRecord } from '../../engine/record.js';
+import { LogzipError, toLogzipError } from '../../errors.js';
+import { type ExtractJob, extractJobSchema } from '../../job.js';
+import { type Clock, systemClock } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import type { ObjectStore } from '../../ports/object-store.js';
+import type { StateStore } from '../../state/state-store.js';
+import type { FailureRecord } from '../../state/types.js';
+
+/** The counters the processor feeds (the worker's Prometheus metrics fit). */
+export interface ProcessorMetrics {
+  jobsCompleted: { inc(labels: { status: string }): void };
+  jobsFailed: { inc(labels: { code: string; final: string }): void };
+  jobsHandedBack: { inc(): void };
+  jobDuration: { observe(labels: { outcome: string }, seconds: number): void };
+  bytesExtracted: { inc(value: number): void };
+  entriesExtracted: { inc(value: number): void };
+}
 
 /** What a completed job keeps in Redis: a summary, never the entry list. */
 export interface JobResult {
@@ -35,7 +38,7 @@ export interface ProcessorDeps {
   limits: Limits;
   fallbackEncoding: string;
   logger: Logger;
-  metrics?: WorkerMetrics;
+  metrics?: ProcessorMetrics;
   clock?: Clock;
   /** Parallel object writes inside one extraction. */
   writeConcurrency?: number;
