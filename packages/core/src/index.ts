@@ -20,6 +20,7 @@ export {
   attemptsOfRequest,
   isFinalFailureOf,
   recordFailedAttempt,
+  recordFailedAttemptOrLog,
   resolveFailure,
 } from './engine/attempts.js';
 export { extractArchive } from './engine/extract.js';

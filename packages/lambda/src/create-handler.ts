@@ -12,7 +12,7 @@ import {
   parseLogId,
   type QueueProducer,
   type RecordedOutcome,
-  recordFailedAttempt,
+  recordFailedAttemptOrLog,
   type StateStore,
   systemClock,
   toLogzipError,
@@ -138,32 +138,25 @@ function base(run: ArchiveRun) {
 }
 
 /** Writes a failed attempt that did not come from a run (a hand-off that could not happen). */
-async function recordHandlerFailure(
+function recordHandlerFailure(
   rt: Runtime,
   run: ArchiveRun,
   error: LogzipError,
 ): Promise<FailureRecord | undefined> {
-  try {
-    return await recordFailedAttempt(
-      rt.state,
-      {
-        logId: run.logId,
-        source: { bucket: run.work.bucket, key: run.work.key },
-        route: 'lambda',
-        error,
-        attempt: run.attempt,
-        maxAttempts: rt.config.lambda.maxAttempts,
-        requestId: run.awsRequestId,
-      },
-      rt.clock,
-    );
-  } catch (recordError) {
-    run.log.error(
-      { err: toLogzipError(recordError).message, code: error.code },
-      'could not write the failure record',
-    );
-    return undefined;
-  }
+  return recordFailedAttemptOrLog(
+    rt.state,
+    {
+      logId: run.logId,
+      source: { bucket: run.work.bucket, key: run.work.key },
+      route: 'lambda',
+      error,
+      attempt: run.attempt,
+      maxAttempts: rt.config.lambda.maxAttempts,
+      requestId: run.awsRequestId,
+    },
+    run.log,
+    rt.clock,
+  );
 }
 
 /** Whether the manifest names exactly this archive (bucket, key, size and, when known, ETag). */

@@ -47,6 +47,29 @@ export async function recordFailedAttempt(
   return record;
 }
 
+/**
+ * recordFailedAttempt for a caller that must go on when the storage fails (the attempt's own error
+ * is what matters to it): the failure to write is logged, and undefined comes back instead of the
+ * record.
+ */
+export async function recordFailedAttemptOrLog(
+  state: StateStore,
+  attempt: FailedAttempt,
+  log: Logger,
+  clock: Clock = systemClock,
+): Promise<FailureRecord | undefined> {
+  try {
+    return await recordFailedAttempt(state, attempt, clock);
+  } catch (recordError) {
+    const code = typeof attempt.error === 'function' ? undefined : attempt.error.code;
+    log.error(
+      { err: recordError instanceof Error ? recordError.message : String(recordError), code },
+      'could not write the failure record',
+    );
+    return undefined;
+  }
+}
+
 const RESOLVE_TRIES = 3;
 const RESOLVE_BACKOFF_MS = 200;
 

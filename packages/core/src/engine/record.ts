@@ -2,7 +2,7 @@ import { type LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
 import type { AttemptRoute, FailureRecord } from '../state/types.js';
-import { recordFailedAttempt, resolveFailure } from './attempts.js';
+import { recordFailedAttemptOrLog, resolveFailure } from './attempts.js';
 import { extractArchive } from './extract.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
 
@@ -59,33 +59,26 @@ export async function extractAndRecord(
  * Only a record that was written is returned: callers fall back to writing it themselves (the
  * worker's `failed` event) when this one could not be stored.
  */
-async function recordOrLog(
+function recordOrLog(
   deps: ExtractDeps,
   options: ExtractOptions,
   context: AttemptContext,
   error: LogzipError,
   log: Logger,
 ): Promise<FailureRecord | undefined> {
-  try {
-    return await recordFailedAttempt(
-      deps.state,
-      {
-        logId: options.logId,
-        source: options.source,
-        route: context.route,
-        error,
-        attempt: context.attempt,
-        maxAttempts: context.maxAttempts,
-        requestId: context.requestId,
-        jobId: context.jobId,
-      },
-      deps.clock ?? systemClock,
-    );
-  } catch (recordError) {
-    log.error(
-      { err: toLogzipError(recordError).message, code: error.code },
-      'could not write the failure record',
-    );
-    return undefined;
-  }
+  return recordFailedAttemptOrLog(
+    deps.state,
+    {
+      logId: options.logId,
+      source: options.source,
+      route: context.route,
+      error,
+      attempt: context.attempt,
+      maxAttempts: context.maxAttempts,
+      requestId: context.requestId,
+      jobId: context.jobId,
+    },
+    log,
+    deps.clock ?? systemClock,
+  );
 }

@@ -4,6 +4,7 @@ export type { JobResult, ProcessorDeps, ProcessorMetrics } from './processor.js'
 export { createExtractProcessor, JobAttemptError } from './processor.js';
 export type { BullmqProducer, BullmqProducerOptions, QueueJobState } from './producer.js';
 export {
+  COUNTED_STATES,
   createBullmqProducer,
   DEFAULT_REMOVE_ON_COMPLETE,
   DEFAULT_REMOVE_ON_FAIL,

@@ -23,6 +23,13 @@ export const PENDING_STATES: readonly JobState[] = [
   'waiting-children',
 ];
 
+/** The job states the queue's counts are given for (the admin's overview, the worker's metrics). */
+export const COUNTED_STATES = [
+  ...PENDING_STATES,
+  'failed',
+  'completed',
+] as const satisfies readonly JobState[];
+
 /** Retention: Redis must not grow without bound; failure records keep the history that matters. */
 export const DEFAULT_REMOVE_ON_COMPLETE: KeepJobs = { age: 7 * 24 * 3600, count: 10_000 };
 export const DEFAULT_REMOVE_ON_FAIL: KeepJobs = { age: 30 * 24 * 3600, count: 50_000 };
@@ -137,15 +144,7 @@ export function createBullmqProducer(options: BullmqProducerOptions): BullmqProd
     enqueue,
     getJobState,
     async getCounts() {
-      return queue.getJobCounts(
-        'waiting',
-        'active',
-        'delayed',
-        'prioritized',
-        'waiting-children',
-        'failed',
-        'completed',
-      );
+      return queue.getJobCounts(...COUNTED_STATES);
     },
     async close() {
       await queue.close();
