@@ -21,6 +21,7 @@ import {
 import { contentTypeFor } from './content-type.js';
 import { runPool } from './pool.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
+import { verifyArchive } from './verify.js';
 
 /** Archives up to this size are read with one GET; larger ones with ranged GETs through a block cache. */
 export const WHOLE_READ_BYTES = 16 * 2 ** 20;
@@ -81,7 +82,9 @@ async function listKeys(store: ObjectStore, bucket: string, prefix: string): Pro
  * Every check the central directory allows runs before the first write. A defect found while
  * inflating (CRC, lying sizes, limits) removes everything of the run, and the manifest, written
  * last, is the only proof of a complete extraction. A different source for the same log ID
- * replaces the folder; running again on the current source returns `already_extracted`.
+ * replaces the folder, but only once the whole new archive has been read and checked without
+ * writing (inflate, sizes, CRC32): a broken re-upload leaves the previous extraction and its
+ * manifest as they were. Running again on the current source returns `already_extracted`.
  *
  * @example
  * const result = await extractArchive(
@@ -214,6 +217,27 @@ async function extractLeased(
     { entries: plan.length, archiveBytes: info.size, declaredBytes, zip64: directory.zip64 },
     'archive checked, extracting',
   );
+
+  // A good extraction of another source stays untouched until the new archive is known good:
+  // inflate and CRC defects are otherwise only found while writing, after old files are gone.
+  if (current !== undefined && !sameSource(current.source, source)) {
+    log.info({ replaces: current.source.key }, 'verifying the new archive before it replaces the extraction');
+    try {
+      await verifyArchive(reader, plan, {
+        limits: options.limits,
+        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        bufferedEntryBytes: BUFFERED_ENTRY_BYTES,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (thrown) {
+      const error = toLogzipError(thrown);
+      log.warn(
+        { code: error.code, entry: error.entry, retryable: error.retryable },
+        'the new archive failed its check; the previous extraction is kept',
+      );
+      throw error;
+    }
+  }
 
   // From here on the folder changes: no manifest may claim it until the new one is complete.
   if (current !== undefined) await deps.state.retireManifest(logId);

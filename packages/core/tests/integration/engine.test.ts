@@ -246,6 +246,53 @@ for (const h of harnesses) {
       expect((await state.getManifest(logId))?.entries.map((e) => e.path)).toEqual(['good.log']);
     });
 
+    it('bug: a re-upload failing only while inflating (CRC, lying size) destroyed the good extraction; it now keeps it', async () => {
+      // Prepare: a good extraction, then a re-upload whose central directory is fine but whose
+      // last entries fail only when inflated (after the first file could have been written).
+      const logId = nextId();
+      const key = `incoming/${logId}.zip`;
+      await upload(
+        key,
+        await buildZip([
+          { name: 'a.log', data: 'good a' },
+          { name: 'b.log', data: 'good b' },
+        ]),
+      );
+      await extractArchive({ source: store, output: store, state }, options(logId, key));
+      const before = await keys(harness.store, harness.bucket, `extracted/${logId}/`);
+      const putsBefore = store.puts.length;
+      const broken = [
+        writeZip([
+          { name: 'a.log', data: 'new a\n'.repeat(100) },
+          { name: 'c.log', data: 'new c\n'.repeat(100) },
+          { name: 'd.log', data: 'new d\n'.repeat(100), crc32: 0xdeadbeef },
+        ]),
+        writeZip([
+          { name: 'a.log', data: 'new a\n'.repeat(100) },
+          // An entry streamed (over the buffered-read threshold) that inflates past its declared size.
+          { name: 'big.log', data: randomBytes(6 * 2 ** 20), uncompressedSize: 5 * 2 ** 20 },
+        ]),
+      ];
+      const codes: string[] = [];
+      for (const zip of broken) {
+        await upload(key, zip);
+        // Act
+        const error = await extractArchive(
+          { source: store, output: store, state },
+          options(logId, key, { concurrency: 1 }),
+        ).catch((e: unknown) => e);
+        codes.push((error as LogzipError).code);
+        // Assess: nothing of the old extraction was removed or overwritten
+        expect(await keys(harness.store, harness.bucket, `extracted/${logId}/`)).toEqual(before);
+        expect((await harness.store.get(harness.bucket, `extracted/${logId}/a.log`)).toString()).toBe(
+          'good a',
+        );
+        expect((await state.getManifest(logId))?.entries.map((e) => e.path)).toEqual(['a.log', 'b.log']);
+        expect(store.puts.slice(putsBefore).filter((k) => k.startsWith(`extracted/${logId}/`))).toEqual([]);
+      }
+      expect(codes).toEqual(['crc_mismatch', 'corrupt']);
+    });
+
     it('reports a missing archive as source_not_found and an empty one as not_zip', async () => {
       const logId = nextId();
       const missing = await extractArchive(
