@@ -258,6 +258,8 @@ async function extractLeased(
       contentType: contentTypeFor(planned.path),
       metadata,
       crc32: entry.crc32,
+      // The manifest, written last, is what proves the folder complete: no per-file atomicity needed.
+      inPlace: true,
     };
     if (entry.uncompressedSize <= BUFFERED_ENTRY_BYTES) {
       const data = await readEntry(reader, entry, budget);

@@ -18,6 +18,13 @@ export interface PutOptions {
   crc32?: number;
   /** Only create: throw PreconditionFailedError (`code: 'conflict'`) if the key exists (leases, idempotency records). */
   ifNoneMatch?: boolean;
+  /**
+   * The caller proves completeness itself (the engine's manifest, written last): the object may be
+   * seen while it is written, and a failed put may leave part of it (the caller removes it). Folders
+   * then write the file in place (no temp file, no rename, no MD5) and return an empty `etag`; S3
+   * PUTs are atomic anyway and ignore it. Not with `ifNoneMatch`.
+   */
+  inPlace?: boolean;
 }
 
 export interface ListOptions {
