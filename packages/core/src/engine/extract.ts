@@ -23,8 +23,12 @@ import { runPool } from './pool.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
 import { verifyArchive } from './verify.js';
 
-/** Archives up to this size are read with one GET; larger ones with ranged GETs through a block cache. */
-export const WHOLE_READ_BYTES = 16 * 2 ** 20;
+/**
+ * Archives up to this size are read with one GET; larger ones with ranged GETs through a block
+ * cache. One GET also spares the per-read copies of the cache, which dominate archives of many
+ * small files; 32 MiB in memory stays far below what a run may use.
+ */
+export const WHOLE_READ_BYTES = 32 * 2 ** 20;
 /** Entries up to this (declared) size are inflated in one synchronous call; larger ones are streamed. */
 export const BUFFERED_ENTRY_BYTES = 4 * 2 ** 20;
 const DEFAULT_CONCURRENCY = 8;
