@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pnpm bench: the engine against Info-ZIP unzip and the raw zlib ceiling, side by side, same archives.
-// Usage: node packages/core/bench/run.mjs [--runs N] [--corpus a,b,c] [--keep]
+// Usage: node packages/core/bench/run.mjs [--runs N] [--corpus a,b,c,s3] [--keep]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
-    corpus: { type: 'string', default: 'a,b,c' },
+    // s3: corpus (a) extracted to S3 (moto) through the fault proxy, next to a plain PUT loop.
+    corpus: { type: 'string', default: 'a,b,c,s3' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -118,7 +119,8 @@ function uncompressedBytes(archive) {
 }
 
 const rows = [];
-for (const name of values.corpus.split(',')) {
+const corpora = values.corpus.split(',');
+for (const name of corpora.filter((c) => c !== 's3')) {
   const archive = ensureCorpus(name);
   const bytes = uncompressedBytes(archive);
   const results = { logzip: [], unzip: [], zlib: [] };
@@ -184,3 +186,11 @@ for (const r of rows) {
 console.log(
   '\nWhole processes (logzip: `node …/cli/index.js extract --json`, CLI start included); the wall-time ratio is the median of each run paired with its neighbour; goal ≤ 0.7x for (a) and (b), peak RSS < 200 MiB for (c).',
 );
+if (corpora.includes('s3')) {
+  const s3 = spawnSync(
+    'node',
+    [join(root, 'packages/core/bench/s3-small-files.mjs'), ensureCorpus('a'), '--runs', String(runs)],
+    { stdio: 'inherit' },
+  );
+  if (s3.status !== 0) throw new Error('the S3 bench failed');
+}
