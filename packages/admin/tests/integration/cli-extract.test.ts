@@ -1,6 +1,6 @@
 /**
  * `logzip extract` as operators run it: a child process, local and s3:// sources and destinations,
- * the --json shapes and the exit codes of ARCHITECTURE.md.
+ * the --json shapes and the exit codes of docs/cli.md.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
