@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
-import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
+import type { ObjectInfo, ObjectStore, PutResult } from '../ports/object-store.js';
 import type { Manifest, ManifestEntry, SourceRef } from '../state/types.js';
 import {
   blockReader,
@@ -18,6 +18,7 @@ import {
   readEntry,
   readZipDirectory,
 } from '../zip/index.js';
+import { AdaptiveConcurrency } from './concurrency.js';
 import { contentTypeFor } from './content-type.js';
 import { runPool } from './pool.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
@@ -253,6 +254,12 @@ async function extractLeased(
   const metadata = { 'logzip-log-id': logId, 'logzip-source-key': encodeURIComponent(source.key) };
   let bytesDone = 0;
   let entriesDone = 0;
+  // Stores that say how much they can take (S3: the socket pool) get writes that adapt up to it
+  // and back off when calls need retries (503 SlowDown); an explicit concurrency stays fixed.
+  const adaptive =
+    options.concurrency === undefined && deps.output.maxConcurrency !== undefined
+      ? new AdaptiveConcurrency({ initial: DEFAULT_CONCURRENCY, max: deps.output.maxConcurrency })
+      : undefined;
 
   const writeEntry = async (planned: PlannedEntry, index: number): Promise<void> => {
     checkAborted(options.signal);
@@ -265,17 +272,20 @@ async function extractLeased(
       // The manifest, written last, is what proves the folder complete: no per-file atomicity needed.
       inPlace: true,
     };
+    let written: PutResult;
     if (entry.uncompressedSize <= BUFFERED_ENTRY_BYTES) {
       const data = await readEntry(reader, entry, budget);
-      await deps.output.put(outBucket, planned.key, data, putOptions);
+      written = await deps.output.put(outBucket, planned.key, data, putOptions);
     } else {
       const stream: Readable = await openEntryStream(reader, entry, budget);
       try {
-        await deps.output.put(outBucket, planned.key, stream, putOptions);
+        written = await deps.output.put(outBucket, planned.key, stream, putOptions);
       } finally {
         stream.destroy();
       }
     }
+    if (written.retried) adaptive?.throttled();
+    else adaptive?.succeeded();
     entries[index] = {
       path: planned.path,
       key: planned.key,
@@ -284,7 +294,13 @@ async function extractLeased(
     };
     bytesDone += entry.uncompressedSize;
     entriesDone += 1;
-    options.onProgress?.({ entriesDone, entriesTotal: plan.length, bytesDone, bytesTotal: declaredBytes });
+    options.onProgress?.({
+      entriesDone,
+      entriesTotal: plan.length,
+      bytesDone,
+      bytesTotal: declaredBytes,
+      writeConcurrency: adaptive?.current ?? options.concurrency ?? DEFAULT_CONCURRENCY,
+    });
   };
 
   try {
@@ -302,9 +318,11 @@ async function extractLeased(
     const ordered = plan
       .map((planned, index) => ({ planned, index }))
       .sort((a, b) => a.planned.entry.localHeaderOffset - b.planned.entry.localHeaderOffset);
-    await runPool(ordered, options.concurrency ?? DEFAULT_CONCURRENCY, ({ planned, index }) =>
+    await runPool(ordered, adaptive ?? options.concurrency ?? DEFAULT_CONCURRENCY, ({ planned, index }) =>
       writeEntry(planned, index),
     );
+    if (adaptive !== undefined)
+      log.debug({ writeConcurrency: adaptive.current }, 'write concurrency at the end');
     checkAborted(options.signal);
 
     // The manifest names the version that was read: a re-upload under the same key between the

@@ -550,4 +550,59 @@ describe.runIf(motoEnabled())('extractArchive through S3 faults', () => {
       await deleteTestBucket(admin, bucket);
     }
   });
+
+  it('adapts write concurrency to S3: grows toward the socket pool, halves on 503 SlowDown, and finishes', async () => {
+    // Prepare: 300 small files; the first PUT of 20 of them (keys 100-119) gets 503 SlowDown,
+    // which the SDK retries (the retry goes through).
+    const admin = createMotoS3Client();
+    const bucket = await createTestBucket(admin, 'engine-slowdown');
+    const slowed = new Set<string>();
+    const proxy = await startS3FaultProxy({ target: requireMoto() });
+    try {
+      const client = createS3Client(
+        { AWS_ENDPOINT_URL_S3: proxy.url, AWS_REGION: 'us-east-1' },
+        { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      );
+      const store = createS3ObjectStore({ client, maxConcurrency: 32 });
+      const state = createStateStore({ store, bucket, prefix: 'logzip-state/' });
+      const names = Array.from({ length: 300 }, (_, i) => `f-${String(i).padStart(3, '0')}.log`);
+      const zip = writeZip(names.map((name) => ({ name, data: `${name}\n`, method: 0 })));
+      await store.put(bucket, 'incoming/s1.zip', zip, { size: zip.length });
+      proxy.setRules([
+        {
+          method: 'PUT',
+          path: `/${bucket}/extracted/s1/f-1`,
+          when: (request) => {
+            const first = !slowed.has(request.path) && Number(request.path.slice(-7, -4)) < 120;
+            if (first) slowed.add(request.path);
+            return first;
+          },
+          fault: { kind: 'slow-down' },
+        },
+      ]);
+      const seen: number[] = [];
+      // Act
+      const result = await extractArchive(
+        { source: store, output: store, state },
+        {
+          logId: 's1',
+          source: { bucket, key: 'incoming/s1.zip' },
+          output: { bucket, prefix: 'extracted/' },
+          limits: DEFAULT_LIMITS,
+          fallbackEncoding: 'cp932',
+          onProgress: (p) => seen.push(p.writeConcurrency),
+        },
+      );
+      // Assess
+      expect(result.status).toBe('extracted');
+      expect(await keys(store, bucket, 'extracted/s1/')).toHaveLength(300);
+      expect(proxy.stats.byKind['slow-down']).toBe(20);
+      const peak = Math.max(...seen.slice(0, 100));
+      expect(peak).toBe(32);
+      expect(Math.min(...seen.slice(100))).toBeLessThanOrEqual(peak / 8);
+    } finally {
+      await proxy.close();
+      await deleteTestBucket(admin, bucket);
+    }
+  });
 });
