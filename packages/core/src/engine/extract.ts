@@ -37,6 +37,21 @@ const DEFAULT_LEASE_TTL_MS = 60_000;
 const DEFAULT_LEASE_WAIT_MS = 30_000;
 const LEASE_POLL_MS = 250;
 
+/** What the writes in flight may hold in memory together, when concurrency adapts. */
+const WRITE_MEMORY_BUDGET = 128 * 2 ** 20;
+/** A put may hold a body of up to this much (the S3 store buffers streams up to 16 MiB, multipart parts beyond). */
+const MAX_BODY_IN_MEMORY = 32 * 2 ** 20;
+
+/**
+ * More writes at once only where their bodies stay small: many small files may go up to the
+ * store's limit, archives of large entries stay at the default.
+ */
+function memoryBoundConcurrency(plan: readonly PlannedEntry[]): number {
+  let largest = 1;
+  for (const p of plan) largest = Math.max(largest, Math.min(p.entry.uncompressedSize, MAX_BODY_IN_MEMORY));
+  return Math.max(DEFAULT_CONCURRENCY, Math.floor(WRITE_MEMORY_BUDGET / largest));
+}
+
 export function sameSource(a: SourceRef, b: SourceRef): boolean {
   return a.bucket === b.bucket && a.key === b.key && a.etag === b.etag && a.size === b.size;
 }
@@ -258,7 +273,10 @@ async function extractLeased(
   // and back off when calls need retries (503 SlowDown); an explicit concurrency stays fixed.
   const adaptive =
     options.concurrency === undefined && deps.output.maxConcurrency !== undefined
-      ? new AdaptiveConcurrency({ initial: DEFAULT_CONCURRENCY, max: deps.output.maxConcurrency })
+      ? new AdaptiveConcurrency({
+          initial: DEFAULT_CONCURRENCY,
+          max: Math.min(deps.output.maxConcurrency, memoryBoundConcurrency(plan)),
+        })
       : undefined;
 
   const writeEntry = async (planned: PlannedEntry, index: number): Promise<void> => {

@@ -36,7 +36,8 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /**
    * Parallel object writes, fixed. Default: 8, adapting up to the output store's `maxConcurrency`
-   * (S3: the socket pool) and halving when puts need retries (503 SlowDown).
+   * (S3: the socket pool) and halving when puts need retries (503 SlowDown); archives of large
+   * entries stay nearer 8, so the bodies in flight hold at most about 128 MiB.
    */
   concurrency?: number;
   route?: Manifest['route'];
