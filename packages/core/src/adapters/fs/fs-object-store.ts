@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
 import {
   closeSync,
@@ -203,22 +203,7 @@ class FsObjectStore implements ObjectStore {
     const handle = await openForWrite(bucket, key, path, IN_PLACE_FLAGS);
     let closed = false;
     try {
-      let written = 0;
-      const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
-      for await (const chunk of chunks) {
-        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        written += bytes.length;
-        if (size !== undefined && written > size) throw sizeMismatch(bucket, key, size, written);
-        await writeAll(handle, bytes, bucket, key);
-      }
-      if (size !== undefined && written !== size) throw sizeMismatch(bucket, key, size, written);
-      if (this.#fsync) {
-        try {
-          await handle.sync();
-        } catch (error) {
-          throw fsUnavailable('fsync', bucket, key, error);
-        }
-      }
+      await writeBody(handle, body, { bucket, key, size, fsync: this.#fsync });
       closed = true;
       await handle.close();
     } catch (error) {
@@ -386,25 +371,9 @@ class FsObjectStore implements ObjectStore {
   ): Promise<{ etag: string; stats: BigIntStats }> {
     const handle = await openTemp(bucket, key, temp);
     const hash = createHash('md5');
-    let written = 0;
     let closed = false;
     try {
-      const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
-      for await (const chunk of chunks) {
-        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        hash.update(bytes);
-        written += bytes.length;
-        if (size !== undefined && written > size) throw sizeMismatch(bucket, key, size, written);
-        await writeAll(handle, bytes, bucket, key);
-      }
-      if (size !== undefined && written !== size) throw sizeMismatch(bucket, key, size, written);
-      if (this.#fsync) {
-        try {
-          await handle.sync();
-        } catch (error) {
-          throw fsUnavailable('fsync', bucket, key, error);
-        }
-      }
+      await writeBody(handle, body, { bucket, key, size, fsync: this.#fsync, hash });
       const stats = await handle.stat({ bigint: true });
       closed = true;
       await handle.close();
@@ -519,6 +488,32 @@ function isAfter(key: string, startAfter: string, isDirectory: boolean): boolean
   // Keep a folder when some key below it can sort after startAfter: startAfter is inside it, or before it.
   if (isDirectory && startAfter.startsWith(key)) return true;
   return compareKeys(key, startAfter) > 0;
+}
+
+/** Writes every chunk of the body, counting it against `size` (and hashing it), then fsyncs if asked. */
+async function writeBody(
+  handle: FileHandle,
+  body: Buffer | Readable,
+  options: { bucket: string; key: string; size: number | undefined; fsync: boolean; hash?: Hash },
+): Promise<void> {
+  const { bucket, key, size } = options;
+  let written = 0;
+  const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
+  for await (const chunk of chunks) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    options.hash?.update(bytes);
+    written += bytes.length;
+    if (size !== undefined && written > size) throw sizeMismatch(bucket, key, size, written);
+    await writeAll(handle, bytes, bucket, key);
+  }
+  if (size !== undefined && written !== size) throw sizeMismatch(bucket, key, size, written);
+  if (options.fsync) {
+    try {
+      await handle.sync();
+    } catch (error) {
+      throw fsUnavailable('fsync', bucket, key, error);
+    }
+  }
 }
 
 async function writeAll(handle: FileHandle, bytes: Buffer, bucket: string, key: string): Promise<void> {
