@@ -55,7 +55,7 @@ export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
 export type { Logger } from './ports/logger.js';
 export { silentLogger } from './ports/logger.js';
-export type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from './ports/object-store.js';
+export type { ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './ports/object-store.js';
 export { isPreconditionFailed, PreconditionFailedError } from './ports/object-store.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
