@@ -102,6 +102,10 @@ interface ReenqueueBody {
 export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const { ctx } = options;
   const actor = (operator: string): Actor => ({ operator, channel: 'api' });
+  // Route-level auth: every route of this plugin is bearer-only, however its path was spelled.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, auth: 'api' };
+  });
 
   app.get('/route', async () => getRouteStatus(ctx));
 

@@ -3,10 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
 
 /**
- * How a route is guarded: `admin` (the default: bearer token, or the UI session), `none`
- * (healthz, the login page, the stylesheet) or `ingest` (the ingest plugin checks its own token).
+ * How a route is guarded: `admin` (the default: bearer token, or the UI session), `api` (the JSON
+ * API: the bearer token only, never a cookie), `none` (healthz, the login page, the stylesheet) or
+ * `ingest` (the ingest plugin checks its own token). The mode belongs to the matched route, so
+ * every spelling of a path the router accepts (`/%61pi/…`) is judged as the route it reaches.
  */
-export type AuthMode = 'admin' | 'none' | 'ingest';
+export type AuthMode = 'admin' | 'api' | 'none' | 'ingest';
 
 export interface AuthInfo {
   kind: 'bearer' | 'session';
@@ -117,13 +119,18 @@ export interface AuthHookOptions {
   failedAttempts: { max: number; timeWindowMs: number };
 }
 
-/** JSON endpoints answer 401; pages send the browser to the login form. */
-function isApiPath(url: string): boolean {
+/**
+ * JSON endpoints answer 401; pages send the browser to the login form. For a matched route the
+ * route's mode decides; the path only shapes the answer to a request no route matched.
+ */
+export function isApiRequest(request: FastifyRequest): boolean {
+  if (request.routeOptions.config?.auth === 'api') return true;
+  const url = request.url;
   return url.startsWith('/api/') || url === '/api' || url.startsWith('/queues/api/');
 }
 
 /**
- * The one gate in front of every route: `/api/` takes only the bearer token (with
+ * The one gate in front of every route: API routes take only the bearer token (with
  * X-Logzip-Operator naming the caller), pages and /queues take the bearer token or the UI session.
  * Repeated wrong tokens from one address are answered 429 for a while, right or wrong.
  */
@@ -137,8 +144,7 @@ export function registerAuth(app: FastifyInstance, options: AuthHookOptions): vo
 
   app.addHook('onRequest', async (request, reply) => {
     const mode = request.routeOptions.config?.auth ?? 'admin';
-    if (mode !== 'admin') return;
-    const url = request.url.split('?')[0] ?? request.url;
+    if (mode !== 'admin' && mode !== 'api') return;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const limited = await failures(request, { increment: false });
@@ -168,14 +174,16 @@ export function registerAuth(app: FastifyInstance, options: AuthHookOptions): vo
       await failures(request);
       throw new AdminError('unauthorized', 'the admin token is missing or wrong');
     }
-    if (!url.startsWith('/api/') && url !== '/api') {
+    // A session cookie never opens the API: a page on another port of the same host can make the
+    // operator's browser send it (SameSite stops only other sites), with a form body and no CSRF token.
+    if (mode === 'admin') {
       const operator = readSession(request, options.now());
       if (operator !== undefined) {
         request.auth = { kind: 'session', operator };
         return;
       }
     }
-    if (isApiPath(url) || request.method !== 'GET') {
+    if (isApiRequest(request) || request.method !== 'GET') {
       throw new AdminError('unauthorized', 'the admin token is missing or wrong');
     }
     const next = encodeURIComponent(request.url);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_ERRORS, type ApiErrorCode, errorBody, isAdminError } from '../errors.js';
 import { isUnavailable } from '../operations/failure-text.js';
+import { isApiRequest } from './auth.js';
 
 export interface MappedError {
   status: number;
@@ -59,9 +60,7 @@ export function mapError(error: unknown, requestId: string): MappedError {
 
 /** JSON for the API, bull-board's API and clients that do not ask for HTML. */
 export function wantsJson(request: FastifyRequest): boolean {
-  const url = request.url;
-  if (url.startsWith('/api/') || url === '/api' || url.startsWith('/queues/api/') || url === '/healthz')
-    return true;
+  if (isApiRequest(request) || request.url === '/healthz') return true;
   const accept = request.headers.accept ?? '';
   return !accept.includes('text/html') && request.auth?.kind === 'bearer';
 }

@@ -1,3 +1,4 @@
+import fastifyFormbody from '@fastify/formbody';
 import { FAILURE_STATES, type Route } from '@logzip/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
@@ -60,6 +61,8 @@ function fields(form: Form, name: string): string[] {
 /** The server-rendered UI: every form posts with a CSRF token; pages use the same operations as the API. */
 export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promise<void> {
   const { ctx } = options;
+  // Forms are parsed here only: the JSON API (another plugin) never reads a form body.
+  await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
   const csrf = { preHandler: app.csrfProtection };
   const actor = (request: FastifyRequest): Actor => ({ operator: requireOperator(request), channel: 'ui' });
 
