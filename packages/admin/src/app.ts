@@ -4,11 +4,17 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import {
+  createMemorySessionStore,
+  createRedisSessionStore,
+  type SessionStore,
+} from './adapters/session-store.js';
 import { AdminError } from './errors.js';
 import { apiRoutes } from './http/api.js';
-import { registerAuth, sessionSecret } from './http/auth.js';
+import { derivedSecret, registerAuth } from './http/auth.js';
 import { registerErrorHandling } from './http/errors.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
+import { csrfBinding, csrfTokenFor, Sessions } from './http/sessions.js';
 import { type IngestOptions, ingestRoutes } from './ingest/index.js';
 import type { OperationsContext } from './operations/context.js';
 import { errorPage } from './ui/pages.js';
@@ -40,6 +46,8 @@ export interface BuildAppOptions {
   rateLimitNamespace?: string;
   /** UI session lifetime (default 12 h). */
   sessionTtlMs?: number;
+  /** Where UI sessions live (default: Redis when `redis` is given, else this process's memory). */
+  sessions?: SessionStore;
   /** Trust X-Forwarded-For from a proxy in front (rate limits then count the client's address). */
   trustProxy?: boolean | string | string[];
   /** Options for the ingest endpoints (issue 6). */
@@ -76,7 +84,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
   const { ctx } = options;
   const secure = (options.publicUrl ?? '').startsWith('https:');
-  const session = { secure, ttlMs: options.sessionTtlMs ?? 12 * 3600_000 };
+  const nowMs = () => ctx.clock.now().getTime();
+  const sessions = new Sessions({
+    secure,
+    ttlMs: options.sessionTtlMs ?? 12 * 3600_000,
+    store:
+      options.sessions ??
+      (options.redis === undefined
+        ? createMemorySessionStore(nowMs)
+        : createRedisSessionStore(options.redis, nowMs)),
+    adminToken: options.adminToken,
+    now: () => ctx.clock.now(),
+  });
   const app = Fastify({
     ...(options.logger === undefined || options.logger === false
       ? { logger: false }
@@ -87,11 +106,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
 
-  await app.register(fastifyCookie, { secret: sessionSecret(options.adminToken) });
+  await app.register(fastifyCookie, { secret: derivedSecret(options.adminToken, 'session') });
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'logzip_csrf',
     cookieOpts: { signed: true, httpOnly: true, sameSite: 'strict', path: '/', secure },
+    // A token is bound to the session it was made for: a CSRF cookie and token taken from one
+    // session (say, the attacker's own) are refused in another.
+    csrfOpts: { hmacKey: derivedSecret(options.adminToken, 'csrf') },
+    getUserInfo: csrfBinding,
   });
   await app.register(fastifyRateLimit, {
     global: false,
@@ -106,7 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     renderPage: (request, reply, error) =>
       errorPage(
         {
-          csrf: reply.generateCsrf(),
+          csrf: csrfTokenFor(request, reply),
           now: ctx.clock.now(),
           ...(request.auth?.operator == null ? {} : { operator: request.auth.operator }),
         },
@@ -117,7 +140,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   registerAuth(app, {
     token: options.adminToken,
-    now: () => ctx.clock.now(),
+    sessions,
     failedAttempts: options.authFailureRateLimit ?? { max: 20, timeWindowMs: 60_000 },
   });
 
@@ -140,7 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   });
 
-  await app.register(apiRoutes, { prefix: '/api', ctx });
+  await app.register(apiRoutes, { prefix: '/api', ctx, sessions });
   await app.register(ingestRoutes, {
     ctx,
     ...(options.ingest === undefined ? {} : { ingest: options.ingest }),
@@ -148,7 +171,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(uiRoutes, {
     ctx,
     token: options.adminToken,
-    session,
+    sessions,
     loginRateLimit: options.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
   });
   if (options.queues !== undefined && options.queues.length > 0) {

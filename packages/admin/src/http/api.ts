@@ -9,9 +9,11 @@ import { type ReenqueueInput, reenqueue } from '../operations/reenqueue.js';
 import { getRouteStatus, switchRoute } from '../operations/route.js';
 import { getArchiveStatus } from '../operations/status.js';
 import { requireOperator } from './auth.js';
+import type { Sessions } from './sessions.js';
 
 export interface ApiOptions {
   ctx: OperationsContext;
+  sessions: Sessions;
 }
 
 /** `24h`, `90m`, `7d` (before now) or an ISO timestamp. */
@@ -184,6 +186,19 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
       );
     },
   );
+
+  // "Sign out everywhere": every UI session ends (after a lost laptop, or with a token rotation).
+  app.post('/sessions/revoke', async (request) => {
+    const operator = requireOperator(request);
+    const revoked = await options.sessions.revokeAll();
+    await ctx.audit.record({
+      operator,
+      action: 'sessions_revoke',
+      outcome: 'ok',
+      details: { channel: 'api', revoked },
+    });
+    return { revoked };
+  });
 
   app.get<{ Querystring: { limit?: number } }>(
     '/audit',

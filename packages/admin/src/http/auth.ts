@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
+import type { Sessions } from './sessions.js';
 
 /**
  * How a route is guarded: `admin` (the default: bearer token, or the UI session), `api` (the JSON
@@ -14,6 +15,8 @@ export interface AuthInfo {
   kind: 'bearer' | 'session';
   /** The operator the audit log records; null for a bearer call without X-Logzip-Operator. */
   operator: string | null;
+  /** The server-side session's id (kind `session`): what logout revokes and CSRF tokens are bound to. */
+  sessionId?: string;
 }
 
 declare module 'fastify' {
@@ -25,7 +28,6 @@ declare module 'fastify' {
   }
 }
 
-export const SESSION_COOKIE = 'logzip_session';
 export const OPERATOR_HEADER = 'x-logzip-operator';
 const OPERATOR_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,63}$/u;
 
@@ -40,64 +42,9 @@ export function tokenMatches(presented: string, token: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** The cookie-signing secret: derived from the admin token, so rotating the token ends every session. */
-export function sessionSecret(token: string): string {
-  return createHmac('sha256', token).update('logzip-admin-session-v1').digest('base64url');
-}
-
-interface SessionPayload {
-  op: string;
-  exp: number;
-}
-
-export interface SessionOptions {
-  /** Cookies only over HTTPS (LOGZIP_PUBLIC_URL is https). */
-  secure: boolean;
-  ttlMs: number;
-}
-
-export function startSession(
-  reply: FastifyReply,
-  operator: string,
-  options: SessionOptions,
-  now: Date,
-): void {
-  const payload: SessionPayload = { op: operator, exp: now.getTime() + options.ttlMs };
-  reply.setCookie(SESSION_COOKIE, Buffer.from(JSON.stringify(payload)).toString('base64url'), {
-    signed: true,
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: options.secure,
-    path: '/',
-    maxAge: Math.floor(options.ttlMs / 1000),
-  });
-}
-
-export function endSession(reply: FastifyReply, options: SessionOptions): void {
-  reply.clearCookie(SESSION_COOKIE, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: options.secure,
-  });
-}
-
-/** The operator of a valid, unexpired, correctly signed session cookie. */
-export function readSession(request: FastifyRequest, now: Date): string | undefined {
-  const rawCookie = request.cookies[SESSION_COOKIE];
-  if (rawCookie === undefined) return undefined;
-  const unsigned = request.unsignCookie(rawCookie);
-  if (!unsigned.valid || unsigned.value === null) return undefined;
-  try {
-    const payload = JSON.parse(
-      Buffer.from(unsigned.value, 'base64url').toString('utf8'),
-    ) as Partial<SessionPayload>;
-    if (typeof payload.op !== 'string' || !isOperatorName(payload.op)) return undefined;
-    if (typeof payload.exp !== 'number' || payload.exp <= now.getTime()) return undefined;
-    return payload.op;
-  } catch {
-    return undefined;
-  }
+/** A secret derived from the admin token for one purpose (cookie signing, CSRF tokens). */
+export function derivedSecret(token: string, purpose: 'session' | 'csrf'): string {
+  return createHmac('sha256', token).update(`logzip-admin-${purpose}-v1`).digest('base64url');
 }
 
 /** The operator of an authenticated request, required for anything that changes state. */
@@ -114,7 +61,7 @@ export function requireOperator(request: FastifyRequest): string {
 
 export interface AuthHookOptions {
   token: string;
-  now: () => Date;
+  sessions: Sessions;
   /** Failed bearer attempts allowed per client address and window before every attempt gets 429. */
   failedAttempts: { max: number; timeWindowMs: number };
 }
@@ -177,9 +124,9 @@ export function registerAuth(app: FastifyInstance, options: AuthHookOptions): vo
     // A session cookie never opens the API: a page on another port of the same host can make the
     // operator's browser send it (SameSite stops only other sites), with a form body and no CSRF token.
     if (mode === 'admin') {
-      const operator = readSession(request, options.now());
-      if (operator !== undefined) {
-        request.auth = { kind: 'session', operator };
+      const session = await options.sessions.read(request);
+      if (session !== undefined) {
+        request.auth = { kind: 'session', operator: session.operator, sessionId: session.id };
         return;
       }
     }

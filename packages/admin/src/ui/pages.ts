@@ -453,7 +453,12 @@ export function auditPage(page: PageContext, entries: AuditEntry[]): string {
   return layout(
     'Audit log',
     page,
-    html`<h1>Audit log</h1><div class="card">${
+    html`<h1>Audit log</h1>
+    <div class="card"><h2>Sessions</h2>
+      <p class="small">A lost laptop or a shared screen: end every signed-in session of every operator, yours included. Changing LOGZIP_ADMIN_TOKEN does the same.</p>
+      <form method="post" action="/ui/sessions/revoke">${csrfField(page)}<button type="submit" class="danger" id="revoke-sessions">Sign out everywhere</button></form>
+    </div>
+    <div class="card">${
       entries.length === 0
         ? html`<p class="empty">No entries yet.</p>`
         : html`<table id="audit"><thead><tr><th>when</th><th>operator</th><th>action</th><th>outcome</th><th>details</th></tr></thead><tbody>

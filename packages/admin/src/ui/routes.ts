@@ -3,15 +3,8 @@ import { FAILURE_STATES, type Route } from '@logzip/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
 import { parseSince } from '../http/api.js';
-import {
-  endSession,
-  isOperatorName,
-  requireOperator,
-  type SessionOptions,
-  safeNext,
-  startSession,
-  tokenMatches,
-} from '../http/auth.js';
+import { isOperatorName, requireOperator, safeNext, tokenMatches } from '../http/auth.js';
+import { csrfTokenFor, type Sessions } from '../http/sessions.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { type FailureQuery, listFailures } from '../operations/failures.js';
 import { isLogId } from '../operations/keys.js';
@@ -38,7 +31,7 @@ import { STYLESHEET } from './styles.js';
 export interface UiOptions {
   ctx: OperationsContext;
   token: string;
-  session: SessionOptions;
+  sessions: Sessions;
   /** Login attempts per client address and window. */
   loginRateLimit: { max: number; timeWindowMs: number };
 }
@@ -73,7 +66,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
   ): PageContext {
     const flash = readFlash(request, reply);
     return {
-      csrf: reply.generateCsrf(),
+      csrf: csrfTokenFor(request, reply),
       now: ctx.clock.now(),
       ...(request.auth?.operator == null ? {} : { operator: request.auth.operator }),
       ...(current === undefined ? {} : { current }),
@@ -86,7 +79,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
       signed: true,
       httpOnly: true,
       sameSite: 'strict',
-      secure: options.session.secure,
+      secure: options.sessions.secure,
       path: '/',
       maxAge: 120,
     });
@@ -161,7 +154,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
           401,
         );
       }
-      startSession(reply, operator, options.session, ctx.clock.now());
+      await options.sessions.start(reply, operator);
       await ctx.audit.record({
         operator,
         action: 'login',
@@ -174,10 +167,23 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
 
   app.post('/logout', csrf, async (request, reply) => {
     const operator = request.auth?.operator;
-    endSession(reply, options.session);
+    await options.sessions.end(request, reply);
     if (operator !== null && operator !== undefined) {
       await ctx.audit.record({ operator, action: 'logout', outcome: 'ok', details: { channel: 'ui' } });
     }
+    return reply.redirect('/login', 303);
+  });
+
+  app.post('/ui/sessions/revoke', csrf, async (request, reply) => {
+    const operator = requireOperator(request);
+    const revoked = await options.sessions.revokeAll();
+    options.sessions.clearCookie(reply);
+    await ctx.audit.record({
+      operator,
+      action: 'sessions_revoke',
+      outcome: 'ok',
+      details: { channel: 'ui', revoked },
+    });
     return reply.redirect('/login', 303);
   });
 

@@ -15,6 +15,7 @@ const API_ROUTES: Array<{ method: 'GET' | 'POST'; rest: string; form?: Record<st
   { method: 'POST', rest: 'reenqueue', form: { logIds: '54321', force: 'true' } },
   { method: 'POST', rest: 'purge', form: { logIds: '54321' } },
   { method: 'GET', rest: 'audit' },
+  { method: 'POST', rest: 'sessions/revoke', form: {} },
 ];
 
 /** Ways of writing `/api/<rest>` that a router may decode or normalise differently from a prefix check. */
