@@ -15,6 +15,12 @@ import { derivedSecret, registerAuth } from './http/auth.js';
 import { registerErrorHandling } from './http/errors.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
 import { csrfBinding, csrfTokenFor, Sessions } from './http/sessions.js';
+import {
+  CLIENT_LIMIT_DEFAULTS,
+  type ClientLimits,
+  registerSlowClientLimits,
+  serverTimeouts,
+} from './http/slow-clients.js';
 import { type IngestOptions, ingestRoutes } from './ingest/index.js';
 import type { OperationsContext } from './operations/context.js';
 import { errorPage } from './ui/pages.js';
@@ -50,6 +56,8 @@ export interface BuildAppOptions {
   sessions?: SessionStore;
   /** Trust X-Forwarded-For from a proxy in front (rate limits then count the client's address). */
   trustProxy?: boolean | string | string[];
+  /** Request timeouts and connections per address (defaults: CLIENT_LIMIT_DEFAULTS). */
+  clientLimits?: Partial<ClientLimits>;
   /** Options for the ingest endpoints (issue 6). */
   ingest?: IngestOptions;
 }
@@ -96,7 +104,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     adminToken: options.adminToken,
     now: () => ctx.clock.now(),
   });
+  const clientLimits = { ...CLIENT_LIMIT_DEFAULTS, ...options.clientLimits };
   const app = Fastify({
+    ...serverTimeouts(clientLimits),
     ...(options.logger === undefined || options.logger === false
       ? { logger: false }
       : { loggerInstance: options.logger }),
@@ -106,6 +116,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
 
+  // First of the onRequest hooks: a request refused by a later one (401) is still timed.
+  registerSlowClientLimits(app, clientLimits);
   await app.register(fastifyCookie, { secret: derivedSecret(options.adminToken, 'session') });
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',

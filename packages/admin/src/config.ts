@@ -1,4 +1,5 @@
-import { type LogzipConfig, readConfig } from '@logzip/core';
+import { type LogzipConfig, parseDuration, readConfig } from '@logzip/core';
+import { CLIENT_LIMIT_DEFAULTS, type ClientLimits } from './http/slow-clients.js';
 
 /** The admin's own variables, read beside core's in the same pass (documented in README.md). */
 export const ADMIN_ENV_DEFAULTS = {
@@ -19,6 +20,8 @@ export interface AdminConfig extends LogzipConfig {
     failureQueueUrl: string | undefined;
     /** BullMQ key prefix; every process of one deployment shares it (LOGZIP_QUEUE_PREFIX). */
     queuePrefix: string;
+    /** LOGZIP_ADMIN_REQUEST_TIMEOUT, LOGZIP_INGEST_REQUEST_TIMEOUT, LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS. */
+    clientLimits: ClientLimits;
   };
 }
 
@@ -42,6 +45,7 @@ export function readAdminConfig(
     errors.push(`LOGZIP_QUEUE_PREFIX: "${queuePrefix}" must be 1-64 characters of [0-9A-Za-z_-]`);
   }
   const host = env['LOGZIP_ADMIN_HOST'] || ADMIN_ENV_DEFAULTS.LOGZIP_ADMIN_HOST;
+  const clientLimits = readClientLimits(env, errors);
   if (result.config === undefined || errors.length > 0) return { config: undefined, errors };
   const core = result.config;
   const incomingBucket = core.incoming.bucket as string;
@@ -57,7 +61,50 @@ export function readAdminConfig(
       functionName: core.env.LOGZIP_LAMBDA_FUNCTION,
       failureQueueUrl: core.env.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
       queuePrefix,
+      clientLimits,
     },
   };
   return { config: Object.freeze(config), errors: [] };
+}
+
+function readTimeout(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  errors: string[],
+): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1000) {
+    errors.push(`${name}: "${text}" is not a duration of at least 1s like 30s or 2h`);
+    return fallback;
+  }
+  return ms;
+}
+
+function readClientLimits(env: Record<string, string | undefined>, errors: string[]): ClientLimits {
+  const requestTimeoutMs = readTimeout(
+    env,
+    'LOGZIP_ADMIN_REQUEST_TIMEOUT',
+    CLIENT_LIMIT_DEFAULTS.requestTimeoutMs,
+    errors,
+  );
+  const ingestRequestTimeoutMs = readTimeout(
+    env,
+    'LOGZIP_INGEST_REQUEST_TIMEOUT',
+    CLIENT_LIMIT_DEFAULTS.ingestRequestTimeoutMs,
+    errors,
+  );
+  const connections = env['LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS'];
+  let maxConnectionsPerAddress = CLIENT_LIMIT_DEFAULTS.maxConnectionsPerAddress;
+  if (connections !== undefined && connections !== '') {
+    const n = Number(connections);
+    if (!Number.isInteger(n) || n < 0) {
+      errors.push(
+        `LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS: "${connections}" is not a whole number (0 = no limit)`,
+      );
+    } else maxConnectionsPerAddress = n;
+  }
+  return { requestTimeoutMs, ingestRequestTimeoutMs, maxConnectionsPerAddress };
 }
