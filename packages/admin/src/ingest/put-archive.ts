@@ -6,6 +6,7 @@ import type { OperationsContext } from '../operations/context.js';
 import { assertLogId } from '../operations/keys.js';
 import { MIN_ZIP_BYTES, startsLikeZip, UploadBody, ZIP_SIGNATURE_BYTES } from './body.js';
 import { type Dispatch, dispatchArchive } from './dispatch.js';
+import { assertLogIdGranted } from './gate.js';
 import { IDEMPOTENCY_KEY_RE, type IdempotencyLease, type IdempotencyStore } from './idempotency.js';
 
 export interface PutArchiveOptions {
@@ -144,6 +145,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
       onRequest: async (request, reply) => {
         const { logId } = request.params;
         const key = archiveKeyFor(ctx, logId);
+        assertLogIdGranted(request, logId);
         const size = declaredSize(request, maxBytes);
         const idempotencyKey = request.headers[IDEMPOTENCY_HEADER];
         let lease: IdempotencyLease | undefined;
@@ -227,6 +229,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
           {
             logId,
             key,
+            ingestGrant: request.ingestGrant?.name,
             bytes: size,
             etag,
             route: dispatch.route,
