@@ -620,8 +620,10 @@ async function main() {
     `  admin UI     ${adminUrl}/  (sign in with the admin token and your name)`,
     `  admin env    ${display(adminEnvPath)}  (the CLI and pnpm demo read it)`,
     `               LOGZIP_ADMIN_URL=${adminUrl}`,
-    `               LOGZIP_ADMIN_TOKEN=${adminToken}`,
-    `               LOGZIP_INGEST_TOKEN=${ingestToken}`,
+    // Prefixes only: a terminal is scrolled back, screen-shared and pasted into tickets; the file
+    // above holds the full tokens.
+    `               LOGZIP_ADMIN_TOKEN=${adminToken.slice(0, 12)}…  (full token in the admin env file)`,
+    `               LOGZIP_INGEST_TOKEN=${ingestToken.slice(0, 12)}…`,
     `  storage      ${storage}`,
     `  redis        ${redactUrl(redisUrl)} (${redis.how})`,
     `  route        ${routeNote}`,

@@ -2,18 +2,19 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import {
   createMemorySessionStore,
   createRedisSessionStore,
   type SessionStore,
 } from './adapters/session-store.js';
-import { AdminError } from './errors.js';
+import { AdminError, errorBody } from './errors.js';
 import { apiRoutes } from './http/api.js';
 import { derivedSecret, registerAuth } from './http/auth.js';
-import { registerErrorHandling } from './http/errors.js';
+import { answerClientError, registerErrorHandling } from './http/errors.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
+import { withRequestRedaction } from './http/request-log.js';
 import { csrfBinding, csrfTokenFor, Sessions } from './http/sessions.js';
 import {
   CLIENT_LIMIT_DEFAULTS,
@@ -70,6 +71,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'cross-origin-opener-policy': 'same-origin',
 };
+/** Sent when LOGZIP_PUBLIC_URL is https: browsers then refuse plain HTTP to this host for a year. */
+const HSTS = 'max-age=31536000';
 // The UI has no script at all; bull-board (under /queues) brings its own and gets no CSP from us.
 const CSP =
   "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -109,11 +112,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...serverTimeouts(clientLimits),
     ...(options.logger === undefined || options.logger === false
       ? { logger: false }
-      : { loggerInstance: options.logger }),
+      : { loggerInstance: withRequestRedaction(options.logger) }),
     bodyLimit: 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     // Unknown body fields are refused, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // Fastify's own answers (a malformed URL, a broken request) in the documented error shape.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as unknown as FastifyReply)
+        .code(400)
+        .type('application/json; charset=utf-8')
+        .send(errorBody('invalid_request', error.message));
+    },
+    clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
 
   // First of the onRequest hooks: a request refused by a later one (401) is still timed.
@@ -158,6 +169,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    if (secure) reply.header('strict-transport-security', HSTS);
     if (!request.url.startsWith(QUEUES_PATH)) reply.header('content-security-policy', CSP);
     return payload;
   });

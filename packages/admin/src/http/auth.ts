@@ -138,10 +138,27 @@ export function registerAuth(app: FastifyInstance, options: AuthHookOptions): vo
   });
 }
 
-/** Only same-site relative paths: `next` must never send a signed-in operator elsewhere. */
+const SAME_SITE = 'http://logzip.invalid';
+
+/**
+ * Only same-site relative paths: `next` must never send a signed-in operator elsewhere. Browsers
+ * drop tabs and newlines from a Location and read `\\` as `/`, so `/\t/evil.test` would be
+ * `//evil.test`: any control character or backslash sends the operator to `/`. The answer is the
+ * parsed path re-serialised (percent-encoded), so it is always a valid header value.
+ */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\'))
+  if (typeof next !== 'string' || next.length > 2048) return '/';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(next)) return '/';
+  if (!next.startsWith('/') || next.startsWith('//')) return '/';
+  let parsed: URL;
+  try {
+    parsed = new URL(next, SAME_SITE);
+  } catch {
     return '/';
-  if (next.startsWith('/login') || next.startsWith('/logout')) return '/';
-  return next;
+  }
+  if (parsed.origin !== SAME_SITE) return '/';
+  const path = `${parsed.pathname}${parsed.search}${parsed.hash}`;
+  if (path.startsWith('//') || path.startsWith('/login') || path.startsWith('/logout')) return '/';
+  return path;
 }

@@ -7,7 +7,12 @@ import { assertLogId } from '../operations/keys.js';
 import { MIN_ZIP_BYTES, startsLikeZip, UploadBody, ZIP_SIGNATURE_BYTES } from './body.js';
 import { type Dispatch, dispatchArchive } from './dispatch.js';
 import { assertLogIdGranted } from './gate.js';
-import { IDEMPOTENCY_KEY_RE, type IdempotencyLease, type IdempotencyStore } from './idempotency.js';
+import {
+  IDEMPOTENCY_KEY_RE,
+  type IdempotencyLease,
+  type IdempotencyStore,
+  type StoredAnswer,
+} from './idempotency.js';
 
 export interface PutArchiveOptions {
   ctx: OperationsContext;
@@ -32,6 +37,8 @@ interface UploadPlan {
   key: string;
   size: number;
   lease: IdempotencyLease | undefined;
+  /** A repeated Idempotency-Key whose first request had a body of this size: compare, then replay. */
+  replay?: StoredAnswer;
 }
 
 declare module 'fastify' {
@@ -92,6 +99,19 @@ function declaredSize(request: FastifyRequest, maxBytes: number): number {
     throw new AdminError('unsupported_media_type', `${size} bytes cannot be a ZIP archive`);
   }
   return size;
+}
+
+/**
+ * An Idempotency-Key sent again with another body: refused, as the IETF Idempotency-Key draft
+ * says (422), instead of replaying an answer about a different archive.
+ */
+function keyReused(firstSize: number, size: number): AdminError {
+  return new AdminError(
+    'idempotency_key_reused',
+    firstSize === size
+      ? 'this Idempotency-Key was used for an upload with a different body: use a new key for a new archive'
+      : `this Idempotency-Key was used for an upload of ${firstSize} bytes, not ${size}: use a new key for a new archive`,
+  );
 }
 
 /**
@@ -164,6 +184,13 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
             }
           }
           if (begun.kind === 'replay') {
+            const first = begun.answer.request;
+            if (first !== undefined && first.size !== size) throw keyReused(first.size, size);
+            if (first !== undefined) {
+              // Same size: the body decides (read and hashed in the handler, then replay or 422).
+              request.ingestUpload = { logId, key, size, lease: undefined, replay: begun.answer };
+              return;
+            }
             request.log.info({ logId, key }, 'repeated Idempotency-Key: replaying the first answer');
             return reply.code(begun.answer.status).header(REPLAYED_HEADER, 'true').send(begun.answer.body);
           }
@@ -191,6 +218,14 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
       });
       let completed = false;
       try {
+        if (plan.replay !== undefined) {
+          await body.drain();
+          const first = plan.replay.request;
+          if (first !== undefined && first.sha256 !== body.digest()) throw keyReused(first.size, size);
+          request.log.info({ logId, key }, 'repeated Idempotency-Key, same body: replaying the first answer');
+          completed = true;
+          return reply.code(plan.replay.status).header(REPLAYED_HEADER, 'true').send(plan.replay.body);
+        }
         const head = await body.peek(ZIP_SIGNATURE_BYTES);
         if (!startsLikeZip(head)) {
           throw new AdminError(
@@ -241,12 +276,14 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
         if (plan.lease !== undefined) {
           const lease = plan.lease;
           plan.lease = undefined;
-          await lease.complete({ logId, status: 202, body: { ...answer } }).catch((error: unknown) => {
-            request.log.warn(
-              { logId, err: error instanceof Error ? error.message : String(error) },
-              'could not keep the answer for retries with this Idempotency-Key',
-            );
-          });
+          await lease
+            .complete({ logId, status: 202, body: { ...answer }, request: { size, sha256: body.digest() } })
+            .catch((error: unknown) => {
+              request.log.warn(
+                { logId, err: error instanceof Error ? error.message : String(error) },
+                'could not keep the answer for retries with this Idempotency-Key',
+              );
+            });
         }
         completed = true;
         return reply.code(202).send(answer);
