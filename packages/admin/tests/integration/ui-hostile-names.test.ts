@@ -68,7 +68,7 @@ describeWithRedis(
 
         // Act
         await page.goto(`${base}/archives/77001`);
-        const text = await page.innerText('main');
+        const text = (await page.textContent('main')) ?? '';
         await page.screenshot({ path: `${ARTIFACTS}hostile-entry-name.png`, fullPage: true });
 
         // Assess
