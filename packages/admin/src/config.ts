@@ -2,7 +2,7 @@ import { type LogzipConfig, parseDuration, readConfig } from '@logzip/core';
 import { CLIENT_LIMIT_DEFAULTS, type ClientLimits } from './http/slow-clients.js';
 import type { IngestGrant } from './ingest/gate.js';
 
-/** The admin's own variables, read beside core's in the same pass (documented in README.md). */
+/** The admin's own variables, read beside core's in the same pass (documented in docs/configuration.md). */
 export const ADMIN_ENV_DEFAULTS = {
   LOGZIP_ADMIN_HOST: '0.0.0.0',
   LOGZIP_QUEUE_PREFIX: 'bull',
