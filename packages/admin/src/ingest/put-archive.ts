@@ -215,6 +215,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
       const body = new UploadBody((request.body as Readable | undefined) ?? request.raw, {
         size,
         idleTimeoutMs: options.bodyIdleTimeoutMs,
+        digest: plan.lease !== undefined || plan.replay !== undefined,
       });
       let completed = false;
       try {
