@@ -594,7 +594,7 @@ async function main() {
         body: JSON.stringify({ route: 'lambda', reason: 'pnpm start: first start, the local default' }),
       });
       routeNote = answer.ok
-        ? 'lambda (the flag was unset: pnpm start set it, the local default; switch with `pnpm logzip route queue`)'
+        ? 'lambda (the flag was unset: pnpm start set it, the local default; switch with `pnpm logzip route queue --reason "…"`)'
         : `unset (setting it to lambda failed: HTTP ${answer.status})`;
     } else {
       routeNote = status.desired ?? 'unset (set it with `pnpm logzip route lambda|queue`)';

@@ -464,7 +464,7 @@ export function auditPage(page: PageContext, entries: AuditEntry[]): string {
         : html`<table id="audit"><thead><tr><th>when</th><th>operator</th><th>action</th><th>outcome</th><th>details</th></tr></thead><tbody>
       ${entries.map(
         (e) =>
-          html`<tr><td>${when(e.at, page.now)}</td><td><strong>${e.operator}</strong></td><td class="mono">${e.action}</td><td>${badge(
+          html`<tr><td>${when(e.at, page.now)}</td><td><strong>${e.operator}</strong></td><td class="mono">${e.action}${e.details['dryRun'] === true ? html` ${badge('dry run', 'muted')}` : ''}</td><td>${badge(
             e.outcome,
             e.outcome === 'ok' ? 'ok' : 'bad',
           )}</td><td>${auditDetails(e.details)}</td></tr>`,
