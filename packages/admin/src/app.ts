@@ -4,6 +4,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
+import { createMemoryResultStore, createRedisResultStore } from './adapters/result-store.js';
 import {
   createMemorySessionStore,
   createRedisSessionStore,
@@ -196,6 +197,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ctx,
     token: options.adminToken,
     sessions,
+    results:
+      options.redis === undefined ? createMemoryResultStore(nowMs) : createRedisResultStore(options.redis),
     loginRateLimit: options.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
   });
   if (options.queues !== undefined && options.queues.length > 0) {

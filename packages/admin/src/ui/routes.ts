@@ -1,10 +1,12 @@
 import fastifyFormbody from '@fastify/formbody';
 import { FAILURE_STATES, type Route } from '@logzip/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ResultStore } from '../adapters/result-store.js';
 import { AdminError } from '../errors.js';
 import { parseSince } from '../http/api.js';
 import { isOperatorName, requireOperator, safeNext, tokenMatches } from '../http/auth.js';
 import { csrfTokenFor, type Sessions } from '../http/sessions.js';
+import type { BulkResult } from '../operations/bulk.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { type FailureQuery, listFailures } from '../operations/failures.js';
 import { isLogId } from '../operations/keys.js';
@@ -32,6 +34,8 @@ export interface UiOptions {
   ctx: OperationsContext;
   token: string;
   sessions: Sessions;
+  /** Results of actions, shown by GET /ui/results/:id after the action's redirect. */
+  results: ResultStore;
   /** Login attempts per client address and window. */
   loginRateLimit: { max: number; timeWindowMs: number };
 }
@@ -97,6 +101,15 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Post/redirect/get: the action's result is kept, and the browser is sent to a page showing it,
+   * so a reload (or Back then Forward) shows the result again instead of repeating the action.
+   */
+  async function redirectToResult(request: FastifyRequest, reply: FastifyReply, shown: ShownResult) {
+    const id = await options.results.put(request.auth?.sessionId ?? '', shown);
+    return reply.redirect(`/ui/results/${id}`, 303);
   }
 
   const html = (reply: FastifyReply, body: string, status = 200) =>
@@ -251,14 +264,24 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
       field(form, 'back') === 'archive' && only !== ''
         ? { href: `/archives/${encodeURIComponent(only)}`, label: `log ID ${only}` }
         : { href: '/failures', label: 'failures' };
+    return redirectToResult(request, reply, {
+      current: 'failures',
+      title: dryRun ? 'Re-enqueue (dry run)' : 'Re-enqueue',
+      result,
+      back,
+    });
+  });
+
+  app.get<{ Params: { id: string } }>('/ui/results/:id', async (request, reply) => {
+    const shown = (await options.results.get(request.auth?.sessionId ?? '', request.params.id)) as
+      | ShownResult
+      | undefined;
+    if (shown === undefined) {
+      throw new AdminError('not_found', 'this result has expired or belongs to another session');
+    }
     return html(
       reply,
-      bulkResultPage(
-        pageContext(request, reply, 'failures'),
-        dryRun ? 'Re-enqueue (dry run)' : 'Re-enqueue',
-        result,
-        back,
-      ),
+      bulkResultPage(pageContext(request, reply, shown.current), shown.title, shown.result, shown.back),
     );
   });
 
@@ -297,19 +320,26 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
       throw new AdminError('invalid_request', 'type the log ID exactly to confirm the purge');
     }
     const result = await purge(ctx, { logIds: [logId] }, actor(request));
-    return html(
-      reply,
-      bulkResultPage(pageContext(request, reply, 'archives'), 'Purge', result, {
-        href: '/',
-        label: 'dashboard',
-      }),
-    );
+    return redirectToResult(request, reply, {
+      current: 'archives',
+      title: 'Purge',
+      result,
+      back: { href: '/', label: 'dashboard' },
+    });
   });
 
   app.get<{ Querystring: { limit?: string } }>('/audit', async (request, reply) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 200) || 200, 1), 10_000);
     return html(reply, auditPage(pageContext(request, reply, 'audit'), await ctx.audit.list({ limit })));
   });
+}
+
+/** What a result page shows, kept between an action and the page (post/redirect/get). */
+interface ShownResult {
+  current: 'failures' | 'archives';
+  title: string;
+  result: BulkResult;
+  back: { href: string; label: string };
 }
 
 function routeForm(form: Form): { to: Route; reason: string } {
