@@ -8,6 +8,7 @@ import { isOperatorName, requireOperator, safeNext, tokenMatches } from '../http
 import { csrfTokenFor, type Sessions } from '../http/sessions.js';
 import type { BulkResult } from '../operations/bulk.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
+import { adviseOn } from '../operations/failure-advice.js';
 import { type FailureQuery, listFailures } from '../operations/failures.js';
 import { isLogId } from '../operations/keys.js';
 import { getOverview } from '../operations/overview.js';
@@ -21,6 +22,7 @@ import {
   archiveSearchPage,
   auditPage,
   bulkResultPage,
+  confirmPermanentPage,
   dashboardPage,
   type FailureFilterForm,
   failuresPage,
@@ -235,6 +237,19 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
     const via = field(form, 'via') === 'lambda' ? 'lambda' : 'queue';
     const force = field(form, 'force') === 'yes';
     const dryRun = field(form, 'dryRun') === 'yes';
+    if (!dryRun && field(form, 'confirmPermanent') !== 'yes') {
+      const permanent = await permanentFailures(only, scope, form);
+      if (permanent.length > 0) {
+        return html(
+          reply,
+          confirmPermanentPage(
+            pageContext(request, reply, 'failures'),
+            form as Record<string, string | string[]>,
+            permanent,
+          ),
+        );
+      }
+    }
     let result: Awaited<ReturnType<typeof reenqueue>>;
     if (only !== '') {
       result = await reenqueue(ctx, { logIds: [only], via, force, dryRun }, actor(request));
@@ -271,6 +286,29 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
       back,
     });
   });
+
+  /** The failed log IDs of a re-enqueue form whose code is permanent (the archive itself is bad). */
+  async function permanentFailures(
+    only: string,
+    scope: string,
+    form: Form,
+  ): Promise<Array<{ logId: string; code: string }>> {
+    let records: Array<{ logId: string; code: string; state: string }>;
+    if (only !== '' || scope !== 'all') {
+      const ids = only !== '' ? [only] : fields(form, 'logId').slice(0, 1000);
+      const found = await Promise.all(ids.filter(isLogId).map((id) => ctx.state.getFailure(id)));
+      records = found.filter((r) => r !== undefined);
+    } else {
+      const { query } = failureFilters(
+        { code: field(form, 'filterCode'), since: field(form, 'filterSince') },
+        ctx.clock.now(),
+      );
+      records = (await listFailures(ctx, { ...query, state: 'failed', limit: 10_000 })).failures;
+    }
+    return records
+      .filter((r) => r.state === 'failed' && adviseOn(r.code).kind === 'permanent')
+      .map((r) => ({ logId: r.logId, code: r.code }));
+  }
 
   app.get<{ Params: { id: string } }>('/ui/results/:id', async (request, reply) => {
     const shown = (await options.results.get(request.auth?.sessionId ?? '', request.params.id)) as

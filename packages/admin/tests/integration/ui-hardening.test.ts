@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { createHarness, type Harness, TOKEN } from '../helpers/harness.js';
+import { createHarness, type Harness, NOT_A_ZIP, TOKEN } from '../helpers/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/admin-ui/', import.meta.url));
@@ -35,6 +35,9 @@ describeWithRedis('admin UI hardening (issue 17) in headless Chromium', () => {
       ]),
     );
     expect((await h.extract('77001', 'incoming/ab/cd/77001.zip')).ok).toBe(true);
+    // A permanent failure: the upload is not a ZIP at all.
+    await h.upload('incoming/ab/cd/88002.zip', NOT_A_ZIP);
+    expect((await h.extract('88002', 'incoming/ab/cd/88002.zip')).ok).toBe(false);
     app = await buildApp({ ctx: h.ctx, adminToken: TOKEN, redis: h.redis, logger: false });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
@@ -116,6 +119,38 @@ describeWithRedis('admin UI hardening (issue 17) in headless Chromium', () => {
       expect(shown).toContain('Re-enqueue');
       expect(afterPurge).toBeGreaterThan(afterReloads);
       expect(afterPurgeReload).toBe(afterPurge);
+      await page.close();
+    },
+  );
+
+  it.runIf(hasChromium)(
+    'a permanent failure says so and what to do; its re-enqueue asks for a confirmation first',
+    async () => {
+      // Prepare
+      const page = await signedInPage();
+      await page.goto(`${base}/failures`);
+      const row = page.locator('tr[data-log-id="88002"]');
+      const rowText = (await row.textContent()) ?? '';
+      const before = await auditLength();
+
+      // Act
+      await row.locator('button[name="only"]').click();
+      await page.waitForSelector('#confirm-permanent');
+      const asked = await auditLength();
+      await page.screenshot({ path: `${ARTIFACTS}confirm-permanent.png`, fullPage: true });
+      await Promise.all([page.waitForURL(/\/ui\/results\//), page.click('#confirm-permanent')]);
+      const confirmed = await auditLength();
+      await page.goto(`${base}/archives/88002`);
+      const archiveText = (await page.textContent('#failure')) ?? '';
+
+      // Assess
+      expect(rowText).toContain('not_zip');
+      expect(rowText).toContain('permanent');
+      expect(rowText).toContain('ask the uploader');
+      expect(asked).toBe(before);
+      expect(confirmed).toBe(before + 1);
+      expect(archiveText).toContain('permanent');
+      expect(archiveText).toContain('what to do');
       await page.close();
     },
   );

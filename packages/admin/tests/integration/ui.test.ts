@@ -139,8 +139,12 @@ describe.runIf(hasChromium && motoEnabled())(
       expect(stack).toMatch(/\n\s+at /);
       await shot('06-failures-stack');
 
-      // Re-enqueue it and see it succeed.
+      // Re-enqueue it and see it succeed. not_zip is permanent: the page asks first (here the
+      // client has uploaded a good archive in its place, so re-enqueueing is right).
       await row.locator('button:has-text("Re-enqueue")').click();
+      await page.waitForSelector('#confirm-permanent');
+      await shot('07-confirm-permanent');
+      await page.click('#confirm-permanent');
       await page.waitForSelector('#results');
       expect(await page.textContent('#results')).toContain('enqueued');
       expect(await page.textContent('#summary')).toContain('1 enqueued');

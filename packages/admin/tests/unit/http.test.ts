@@ -4,6 +4,7 @@ import { AdminError } from '../../src/errors.js';
 import { safeNext, tokenMatches } from '../../src/http/auth.js';
 import { mapError } from '../../src/http/errors.js';
 import { redactUrl } from '../../src/http/request-log.js';
+import { adviseOn } from '../../src/operations/failure-advice.js';
 import { html, raw } from '../../src/ui/html.js';
 
 describe('mapError', () => {
@@ -99,5 +100,24 @@ describe('auth helpers', () => {
     expect(html`<td>${'invoice\u202Efdp.exe'}</td>`.value).toBe('<td>invoice[U+202E]fdp.exe</td>');
     expect(html`${'a\u0007b\u2066c\u200Bd'}`.value).toBe('a[U+0007]b[U+2066]c[U+200B]d');
     expect(html`${'line\n\tnext 日本語'}`.value).toBe('line\n\tnext 日本語');
+  });
+});
+
+describe('adviseOn', () => {
+  it('calls archive defects permanent (ask the uploader) and dependency failures transient', () => {
+    // Assess
+    expect(adviseOn('crc_mismatch')).toMatchObject({
+      kind: 'permanent',
+      advice: expect.stringContaining('uploader'),
+    });
+    expect(adviseOn('too_large_for_lambda')).toMatchObject({
+      kind: 'permanent',
+      advice: expect.stringContaining('queue'),
+    });
+    expect(adviseOn('storage_unavailable')).toMatchObject({
+      kind: 'transient',
+      advice: expect.stringContaining('re-enqueue'),
+    });
+    expect(adviseOn('timeout').kind).toBe('transient');
   });
 });
