@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { csrfTokenOf } from './browser-session.js';
 
 export interface RawResponse {
   status: number;
@@ -94,9 +95,7 @@ export class HttpSession {
   /** The CSRF token of the forms on a page. */
   async csrf(path: string): Promise<string> {
     const page = await this.get(path);
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-    if (token === undefined) throw new Error(`no CSRF token on ${path} (${page.status})`);
-    return token;
+    return csrfTokenOf(page.body, `${path} (${page.status})`);
   }
 
   async login(token: string, operator: string): Promise<RawResponse> {

@@ -1,18 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildZip, describeWithRedis, isCI } from '@logzip/test-utils';
+import { buildZip, describeWithRedis } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { createHarness, type Harness, NOT_A_ZIP, TOKEN } from '../helpers/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/admin-ui/', import.meta.url));
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && isCI()) {
-  throw new Error(`${CHROMIUM} is missing and CI=true: install it with apt-get install -y chromium`);
-}
+const hasChromium = chromiumAvailable();
 
 /** An entry that reads `report-exe.pdf` on screen while it is an .exe (U+202E RIGHT-TO-LEFT OVERRIDE). */
 const DISGUISED = 'report-\u202Efdp.exe';
@@ -40,16 +37,7 @@ describeWithRedis('admin UI hardening (issue 17) in headless Chromium', () => {
     expect((await h.extract('88002', 'incoming/ab/cd/88002.zip')).ok).toBe(false);
     app = await buildApp({ ctx: h.ctx, adminToken: TOKEN, redis: h.redis, logger: false });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
