@@ -240,6 +240,15 @@ describeWithRedis('pnpm start + pnpm demo, end to end', () => {
     expect(JSON.parse(route.stdout)).toMatchObject({ desired: 'lambda' });
     expect((await stat(adminEnv)).mode & 0o777).toBe(0o600);
 
+    // Regression (issue 17): the tokens were printed in full; now a prefix, the file has the rest.
+    const kept = await readFile(adminEnv, 'utf8');
+    for (const name of ['LOGZIP_ADMIN_TOKEN', 'LOGZIP_INGEST_TOKEN']) {
+      const token = new RegExp(`^${name}=(\\S+)$`, 'm').exec(kept)?.[1] ?? '';
+      expect(token.length, name).toBeGreaterThanOrEqual(32);
+      expect(output).not.toContain(token);
+      expect(output).toContain(`${name}=${token.slice(0, 12)}…`);
+    }
+
     // Readable, prefixed logs from every part, carrying the log ID.
     expect(output).toMatch(/^\S+ trigger +INFO +archive extracted .*logId=demo_/m);
     expect(output).toMatch(/^\S+ worker +INFO +job completed .*logId=demo_/m);

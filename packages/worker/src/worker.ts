@@ -60,6 +60,8 @@ export interface RunningWorker {
    * and handed back to the queue; then every connection closes. Safe to call twice.
    */
   close(): Promise<{ handedBack: number; forced: boolean }>;
+  /** Whether the worker's Redis connection is up (nothing can be handed back while it is not). */
+  redisReady(): boolean;
 }
 
 function messageOf(error: unknown): string {
@@ -326,5 +328,6 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       closed ??= close();
       return closed;
     },
+    redisReady: () => redis.status === 'ready',
   };
 }
