@@ -25,6 +25,11 @@ export interface ListOptions {
   startAfter?: string;
   /** List one level only, like S3's Delimiter "/". */
   delimiter?: boolean;
+  /**
+   * The caller needs keys only: an adapter that computes ETags itself (folders hash every file)
+   * may leave `etag` empty. The index rebuild lists millions of state objects this way.
+   */
+  keysOnly?: boolean;
 }
 
 /**
