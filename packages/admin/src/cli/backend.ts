@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
-import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
+import { formatConfigErrors, type IndexCounts, parseDuration, type Route } from '@logzip/core';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
-import { type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
+import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
 import {
@@ -34,7 +34,10 @@ export interface FailuresRequest {
   code?: string;
   route?: string;
   since?: string;
+  /** A log-ID prefix. */
+  logId?: string;
   limit?: number;
+  cursor?: string;
 }
 
 type Progress = (done: number, total: number) => void;
@@ -46,6 +49,8 @@ export interface Backend {
   routeStatus(): Promise<RouteStatus>;
   switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
   failures(request: FailuresRequest): Promise<FailureList>;
+  /** Failure counts by state and by code. */
+  failureCounts(): Promise<IndexCounts>;
   /** undefined when logzip knows nothing about the log ID. */
   archiveStatus(logId: string): Promise<ArchiveStatus | undefined>;
   reenqueue(request: ReenqueueRequest, onProgress: Progress): Promise<BulkResult>;
@@ -102,9 +107,12 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
         ...(request.code === undefined ? {} : { code: request.code }),
         ...(request.route === undefined ? {} : { route: request.route }),
         ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, ctx.clock.now()) }),
+        ...(request.logId === undefined ? {} : { logIdPrefix: request.logId }),
         ...(request.limit === undefined ? {} : { limit: request.limit }),
+        ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
       });
     },
+    failureCounts: () => countFailures(ctx),
     archiveStatus: async (logId) => {
       const status = await getArchiveStatus(ctx, logId);
       return status.found ? status : undefined;
@@ -248,6 +256,7 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
       const qs = query.toString();
       return call('GET', `/api/failures${qs === '' ? '' : `?${qs}`}`);
     },
+    failureCounts: () => call('GET', '/api/failures/counts'),
     archiveStatus: async (logId) => {
       try {
         return await call<ArchiveStatus>('GET', `/api/archives/${encodeURIComponent(logId)}`);

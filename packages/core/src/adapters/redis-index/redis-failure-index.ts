@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { LogzipConfig } from '../../config.js';
 import type {
   FailureIndex,
   FailurePageQuery,
@@ -410,4 +411,13 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
       },
     },
   };
+}
+
+/** The index as the configuration describes it (LOGZIP_INDEX_PREFIX, LOGZIP_INDEX_RETENTION_DAYS). */
+export function createFailureIndexFromConfig(config: Pick<LogzipConfig, 'env'>, redis: Redis): FailureIndex {
+  return createRedisFailureIndex({
+    redis,
+    namespace: config.env.LOGZIP_INDEX_PREFIX,
+    retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
+  });
 }
