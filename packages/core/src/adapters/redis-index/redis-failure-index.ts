@@ -338,6 +338,7 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
         .smembers(keys.codes)
         .exec()) as [[null, string | null], [null, string[]]];
       if (ready === null) return undefined;
+      codes.sort();
       const pipeline = redis.pipeline();
       for (const state of FAILURE_STATES) pipeline.zcard(keys.byFilter(state));
       for (const code of codes)
@@ -348,8 +349,8 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
         number
       >;
       const byCode: IndexCounts['byCode'] = {};
-      codes.sort().forEach((code) => {
-        const at = FAILURE_STATES.length * (1 + codes.indexOf(code));
+      codes.forEach((code, i) => {
+        const at = FAILURE_STATES.length * (1 + i);
         const row = Object.fromEntries(FAILURE_STATES.map((s, i) => [s, results[at + i] ?? 0])) as Record<
           FailureState,
           number
