@@ -91,7 +91,11 @@ export {
   summarizeFailure,
   summarizeManifest,
 } from './state/index-summary.js';
-export type { IndexedStateStore, IndexedStateStoreOptions } from './state/indexed-state-store.js';
+export type {
+  IndexedStateStore,
+  IndexedStateStoreOptions,
+  IndexWriter,
+} from './state/indexed-state-store.js';
 export { createIndexedStateStore, isIndexedStateStore } from './state/indexed-state-store.js';
 export type { IndexKeeper, IndexKeeperOptions } from './state/keep-index.js';
 export { startIndexKeeper } from './state/keep-index.js';

@@ -2,10 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LogzipConfig } from '../../config.js';
-import type { FailureIndex } from '../../ports/failure-index.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
-import { createIndexedStateStore } from '../../state/indexed-state-store.js';
+import { createIndexedStateStore, type IndexWriter } from '../../state/indexed-state-store.js';
 import { createStateStore } from '../../state/object-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import { createFsObjectStore } from '../fs/index.js';
@@ -27,7 +26,7 @@ export interface CreateStorageOptions {
   /** An S3 client to use instead of one built from the config (tests, shared clients). */
   s3Client?: S3Client;
   /** The failure index: every state write then updates it too (createRedisFailureIndex). */
-  index?: FailureIndex;
+  index?: IndexWriter;
 }
 
 /**
