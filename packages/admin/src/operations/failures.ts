@@ -4,8 +4,10 @@ import {
   FAILURE_STATES,
   type FailureRecord,
   type FailureState,
+  type FailureSummary,
   type IndexCounts,
   type IndexReadiness,
+  summarizeFailure,
 } from '@logzip/core';
 import { AdminError, indexRebuildingError } from '../errors.js';
 import type { OperationsContext } from './context.js';
@@ -25,7 +27,8 @@ export interface FailureQuery {
 }
 
 export interface FailureList {
-  failures: FailureRecord[];
+  /** The index's summaries; the whole record (stack, entry, every attempt) is in `status`. */
+  failures: FailureSummary[];
   /** Every record that matches the filter, from the index (not only this page). */
   total: number;
   /** Present only when more records follow: pass it back as `cursor`. */
@@ -34,7 +37,6 @@ export interface FailureList {
 
 export const DEFAULT_FAILURE_LIMIT = 50;
 export const MAX_FAILURE_LIMIT = 500;
-const READ_CONCURRENCY = 16;
 
 export function parseFailureState(value: string | undefined): FailureState | 'all' | undefined {
   if (value === undefined || value === '') return undefined;
@@ -58,9 +60,9 @@ function checkQuery(query: FailureQuery): number {
 }
 
 /**
- * One page of failure records, newest first, filtered by state (default `failed`), code, route,
- * time and log-ID prefix. The index picks the page and counts the total; the page's records are
- * then read from the state objects (the truth), which heals an index entry that is out of step.
+ * One page of failures, newest first, filtered by state (default `failed`), code, route, time and
+ * log-ID prefix: summaries and the total, from the index alone (a page costs the same at a
+ * thousand records or a million; no state object is read).
  */
 export async function listFailures(ctx: OperationsContext, query: FailureQuery = {}): Promise<FailureList> {
   const limit = checkQuery(query);
@@ -78,14 +80,8 @@ export async function listFailures(ctx: OperationsContext, query: FailureQuery =
     limit,
   });
   if (page === undefined) throw indexRebuildingError();
-  const records = await readRecords(
-    ctx,
-    page.items.map((s) => s.logId),
-  );
-  // A record that changed since it was indexed (and was healed on read) may not match any more.
-  const failures = records.filter((r) => matches(r, { ...query, state }));
   return {
-    failures,
+    failures: page.items,
     total: page.total,
     ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
   };
@@ -138,20 +134,6 @@ function matches(r: FailureRecord, query: FailureQuery): boolean {
   );
 }
 
-async function readRecords(ctx: OperationsContext, logIds: readonly string[]): Promise<FailureRecord[]> {
-  const records: Array<FailureRecord | undefined> = new Array(logIds.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(READ_CONCURRENCY, logIds.length) }, async () => {
-      while (next < logIds.length) {
-        const at = next++;
-        records[at] = await ctx.state.getFailure(logIds[at] as string);
-      }
-    }),
-  );
-  return records.filter((r): r is FailureRecord => r !== undefined);
-}
-
 /** Without an index (a context built without Redis): every record is read. Small setups and tests only. */
 async function scanFailures(
   ctx: OperationsContext,
@@ -164,7 +146,7 @@ async function scanFailures(
   const offset = cursor !== undefined && 'offset' in cursor ? cursor.offset : 0;
   const next = offset + limit;
   return {
-    failures: all.slice(offset, next),
+    failures: all.slice(offset, next).map(summarizeFailure),
     total: all.length,
     ...(next < all.length ? { nextCursor: encodeCursor({ offset: next }) } : {}),
   };
@@ -176,4 +158,26 @@ export async function getIndexStatus(
 ): Promise<IndexReadiness | { ready: true; kind: 'none' }> {
   if (ctx.index === undefined) return { ready: true, kind: 'none' };
   return ctx.index.readiness();
+}
+
+/**
+ * The whole records of one page (the UI shows their stacks), a few reads at a time. Reading goes
+ * through the state store, so an index entry found out of step is healed here.
+ */
+export async function readFailureRecords(
+  ctx: OperationsContext,
+  logIds: readonly string[],
+): Promise<Map<string, FailureRecord>> {
+  const records = new Map<string, FailureRecord>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(8, logIds.length) }, async () => {
+      while (next < logIds.length) {
+        const logId = logIds[next++] as string;
+        const record = await ctx.state.getFailure(logId);
+        if (record !== undefined) records.set(logId, record);
+      }
+    }),
+  );
+  return records;
 }

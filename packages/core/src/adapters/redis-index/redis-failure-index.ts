@@ -57,7 +57,7 @@ function encodeFailure(s: FailureSummary): string {
     s.route,
     Date.parse(s.updatedAt),
     Date.parse(s.createdAt),
-    s.attempts,
+    s.attemptCount,
     s.message,
     s.sourceKey,
     s.resolvedAt === undefined ? 0 : Date.parse(s.resolvedAt),
@@ -67,7 +67,7 @@ function encodeFailure(s: FailureSummary): string {
 
 function decodeFailure(logId: string, text: string): FailureSummary | undefined {
   try {
-    const [state, code, route, u, k, attempts, message, sourceKey, v] = JSON.parse(text) as StoredFailure;
+    const [state, code, route, u, k, attemptCount, message, sourceKey, v] = JSON.parse(text) as StoredFailure;
     return {
       logId,
       state: state as FailureState,
@@ -75,7 +75,7 @@ function decodeFailure(logId: string, text: string): FailureSummary | undefined 
       route,
       message,
       sourceKey,
-      attempts,
+      attemptCount,
       createdAt: new Date(k).toISOString(),
       updatedAt: new Date(u).toISOString(),
       ...(v === 0 ? {} : { resolvedAt: new Date(v).toISOString() }),
