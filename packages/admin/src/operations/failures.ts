@@ -1,13 +1,11 @@
 import {
   decodeCursor,
-  encodeCursor,
   FAILURE_STATES,
   type FailureRecord,
   type FailureState,
   type FailureSummary,
   type IndexCounts,
   type IndexReadiness,
-  summarizeFailure,
 } from '@logzip/core';
 import { AdminError, indexRebuildingError } from '../errors.js';
 import type { OperationsContext } from './context.js';
@@ -64,10 +62,12 @@ function checkQuery(query: FailureQuery): number {
  * log-ID prefix: summaries and the total, from the index alone (a page costs the same at a
  * thousand records or a million; no state object is read).
  */
-export async function listFailures(ctx: OperationsContext, query: FailureQuery = {}): Promise<FailureList> {
+/** What the failure views need: the index alone (the CLI's direct path opens nothing else). */
+export type FailureViews = Pick<OperationsContext, 'index'>;
+
+export async function listFailures(ctx: FailureViews, query: FailureQuery = {}): Promise<FailureList> {
   const limit = checkQuery(query);
   const state = query.state ?? 'failed';
-  if (ctx.index === undefined) return scanFailures(ctx, { ...query, state }, limit);
   const page = await ctx.index.pageFailures({
     ...(state === 'all' ? {} : { state }),
     ...(query.code === undefined ? {} : { code: query.code }),
@@ -89,7 +89,7 @@ export async function listFailures(ctx: OperationsContext, query: FailureQuery =
 
 /** Every failed log ID matching code and since, page by page (bulk selections, not views). */
 export async function selectFailedLogIds(
-  ctx: OperationsContext,
+  ctx: FailureViews,
   query: Pick<FailureQuery, 'code' | 'since'>,
 ): Promise<string[]> {
   const ids: string[] = [];
@@ -108,56 +108,10 @@ export async function selectFailedLogIds(
 }
 
 /** Failure counts by state and by code, for the dashboard. */
-export async function countFailures(ctx: OperationsContext): Promise<IndexCounts> {
-  if (ctx.index === undefined) {
-    const byState = { retrying: 0, failed: 0, resolved: 0 };
-    const byCode: IndexCounts['byCode'] = {};
-    for (const r of await ctx.state.listFailures()) {
-      byState[r.state] += 1;
-      byCode[r.code] ??= { retrying: 0, failed: 0, resolved: 0 };
-      (byCode[r.code] as Record<FailureState, number>)[r.state] += 1;
-    }
-    return { byState, byCode };
-  }
+export async function countFailures(ctx: FailureViews): Promise<IndexCounts> {
   const counts = await ctx.index.counts();
   if (counts === undefined) throw indexRebuildingError();
   return counts;
-}
-
-function matches(r: FailureRecord, query: FailureQuery): boolean {
-  return (
-    (query.state === undefined || query.state === 'all' || r.state === query.state) &&
-    (query.code === undefined || r.code === query.code) &&
-    (query.route === undefined || r.route === query.route) &&
-    (query.since === undefined || Date.parse(r.updatedAt) >= query.since.getTime()) &&
-    (query.logIdPrefix === undefined || r.logId.startsWith(query.logIdPrefix))
-  );
-}
-
-/** Without an index (a context built without Redis): every record is read. Small setups and tests only. */
-async function scanFailures(
-  ctx: OperationsContext,
-  query: FailureQuery,
-  limit: number,
-): Promise<FailureList> {
-  const all = (await ctx.state.listFailures()).filter((r) => matches(r, query));
-  all.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.logId.localeCompare(a.logId));
-  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-  const offset = cursor !== undefined && 'offset' in cursor ? cursor.offset : 0;
-  const next = offset + limit;
-  return {
-    failures: all.slice(offset, next).map(summarizeFailure),
-    total: all.length,
-    ...(next < all.length ? { nextCursor: encodeCursor({ offset: next }) } : {}),
-  };
-}
-
-/** Whether the index can answer views, and the rebuild under way (`GET /api/index`). */
-export async function getIndexStatus(
-  ctx: OperationsContext,
-): Promise<IndexReadiness | { ready: true; kind: 'none' }> {
-  if (ctx.index === undefined) return { ready: true, kind: 'none' };
-  return ctx.index.readiness();
 }
 
 /**
@@ -180,4 +134,9 @@ export async function readFailureRecords(
     }),
   );
   return records;
+}
+
+/** Whether the index can answer views, and the rebuild under way (`GET /api/index`). */
+export async function getIndexStatus(ctx: FailureViews): Promise<IndexReadiness> {
+  return ctx.index.readiness();
 }
