@@ -264,7 +264,12 @@ async function main() {
       cursor = encodeURIComponent(body.nextCursor);
     }
     // Warm-up (JIT, connections) before the measured runs.
-    await autocannon({ url: `${base}/api/failures?limit=50`, headers, duration: 2, connections: CONNECTIONS });
+    await autocannon({
+      url: `${base}/api/failures?limit=50`,
+      headers,
+      duration: 2,
+      connections: CONNECTIONS,
+    });
     const statusId = logIdOf(Math.floor(SCALE / 2) + 2);
     report.http = [
       await load('GET /api/failures?limit=50', `${base}/api/failures?limit=50`, headers),

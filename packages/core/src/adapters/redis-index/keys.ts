@@ -28,7 +28,8 @@ export function indexKeys(namespace: string = DEFAULT_INDEX_NAMESPACE) {
     meta: `${base}meta`,
     failures: `${base}f`,
     /** The sorted set of one state and filter; an undefined code or route means "any". */
-    byFilter: (state: string, code?: string, route?: string) => `${base}z:${state}:${code ?? '*'}:${route ?? '*'}`,
+    byFilter: (state: string, code?: string, route?: string) =>
+      `${base}z:${state}:${code ?? '*'}:${route ?? '*'}`,
     lex: `${base}lex`,
     codes: `${base}codes`,
     manifests: `${base}m`,
