@@ -134,6 +134,7 @@ async function rebuild(
     io.stdout.write(
       `indexed ${c.failures} failure record(s), ${c.manifests} manifest(s), ${c.audit} audit entr${c.audit === 1 ? 'y' : 'ies'}` +
         ` in ${(result.durationMs / 1000).toFixed(1)} s (${result.rate}/s)${result.resumed ? ', resumed' : ''}` +
+        `${result.pruned > 0 ? `; ${result.pruned} entr${result.pruned === 1 ? 'y' : 'ies'} of records that are gone removed` : ''}` +
         `${c.skipped > 0 ? `; ${c.skipped} object(s) skipped (corrupt or foreign, listed above)` : ''}\n`,
     );
   }
