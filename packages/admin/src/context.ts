@@ -1,6 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQS } from '@aws-sdk/client-sqs';
-import { type Logger, systemClock, type TriggerControl } from '@logzip/core';
+import { type FailureIndex, type Logger, systemClock, type TriggerControl } from '@logzip/core';
 import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
 import {
   type BullmqProducer,
@@ -10,6 +10,7 @@ import {
   readSweepSnapshot,
   waitForRedis,
 } from '@logzip/core/bullmq';
+import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
 import type { Redis } from 'ioredis';
@@ -24,6 +25,7 @@ import type { BacklogView, OperationsContext } from './operations/context.js';
 /** The operations' context with the clients behind it, built once per process from the configuration. */
 export interface AdminContext extends OperationsContext {
   redis: Redis;
+  index: FailureIndex;
   producer: BullmqProducer;
   close(): Promise<void>;
 }
@@ -52,7 +54,6 @@ export async function createAdminContext(
   options: CreateAdminContextOptions,
 ): Promise<AdminContext> {
   const { logger } = options;
-  const storage = createStorage(config, { logger });
   const redis = createRedis(config.redisUrl, { logger });
   try {
     await waitForRedis(redis, options.redisTimeoutMs ?? 10_000);
@@ -60,6 +61,8 @@ export async function createAdminContext(
     redis.disconnect();
     throw error;
   }
+  const index = createFailureIndexFromConfig(config, redis);
+  const storage = createStorage(config, { logger, index });
   const routes = createRedisRouteStore(redis);
   const producer = createBullmqProducer({ connection: redis, prefix: config.admin.queuePrefix });
   const { functionName, failureQueueUrl, queuePrefix } = config.admin;
@@ -103,11 +106,12 @@ export async function createAdminContext(
     settings: { incoming: config.incoming, output: config.output, logIdPattern: config.logIdPattern },
     store: storage.store,
     state: storage.state,
+    index,
     routes,
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state: storage.state, clock: systemClock, logger }),
+    audit: createAuditLog({ redis, state: storage.state, clock: systemClock, logger, index }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),

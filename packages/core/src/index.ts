@@ -53,14 +53,55 @@ export {
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
+export type {
+  FailureIndex,
+  FailurePageQuery,
+  FailureSummary,
+  IndexBatch,
+  IndexCounts,
+  IndexPage,
+  IndexReadiness,
+  ManifestSummary,
+  RebuildCheckpoint,
+  RebuildControl,
+  RebuildPhase,
+} from './ports/failure-index.js';
 export type { Logger } from './ports/logger.js';
 export { silentLogger } from './ports/logger.js';
 export type { ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './ports/object-store.js';
 export { isPreconditionFailed, PreconditionFailedError } from './ports/object-store.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
+export type { CheckIndexOptions, DriftProblem, IndexDrift } from './state/check-index.js';
+export { checkIndex } from './state/check-index.js';
+export type { IndexCursor } from './state/index-cursor.js';
+export { decodeCursor, encodeCursor } from './state/index-cursor.js';
+export type { ParsedStateObject, StateObjectKind } from './state/index-summary.js';
+export {
+  parseStateObject,
+  SUMMARY_KEY_CHARS,
+  SUMMARY_MESSAGE_CHARS,
+  sameFailureSummary,
+  summarizeFailure,
+  summarizeManifest,
+} from './state/index-summary.js';
+export type {
+  IndexedStateStore,
+  IndexedStateStoreOptions,
+  IndexWriter,
+} from './state/indexed-state-store.js';
+export { createIndexedStateStore, isIndexedStateStore } from './state/indexed-state-store.js';
+export type { IndexKeeper, IndexKeeperOptions } from './state/keep-index.js';
+export { startIndexKeeper } from './state/keep-index.js';
 export type { StateStoreOptions } from './state/object-state-store.js';
 export { createStateStore } from './state/object-state-store.js';
+export type {
+  ReindexCounts,
+  ReindexOptions,
+  ReindexProgress,
+  ReindexResult,
+} from './state/reindex.js';
+export { REBUILD_PHASES, reindex } from './state/reindex.js';
 export type { FailureFilter, StateStore } from './state/state-store.js';
 export type {
   AttemptRoute,

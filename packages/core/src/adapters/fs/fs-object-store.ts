@@ -48,6 +48,8 @@ export interface FsObjectStoreOptions {
 }
 
 const HASH_CONCURRENCY = 16;
+/** Files of one folder stat-ed and hashed before list() yields them. */
+const LIST_CHUNK = 512;
 const DELETE_CONCURRENCY = 16;
 
 /**
@@ -299,7 +301,9 @@ class FsObjectStore implements ObjectStore {
     const namePrefix = prefix.slice(cut + 1);
     if (dirPart !== '' && existingObjectPath(this.#root, bucket, `${dirPart}x`) === undefined) return;
     const dir = join(this.#root, bucket, ...dirPart.split('/').filter((s) => s !== ''));
-    yield* this.#walk(bucket, dir, dirPart, namePrefix, options.startAfter, options.delimiter ?? false);
+    yield* this.#walk(bucket, dir, dirPart, namePrefix, options.startAfter, options.delimiter ?? false, {
+      keysOnly: options.keysOnly ?? false,
+    });
   }
 
   async *#walk(
@@ -309,6 +313,7 @@ class FsObjectStore implements ObjectStore {
     namePrefix: string,
     startAfter: string | undefined,
     oneLevel: boolean,
+    how: { keysOnly: boolean },
   ): AsyncGenerator<ObjectInfo> {
     let dirents: Dirent[];
     try {
@@ -325,26 +330,41 @@ class FsObjectStore implements ObjectStore {
       .filter(({ dirent, key }) => startAfter === undefined || isAfter(key, startAfter, dirent.isDirectory()))
       .sort((a, b) => compareKeys(a.key, b.key));
 
-    // Hash the files of this folder a few at a time, then yield everything in order.
-    const files = children.filter(({ dirent }) => dirent.isFile());
-    const infos = new Map<string, ObjectInfo | undefined>();
-    await runConcurrently(files, HASH_CONCURRENCY, async ({ key }) => {
-      infos.set(key, await this.#infoIfFile(bucket, key, join(dir, key.slice(keyPrefix.length))));
-    });
-    for (const { dirent, key } of children) {
-      if (dirent.isDirectory()) {
-        yield* this.#walk(bucket, join(dir, dirent.name), key, '', startAfter, false);
-      } else {
-        const info = infos.get(key);
-        if (info !== undefined) yield info;
+    // Hash the files a chunk at a time and yield in order: a folder of a million state objects
+    // must not hold a million ObjectInfos at once.
+    for (let start = 0; start < children.length; start += LIST_CHUNK) {
+      const chunk = children.slice(start, start + LIST_CHUNK);
+      const files = chunk.filter(({ dirent }) => dirent.isFile());
+      const infos = new Map<string, ObjectInfo | undefined>();
+      await runConcurrently(files, HASH_CONCURRENCY, async ({ key }) => {
+        infos.set(
+          key,
+          await this.#infoIfFile(bucket, key, join(dir, key.slice(keyPrefix.length)), how.keysOnly),
+        );
+      });
+      for (const { dirent, key } of chunk) {
+        if (dirent.isDirectory()) {
+          yield* this.#walk(bucket, join(dir, dirent.name), key, '', startAfter, false, how);
+        } else {
+          const info = infos.get(key);
+          if (info !== undefined) yield info;
+        }
       }
     }
   }
 
-  async #infoIfFile(bucket: string, key: string, path: string): Promise<ObjectInfo | undefined> {
+  async #infoIfFile(
+    bucket: string,
+    key: string,
+    path: string,
+    keysOnly = false,
+  ): Promise<ObjectInfo | undefined> {
     try {
+      // Keys only: the directory entry says it is a file; no stat, no hash (millions of state objects).
+      if (keysOnly) return { bucket, key, size: 0, etag: '', lastModified: new Date(0) };
       const stats = await statFile(path);
-      return stats === undefined ? undefined : await this.#info(bucket, key, path, stats);
+      if (stats === undefined) return undefined;
+      return await this.#info(bucket, key, path, stats);
     } catch (error) {
       if (isMissing(error)) return undefined; // deleted while listing
       throw fsUnavailable('list', bucket, key, error);
