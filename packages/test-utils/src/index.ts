@@ -22,6 +22,7 @@ export {
   motoUrl,
   requireMoto,
 } from './moto.js';
+export { type PrivateRedis, redisServerAvailable, startPrivateRedis } from './private-redis.js';
 export { describeWithRedis, redisEnabled, redisUrl, requireRedis, uniquePrefix } from './redis.js';
 export { findExecutable, freePort, isCI, waitUntil } from './services.js';
 export type { TempDir } from './temp.js';

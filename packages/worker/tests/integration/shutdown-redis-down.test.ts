@@ -1,12 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type PrivateRedis, redisServerAvailable, startPrivateRedis } from '@logzip/test-utils';
 import { describe, expect, it } from 'vitest';
-import {
-  type PrivateRedis,
-  redisServerAvailable,
-  startPrivateRedis,
-} from '../faults/helpers/redis-server.js';
 import { spawnWorker, stopWorker, workerEnv } from '../helpers/harness.js';
 
 const SHUTDOWN_TIMEOUT_MS = 3_000;
