@@ -57,6 +57,8 @@ export { extractJobSchema, JOB_REASONS, jobIdFor, LOG_ID_RE, logIdSchema, QUEUE_
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
+export type { FailureGroup, FailureGroups, GroupChange, GroupMember } from './ports/failure-groups.js';
+export { GROUP_SAMPLE_SIZE } from './ports/failure-groups.js';
 export type {
   FailureIndex,
   FailurePageQuery,
@@ -80,6 +82,10 @@ export type { CheckIndexOptions, DriftProblem, IndexDrift } from './state/check-
 export { checkIndex } from './state/check-index.js';
 export type { RecordAttemptInput } from './state/failures.js';
 export { recordAttempt, resolveRecord } from './state/failures.js';
+export type { Fingerprint, FingerprintInput } from './state/fingerprint.js';
+export { FINGERPRINT_FRAMES, fingerprintFailure } from './state/fingerprint.js';
+export type { GroupedStateStoreOptions } from './state/grouped-state-store.js';
+export { createGroupedStateStore, groupFailure } from './state/grouped-state-store.js';
 export type { IndexCursor } from './state/index-cursor.js';
 export { decodeCursor, encodeCursor } from './state/index-cursor.js';
 export type { ParsedStateObject, StateObjectKind } from './state/index-summary.js';
