@@ -9,6 +9,7 @@ import { AdminError } from './errors.js';
 import { apiRoutes } from './http/api.js';
 import { registerAuth, sessionSecret } from './http/auth.js';
 import { registerErrorHandling } from './http/errors.js';
+import { groupRoutes } from './http/groups.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
 import { type IngestOptions, ingestRoutes } from './ingest/index.js';
 import type { OperationsContext } from './operations/context.js';
@@ -143,6 +144,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(apiRoutes, { prefix: '/api', ctx });
+  await app.register(groupRoutes, { prefix: '/api', ctx });
   await app.register(ingestRoutes, {
     ctx,
     ...(options.ingest === undefined ? {} : { ingest: options.ingest }),

@@ -1,6 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQS } from '@aws-sdk/client-sqs';
-import { type Logger, systemClock, type TriggerControl } from '@logzip/core';
+import { createGroupedStateStore, type Logger, systemClock, type TriggerControl } from '@logzip/core';
 import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
 import {
   type BullmqProducer,
@@ -9,6 +9,7 @@ import {
   createRedisRouteStore,
   waitForRedis,
 } from '@logzip/core/bullmq';
+import { createRedisFailureGroups } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
 import type { Redis } from 'ioredis';
@@ -99,15 +100,20 @@ export async function createAdminContext(
     };
   };
 
+  const groups = createRedisFailureGroups({ redis });
+  // Purges and resolves made here leave their groups as they happen.
+  const state = createGroupedStateStore(storage.state, groups, { logger });
+
   return {
     settings: { incoming: config.incoming, output: config.output, logIdPattern: config.logIdPattern },
     store: storage.store,
-    state: storage.state,
+    state,
+    groups,
     routes,
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state: storage.state, clock: systemClock, logger }),
+    audit: createAuditLog({ redis, state, clock: systemClock, logger }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  createGroupedStateStore,
   type FailureAlerter,
   type Logger,
   type ObjectStore,
@@ -16,6 +17,7 @@ import {
   createRedisRouteStore,
   DEFAULT_QUEUE_PREFIX,
 } from '@logzip/core/bullmq';
+import { createRedisFailureGroups } from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
@@ -106,7 +108,7 @@ function withDeadline<T>(
  * process.once('SIGTERM', () => running.close().then(() => process.exit(0)));
  */
 export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
-  const { config, logger, store, state } = options;
+  const { config, logger, store } = options;
   const settings = config.worker;
   const prefix = settings.queuePrefix;
   const log = logger.child({ component: 'worker' });
@@ -122,6 +124,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   for (const warning of check.warnings) log.warn({ redisVersion: check.version }, `Redis: ${warning}`);
   log.info({ redisVersion: check.version, maxmemoryPolicy: check.maxmemoryPolicy }, 'connected to Redis');
 
+  // Every failure record this process writes (attempts, final failures, resolves, the drain's)
+  // moves its log ID into or out of its failure group in the same call.
+  const state = createGroupedStateStore(options.state, createRedisFailureGroups({ redis }), { logger: log });
   const producer = createBullmqProducer({ connection: redis, prefix });
   const alerter = options.alerter ?? createAlerterFromConfig(config, { store, logger });
   const routes = createRedisRouteStore(redis);

@@ -4,6 +4,7 @@ import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
+import { type GroupList, listGroups } from '../operations/groups.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
 import {
@@ -37,6 +38,12 @@ export interface FailuresRequest {
   limit?: number;
 }
 
+export interface GroupsRequest {
+  code?: string;
+  limit?: number;
+  cursor?: string;
+}
+
 type Progress = (done: number, total: number) => void;
 
 export interface Backend {
@@ -46,6 +53,7 @@ export interface Backend {
   routeStatus(): Promise<RouteStatus>;
   switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
   failures(request: FailuresRequest): Promise<FailureList>;
+  groups(request: GroupsRequest): Promise<GroupList>;
   /** undefined when logzip knows nothing about the log ID. */
   archiveStatus(logId: string): Promise<ArchiveStatus | undefined>;
   reenqueue(request: ReenqueueRequest, onProgress: Progress): Promise<BulkResult>;
@@ -105,6 +113,7 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
         ...(request.limit === undefined ? {} : { limit: request.limit }),
       });
     },
+    groups: (request) => listGroups(ctx, request),
     archiveStatus: async (logId) => {
       const status = await getArchiveStatus(ctx, logId);
       return status.found ? status : undefined;
@@ -247,6 +256,12 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
       for (const [k, v] of Object.entries(request)) if (v !== undefined) query.set(k, String(v));
       const qs = query.toString();
       return call('GET', `/api/failures${qs === '' ? '' : `?${qs}`}`);
+    },
+    groups: (request) => {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(request)) if (v !== undefined) query.set(k, String(v));
+      const qs = query.toString();
+      return call('GET', `/api/failures/groups${qs === '' ? '' : `?${qs}`}`);
     },
     archiveStatus: async (logId) => {
       try {

@@ -1,6 +1,7 @@
 import type {
   AuditEntry,
   Clock,
+  FailureGroups,
   Logger,
   ObjectStore,
   QueueProducer,
@@ -90,6 +91,8 @@ export interface OperationsContext {
   lambda?: LambdaInvoker;
   lock?: SwitchLock;
   backlog?: () => Promise<BacklogView | undefined>;
+  /** Failure groups in the Redis index (undefined: views say the index is needed). */
+  groups?: FailureGroups;
   logger: Logger;
   clock: Clock;
 }

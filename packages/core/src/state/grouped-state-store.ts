@@ -2,6 +2,7 @@ import type { FailureGroups, GroupChange } from '../ports/failure-groups.js';
 import type { Logger } from '../ports/logger.js';
 import { silentLogger } from '../ports/logger.js';
 import { fingerprintFailure } from './fingerprint.js';
+import { isIndexedStateStore } from './indexed-state-store.js';
 import type { StateStore } from './state-store.js';
 import type { FailureRecord } from './types.js';
 
@@ -51,8 +52,24 @@ export function createGroupedStateStore(
       );
     }
   };
+  // Delegation spelled out: a class-based store's methods live on its prototype, which a spread
+  // would leave behind. An indexed store underneath stays recognisable (its index and heal pass on).
+  const indexed = isIndexedStateStore(state)
+    ? { index: state.index, healFailure: (logId: string) => state.healFailure(logId) }
+    : {};
   return {
-    ...state,
+    ...indexed,
+    getManifest: (logId) => state.getManifest(logId),
+    putManifest: (manifest) => state.putManifest(manifest),
+    retireManifest: (logId) => state.retireManifest(logId),
+    listHistory: (logId) => state.listHistory(logId),
+    getFailure: (logId) => state.getFailure(logId),
+    listFailures: (filter) => state.listFailures(filter),
+    appendAudit: (entry) => state.appendAudit(entry),
+    listAudit: (options) => state.listAudit(options),
+    acquireLease: (logId, owner, ttlMs) => state.acquireLease(logId, owner, ttlMs),
+    renewLease: (logId, owner, ttlMs) => state.renewLease(logId, owner, ttlMs),
+    releaseLease: (logId, owner) => state.releaseLease(logId, owner),
     async putFailure(record) {
       await state.putFailure(record);
       await quietly(record.logId, async () => {
