@@ -55,6 +55,8 @@ export {
 export type { EnqueueResult, ExtractJob, JobReason, QueueProducer } from './job.js';
 export { extractJobSchema, JOB_REASONS, jobIdFor, LOG_ID_RE, logIdSchema, QUEUE_NAME } from './job.js';
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
+export type { PerformItem, RunOperationOptions } from './operations/run-operation.js';
+export { runOperation, STATE_CHECK_MS } from './operations/run-operation.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
 export type { FailureGroup, FailureGroups, GroupChange, GroupMember } from './ports/failure-groups.js';
@@ -76,6 +78,18 @@ export type { Logger } from './ports/logger.js';
 export { silentLogger } from './ports/logger.js';
 export type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from './ports/object-store.js';
 export { isPreconditionFailed, PreconditionFailedError } from './ports/object-store.js';
+export type {
+  ItemOutcome,
+  NewOperation,
+  Operation,
+  OperationItemResult,
+  OperationKind,
+  OperationOptions,
+  OperationSelection,
+  OperationState,
+  OperationStore,
+} from './ports/operations.js';
+export { OPERATION_KINDS, OPERATION_STATES } from './ports/operations.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
 export type { CheckIndexOptions, DriftProblem, IndexDrift } from './state/check-index.js';

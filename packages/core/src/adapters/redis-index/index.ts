@@ -9,3 +9,5 @@ export {
   createRedisFailureIndex,
   PREFIX_SEARCH_CAP,
 } from './redis-failure-index.js';
+export type { RedisOperationStoreOptions } from './redis-operation-store.js';
+export { createRedisOperationStore, operationKeys } from './redis-operation-store.js';
