@@ -10,6 +10,7 @@ import { apiRoutes } from './http/api.js';
 import { registerAuth, sessionSecret } from './http/auth.js';
 import { registerErrorHandling } from './http/errors.js';
 import { groupRoutes } from './http/groups.js';
+import { operationRoutes } from './http/operations.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
 import { type IngestOptions, ingestRoutes } from './ingest/index.js';
 import type { OperationsContext } from './operations/context.js';
@@ -145,6 +146,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(apiRoutes, { prefix: '/api', ctx });
   await app.register(groupRoutes, { prefix: '/api', ctx });
+  await app.register(operationRoutes, { prefix: '/api', ctx });
   await app.register(ingestRoutes, {
     ctx,
     ...(options.ingest === undefined ? {} : { ingest: options.ingest }),

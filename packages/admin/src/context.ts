@@ -9,9 +9,10 @@ import {
   createRedisRouteStore,
   waitForRedis,
 } from '@logzip/core/bullmq';
-import { createRedisFailureGroups } from '@logzip/core/redis-index';
+import { createRedisFailureGroups, createRedisOperationStore } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAuditLog } from './adapters/audit-log.js';
 import { createLambdaInvoker } from './adapters/lambda-invoker.js';
@@ -101,6 +102,13 @@ export async function createAdminContext(
   };
 
   const groups = createRedisFailureGroups({ redis });
+  // Runs of stored operations go to the workers' queue; built on first use (most commands never do).
+  let operationsQueue: Queue | undefined;
+  const enqueueRun = async (operationId: string) => {
+    const { enqueueOperationRun, OPERATIONS_QUEUE_NAME } = await import('@logzip/worker');
+    operationsQueue ??= new Queue(OPERATIONS_QUEUE_NAME, { connection: redis, prefix: queuePrefix });
+    await enqueueOperationRun(operationsQueue, operationId);
+  };
   // Purges and resolves made here leave their groups as they happen.
   const state = createGroupedStateStore(storage.state, groups, { logger });
 
@@ -109,6 +117,7 @@ export async function createAdminContext(
     store: storage.store,
     state,
     groups,
+    operations: { store: createRedisOperationStore({ redis }), enqueueRun },
     routes,
     trigger,
     producer,
@@ -123,6 +132,7 @@ export async function createAdminContext(
     clock: systemClock,
     redis,
     async close() {
+      await operationsQueue?.close().catch(() => {});
       await producer.close().catch(() => {});
       await redis.quit().catch(() => redis.disconnect());
       lambda?.destroy();

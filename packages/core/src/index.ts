@@ -55,7 +55,7 @@ export {
 export type { EnqueueResult, ExtractJob, JobReason, QueueProducer } from './job.js';
 export { extractJobSchema, JOB_REASONS, jobIdFor, LOG_ID_RE, logIdSchema, QUEUE_NAME } from './job.js';
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
-export type { PerformItem, RunOperationOptions } from './operations/run-operation.js';
+export type { OperationRun, PerformItem, RunOperationOptions } from './operations/run-operation.js';
 export { runOperation, STATE_CHECK_MS } from './operations/run-operation.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';

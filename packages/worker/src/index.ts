@@ -23,6 +23,19 @@ export type { HealthReport, MetricsServer } from './http.js';
 export { startMetricsServer } from './http.js';
 export type { WorkerMetrics, WorkerMetricsSources } from './metrics.js';
 export { createWorkerMetrics } from './metrics.js';
+export type {
+  OperationItemDeps,
+  OperationJob,
+  OperationsWorker,
+  StartOperationsWorkerOptions,
+} from './operations.js';
+export {
+  enqueueOperationRun,
+  OPERATIONS_QUEUE_NAME,
+  purgeItem,
+  reenqueueItem,
+  startOperationsWorker,
+} from './operations.js';
 export type { JobResult, ProcessorDeps } from './processor.js';
 export { createExtractProcessor } from './processor.js';
 export type { RunSweepOptions } from './run-sweep.js';

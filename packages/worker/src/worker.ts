@@ -24,6 +24,7 @@ import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { startOperationsWorker } from './operations.js';
 import { createExtractProcessor } from './processor.js';
 import { type SweepReport, type SweepSnapshot, sweep } from './sweeper.js';
 
@@ -262,6 +263,19 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     drain = startRedisDrain({ ...drainOptions, redis: drainRedis });
   }
 
+  // Stored bulk operations (re-enqueue / purge a frozen selection), one at a time per process.
+  const operations = startOperationsWorker({
+    redis,
+    prefix,
+    logger,
+    store,
+    state,
+    producer,
+    incoming: config.incoming,
+    output: config.output,
+    logIdPattern: config.logIdPattern,
+  });
+
   void worker
     .run()
     .catch((error: unknown) => log.error({ err: messageOf(error) }, 'worker stopped with an error'));
@@ -312,7 +326,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     const stopWorker = worker.close();
     sweepAbort.abort();
-    const others = Promise.allSettled([sweepWorker?.close(), drain.stop()]);
+    const others = Promise.allSettled([sweepWorker?.close(), drain.stop(), operations.close()]);
     let handedBack = 0;
     let forced = false;
     const first = await withDeadline(stopWorker, settings.shutdownTimeoutMs);

@@ -1,7 +1,16 @@
 import { userInfo } from 'node:os';
+import type { Operation } from '@logzip/core';
 import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
+import {
+  type CreateOperationAnswer,
+  controlOperation,
+  createOperation,
+  getOperation,
+  listOperations,
+  type OperationRequest,
+} from '../operations/bulk-operations.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { type GroupList, listGroups } from '../operations/groups.js';
@@ -44,6 +53,9 @@ export interface GroupsRequest {
   cursor?: string;
 }
 
+/** An operation as the CLI asks for it (`since` as typed). */
+export type OperationCliRequest = Omit<OperationRequest, 'since'> & { since?: string };
+
 type Progress = (done: number, total: number) => void;
 
 export interface Backend {
@@ -54,6 +66,11 @@ export interface Backend {
   switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
   failures(request: FailuresRequest): Promise<FailureList>;
   groups(request: GroupsRequest): Promise<GroupList>;
+  createOperation(request: OperationCliRequest): Promise<CreateOperationAnswer>;
+  /** undefined when there is no such operation. */
+  operation(id: string): Promise<Operation | undefined>;
+  operations(limit: number): Promise<{ operations: Operation[] }>;
+  controlOperation(id: string, action: 'pause' | 'resume' | 'abort', reason: string): Promise<Operation>;
   /** undefined when logzip knows nothing about the log ID. */
   archiveStatus(logId: string): Promise<ArchiveStatus | undefined>;
   reenqueue(request: ReenqueueRequest, onProgress: Progress): Promise<BulkResult>;
@@ -114,6 +131,22 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
       });
     },
     groups: (request) => listGroups(ctx, request),
+    createOperation: ({ since, ...request }) =>
+      createOperation(
+        ctx,
+        { ...request, ...(since === undefined ? {} : { since: parseSinceArg(since, ctx.clock.now()) }) },
+        actor,
+      ),
+    operation: async (id) => {
+      try {
+        return await getOperation(ctx, id);
+      } catch (error) {
+        if (error instanceof Error && 'code' in error && error.code === 'not_found') return undefined;
+        throw error;
+      }
+    },
+    operations: (limit) => listOperations(ctx, limit),
+    controlOperation: (id, action, reason) => controlOperation(ctx, id, action, actor, reason),
     archiveStatus: async (logId) => {
       const status = await getArchiveStatus(ctx, logId);
       return status.found ? status : undefined;
@@ -263,6 +296,19 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
       const qs = query.toString();
       return call('GET', `/api/failures/groups${qs === '' ? '' : `?${qs}`}`);
     },
+    createOperation: (request) => call('POST', '/api/operations', request),
+    operation: async (id) => {
+      try {
+        return await call<Operation>('GET', `/api/operations/${encodeURIComponent(id)}`);
+      } catch (error) {
+        if (error instanceof ApiCallError && error.status === 404 && error.code === 'not_found')
+          return undefined;
+        throw error;
+      }
+    },
+    operations: (limit) => call('GET', `/api/operations?limit=${limit}`),
+    controlOperation: (id, action, reason) =>
+      call('POST', `/api/operations/${encodeURIComponent(id)}/${action}`, { reason }),
     archiveStatus: async (logId) => {
       try {
         return await call<ArchiveStatus>('GET', `/api/archives/${encodeURIComponent(logId)}`);

@@ -25,7 +25,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   reenqueue: {
     summary: 're-run archives by log ID (through the queue, or the Lambda function with --via lambda)',
     usage:
-      'logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--all-failed] [--code CODE] [--since DURATION] [--via queue|lambda] [--force] [--dry-run] [--json]',
+      'logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--via queue|lambda] [--force] [--dry-run] [--json]\n       logzip reenqueue --group FP | --all-failed [--code CODE] [--since DURATION] [--route ROUTE] [--reason TEXT] [--rate N] [--force] [--follow] [--dry-run] [--json]',
     load: () => import('./commands/reenqueue.js'),
   },
   route: {
@@ -40,13 +40,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   failures: {
     summary: 'failed archives, newest first, with their error codes',
-    usage: 'logzip failures [--code CODE] [--since DURATION] [--json]',
+    usage:
+      'logzip failures [--code CODE] [--since DURATION] [--json]\n       logzip failures --groups [--code CODE] [--limit N] [--cursor C] [--json]',
     load: () => import('./commands/failures.js'),
   },
   purge: {
     summary: 'remove the archive, extracted files and state of log IDs (privacy requests)',
-    usage: 'logzip purge <logId...> [--dry-run] [--json]',
+    usage:
+      'logzip purge <logId...> [--dry-run] [--json]\n       logzip purge --group FP | --all-failed [--code CODE] [--since DURATION] [--route ROUTE] [--reason TEXT] [--rate N] [--follow] [--dry-run] [--json]',
     load: () => import('./commands/purge.js'),
+  },
+  ops: {
+    summary: 'stored bulk operations: list them, show one (--follow), pause, resume or abort',
+    usage: 'logzip ops list|show|pause|resume|abort [id] [--reason TEXT] [--follow] [--limit N] [--json]',
+    load: () => import('./commands/ops.js'),
   },
   sweep: {
     summary: 'enqueue archives nobody extracted (one run of the sweeper)',

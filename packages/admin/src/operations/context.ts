@@ -10,6 +10,8 @@ import type {
   TriggerControl,
 } from '@logzip/core';
 
+import type { OperationRunner } from './bulk-operations.js';
+
 /** Where archives arrive and where their files go: what every operation checks keys against. */
 export interface AdminSettings {
   incoming: { bucket: string; prefix: string };
@@ -93,6 +95,8 @@ export interface OperationsContext {
   backlog?: () => Promise<BacklogView | undefined>;
   /** Failure groups in the Redis index (undefined: views say the index is needed). */
   groups?: FailureGroups;
+  /** Stored bulk operations and the queue their runs go to (the workers run them). */
+  operations?: OperationRunner;
   logger: Logger;
   clock: Clock;
 }

@@ -21,6 +21,12 @@ export interface RunOperationOptions {
   signal?: AbortSignal;
 }
 
+/** How a run ended, and how many actions it performed (a restart proof counts them). */
+export interface OperationRun {
+  state: OperationState | 'missing';
+  performed: number;
+}
+
 /** How often a running batch looks at the stored state: pause and abort land within this. */
 export const STATE_CHECK_MS = 250;
 const DEFAULT_BATCH = 100;
@@ -35,7 +41,9 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
  * A runner killed between an action and its record repeats that one action when it runs again,
  * which is why every action must be harmless twice; a recorded result is never repeated.
  */
-export async function runOperation(options: RunOperationOptions): Promise<OperationState | 'missing'> {
+export async function runOperation(options: RunOperationOptions): Promise<OperationRun> {
+  let performed = 0;
+  const end = (state: OperationState | 'missing'): OperationRun => ({ state, performed });
   const { store, id, perform } = options;
   const clock = options.clock ?? systemClock;
   const sleep = options.sleep ?? wait;
@@ -43,33 +51,34 @@ export async function runOperation(options: RunOperationOptions): Promise<Operat
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
 
   let operation = await store.get(id);
-  if (operation === undefined) return 'missing';
+  if (operation === undefined) return end('missing');
   const spacingMs = operation.options.ratePerSecond > 0 ? 1000 / operation.options.ratePerSecond : 0;
   let nextAt = clock.now().getTime();
   let checkedAt = nextAt;
 
   for (;;) {
     operation = await store.get(id);
-    if (operation === undefined) return 'missing';
-    if (operation.state !== 'running') return operation.state;
+    if (operation === undefined) return end('missing');
+    if (operation.state !== 'running') return end(operation.state);
     const { logIds, position } = await store.nextBatch(id, batchSize);
     if (logIds.length === 0) {
       const finished = await store.transition(id, ['running'], 'finished', clock.now());
-      return finished?.state ?? (await store.get(id))?.state ?? 'missing';
+      return end(finished?.state ?? (await store.get(id))?.state ?? 'missing');
     }
     for (const logId of logIds) {
-      if (options.signal?.aborted) return 'running';
+      if (options.signal?.aborted) return end('running');
       const now = clock.now().getTime();
       if (now - checkedAt >= STATE_CHECK_MS) {
         checkedAt = now;
         const state = (await store.get(id))?.state;
-        if (state !== 'running') return state ?? 'missing';
+        if (state !== 'running') return end(state ?? 'missing');
       }
       if (spacingMs > 0) {
         if (nextAt > now) await sleep(nextAt - now);
         nextAt = Math.max(nextAt, now) + spacingMs;
       }
       let result: { outcome: ItemOutcome; detail: string };
+      performed += 1;
       try {
         result = await perform(logId);
       } catch (error) {

@@ -41,7 +41,7 @@ describeWithRedis('operations (Redis store and runner)', () => {
     const calls = new Map<string, number>();
 
     // Act
-    const state = await runOperation({
+    const { state } = await runOperation({
       store,
       id: op.id,
       batchSize: 40,
@@ -97,10 +97,15 @@ describeWithRedis('operations (Redis store and runner)', () => {
     };
 
     // Act
-    const first = await runOperation({ store, id: op.id, batchSize: 500, perform });
+    const { state: first } = await runOperation({ store, id: op.id, batchSize: 500, perform });
     const paused = await store.get(op.id);
     const resumed = await store.transition(op.id, ['paused'], 'running', new Date());
-    const second = await runOperation({ store, id: op.id, batchSize: 500, perform });
+    const { state: second, performed: resumedRun } = await runOperation({
+      store,
+      id: op.id,
+      batchSize: 500,
+      perform,
+    });
     const finished = await store.get(op.id);
 
     // Assess
@@ -110,6 +115,7 @@ describeWithRedis('operations (Redis store and runner)', () => {
     expect(paused?.done).toBeLessThan(1000);
     expect(resumed?.state).toBe('running');
     expect(second).toBe('finished');
+    expect(resumedRun).toBe(1000 - (paused?.done ?? 0));
     expect(finished).toMatchObject({ done: 1000, left: 0 });
     expect(calls.size).toBe(1000);
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
@@ -150,7 +156,7 @@ describeWithRedis('operations (Redis store and runner)', () => {
     await store.transition(op.id, ['running', 'paused'], 'aborted', new Date());
 
     // Act
-    const state = await runOperation({
+    const { state } = await runOperation({
       store,
       id: op.id,
       perform: async () => ({ outcome: 'done', detail: 'x' }),
