@@ -1,6 +1,12 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQS } from '@aws-sdk/client-sqs';
-import { createGroupedStateStore, type Logger, systemClock, type TriggerControl } from '@logzip/core';
+import {
+  createGroupedStateStore,
+  type FailureIndex,
+  type Logger,
+  systemClock,
+  type TriggerControl,
+} from '@logzip/core';
 import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
 import {
   type BullmqProducer,
@@ -9,7 +15,11 @@ import {
   createRedisRouteStore,
   waitForRedis,
 } from '@logzip/core/bullmq';
-import { createRedisFailureGroups, createRedisOperationStore } from '@logzip/core/redis-index';
+import {
+  createFailureIndexFromConfig,
+  createRedisFailureGroups,
+  createRedisOperationStore,
+} from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
 import { Queue } from 'bullmq';
@@ -25,6 +35,7 @@ import type { BacklogView, OperationsContext } from './operations/context.js';
 /** The operations' context with the clients behind it, built once per process from the configuration. */
 export interface AdminContext extends OperationsContext {
   redis: Redis;
+  index: FailureIndex;
   producer: BullmqProducer;
   close(): Promise<void>;
 }
@@ -53,7 +64,6 @@ export async function createAdminContext(
   options: CreateAdminContextOptions,
 ): Promise<AdminContext> {
   const { logger } = options;
-  const storage = createStorage(config, { logger });
   const redis = createRedis(config.redisUrl, { logger });
   try {
     await waitForRedis(redis, options.redisTimeoutMs ?? 10_000);
@@ -61,6 +71,8 @@ export async function createAdminContext(
     redis.disconnect();
     throw error;
   }
+  const index = createFailureIndexFromConfig(config, redis);
+  const storage = createStorage(config, { logger, index });
   const routes = createRedisRouteStore(redis);
   const producer = createBullmqProducer({ connection: redis, prefix: config.admin.queuePrefix });
   const { functionName, failureQueueUrl, queuePrefix } = config.admin;
@@ -101,7 +113,8 @@ export async function createAdminContext(
     };
   };
 
-  const groups = createRedisFailureGroups({ redis });
+  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const groups = createRedisFailureGroups({ redis, namespace });
   // Runs of stored operations go to the workers' queue; built on first use (most commands never do).
   let operationsQueue: Queue | undefined;
   const enqueueRun = async (operationId: string) => {
@@ -116,13 +129,14 @@ export async function createAdminContext(
     settings: { incoming: config.incoming, output: config.output, logIdPattern: config.logIdPattern },
     store: storage.store,
     state,
+    index,
     groups,
-    operations: { store: createRedisOperationStore({ redis }), enqueueRun },
+    operations: { store: createRedisOperationStore({ redis, namespace }), enqueueRun },
     routes,
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state, clock: systemClock, logger }),
+    audit: createAuditLog({ redis, state, clock: systemClock, logger, index }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),

@@ -111,8 +111,14 @@ export {
   summarizeFailure,
   summarizeManifest,
 } from './state/index-summary.js';
-export type { IndexedStateStore, IndexedStateStoreOptions } from './state/indexed-state-store.js';
+export type {
+  IndexedStateStore,
+  IndexedStateStoreOptions,
+  IndexWriter,
+} from './state/indexed-state-store.js';
 export { createIndexedStateStore, isIndexedStateStore } from './state/indexed-state-store.js';
+export type { IndexKeeper, IndexKeeperOptions } from './state/keep-index.js';
+export { startIndexKeeper } from './state/keep-index.js';
 export type { StateStoreOptions } from './state/object-state-store.js';
 export { createStateStore } from './state/object-state-store.js';
 export type {

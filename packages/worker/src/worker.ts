@@ -17,7 +17,7 @@ import {
   createRedisRouteStore,
   DEFAULT_QUEUE_PREFIX,
 } from '@logzip/core/bullmq';
-import { createRedisFailureGroups } from '@logzip/core/redis-index';
+import { createRedisFailureGroups, createRedisOperationStore } from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
@@ -127,7 +127,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
   // Every failure record this process writes (attempts, final failures, resolves, the drain's)
   // moves its log ID into or out of its failure group in the same call.
-  const state = createGroupedStateStore(options.state, createRedisFailureGroups({ redis }), { logger: log });
+  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const state = createGroupedStateStore(options.state, createRedisFailureGroups({ redis, namespace }), {
+    logger: log,
+  });
   const producer = createBullmqProducer({ connection: redis, prefix });
   const alerter = options.alerter ?? createAlerterFromConfig(config, { store, logger });
   const routes = createRedisRouteStore(redis);
@@ -266,6 +269,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   // Stored bulk operations (re-enqueue / purge a frozen selection), one at a time per process.
   const operations = startOperationsWorker({
     redis,
+    operations: createRedisOperationStore({ redis, namespace }),
     prefix,
     logger,
     store,

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Operation } from '@logzip/core';
-import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
+import { formatConfigErrors, type IndexCounts, parseDuration, type Route } from '@logzip/core';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
 import {
@@ -12,7 +12,7 @@ import {
   type OperationRequest,
 } from '../operations/bulk-operations.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
-import { type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
+import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { type GroupList, listGroups } from '../operations/groups.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
@@ -44,7 +44,10 @@ export interface FailuresRequest {
   code?: string;
   route?: string;
   since?: string;
+  /** A log-ID prefix. */
+  logId?: string;
   limit?: number;
+  cursor?: string;
 }
 
 export interface GroupsRequest {
@@ -71,6 +74,8 @@ export interface Backend {
   operation(id: string): Promise<Operation | undefined>;
   operations(limit: number): Promise<{ operations: Operation[] }>;
   controlOperation(id: string, action: 'pause' | 'resume' | 'abort', reason: string): Promise<Operation>;
+  /** Failure counts by state and by code. */
+  failureCounts(): Promise<IndexCounts>;
   /** undefined when logzip knows nothing about the log ID. */
   archiveStatus(logId: string): Promise<ArchiveStatus | undefined>;
   reenqueue(request: ReenqueueRequest, onProgress: Progress): Promise<BulkResult>;
@@ -127,7 +132,9 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
         ...(request.code === undefined ? {} : { code: request.code }),
         ...(request.route === undefined ? {} : { route: request.route }),
         ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, ctx.clock.now()) }),
+        ...(request.logId === undefined ? {} : { logIdPrefix: request.logId }),
         ...(request.limit === undefined ? {} : { limit: request.limit }),
+        ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
       });
     },
     groups: (request) => listGroups(ctx, request),
@@ -147,6 +154,7 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
     },
     operations: (limit) => listOperations(ctx, limit),
     controlOperation: (id, action, reason) => controlOperation(ctx, id, action, actor, reason),
+    failureCounts: () => countFailures(ctx),
     archiveStatus: async (logId) => {
       const status = await getArchiveStatus(ctx, logId);
       return status.found ? status : undefined;
@@ -309,6 +317,7 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
     operations: (limit) => call('GET', `/api/operations?limit=${limit}`),
     controlOperation: (id, action, reason) =>
       call('POST', `/api/operations/${encodeURIComponent(id)}/${action}`, { reason }),
+    failureCounts: () => call('GET', '/api/failures/counts'),
     archiveStatus: async (logId) => {
       try {
         return await call<ArchiveStatus>('GET', `/api/archives/${encodeURIComponent(logId)}`);

@@ -39,10 +39,15 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: () => import('./commands/status.js'),
   },
   failures: {
-    summary: 'failed archives, newest first, with their error codes',
+    summary: 'failed archives, newest first, a page at a time, with their error codes; or their groups',
     usage:
-      'logzip failures [--code CODE] [--since DURATION] [--json]\n       logzip failures --groups [--code CODE] [--limit N] [--cursor C] [--json]',
+      'logzip failures [--state failed|retrying|resolved|all] [--code CODE] [--route ROUTE] [--since DURATION] [--log-id PREFIX] [--limit N] [--cursor C] [--counts] [--json]\n       logzip failures --groups [--code CODE] [--limit N] [--cursor C] [--json]',
     load: () => import('./commands/failures.js'),
+  },
+  reindex: {
+    summary: 'rebuild the failure index in Redis from the state objects (resumable), or check it for drift',
+    usage: 'logzip reindex [--check] [--json]',
+    load: () => import('./commands/reindex.js'),
   },
   purge: {
     summary: 'remove the archive, extracted files and state of log IDs (privacy requests)',

@@ -2,6 +2,7 @@ import type {
   AuditEntry,
   Clock,
   FailureGroups,
+  FailureIndex,
   Logger,
   ObjectStore,
   QueueProducer,
@@ -73,6 +74,14 @@ export interface AuditLog {
   /** Appends to Redis and to the state store; never throws (a lost write is logged). */
   record(entry: Omit<AuditEntry, 'at'>): Promise<AuditEntry>;
   list(options?: { limit?: number }): Promise<AuditEntry[]>;
+  /** Newest first, a page at a time (from the index when there is one). */
+  page(options: { limit: number; cursor?: string }): Promise<AuditPage>;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  total: number;
+  nextCursor?: string;
 }
 
 /** A short exclusive lock, so two operators cannot switch the route at the same time. */
@@ -85,6 +94,8 @@ export interface OperationsContext {
   settings: AdminSettings;
   store: ObjectStore;
   state: StateStore;
+  /** The index the views page through (the state store writes through to it); without one, views read every record. */
+  index?: FailureIndex;
   routes: RouteStore;
   trigger: TriggerControl;
   producer: QueueProducer;

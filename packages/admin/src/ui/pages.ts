@@ -1,6 +1,7 @@
 import {
   type AuditEntry,
   ERROR_CODES,
+  FAILURE_STATES,
   type FailureRecord,
   type Route,
   type TriggerState,
@@ -208,6 +209,14 @@ export function dashboardPage(page: PageContext, overview: Overview): string {
             ? html`<div class="banner danger">${overview.failuresError ?? 'unavailable'}</div>`
             : failureRows(overview.failures.recent.slice(0, 8), page, false)
         }
+        ${
+          overview.failureCounts === null
+            ? html``
+            : html`<p class="small" id="failure-counts">${FAILURE_STATES.map(
+                (state) =>
+                  html`<a href="/failures?state=${state}">${state}</a> <strong>${overview.failureCounts?.byState[state] ?? 0}</strong> `,
+              )}</p>`
+        }
         <p class="small"><a href="/failures">All failures →</a></p>
     </div>`,
   );
@@ -255,14 +264,25 @@ export interface FailureFilterForm {
   code: string;
   route: string;
   since: string;
+  /** A log-ID prefix. */
+  logId: string;
+}
+
+/** The same filters with another cursor: the next page keeps what the operator chose. */
+function pageLink(path: string, params: Record<string, string>, cursor: string | undefined): string {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ''));
+  if (cursor !== undefined) query.set('cursor', cursor);
+  const text = query.toString();
+  return text === '' ? path : `${path}?${text}`;
 }
 
 export function failuresPage(
   page: PageContext,
-  list: { failures: FailureRecord[]; total: number },
+  list: { failures: FailureRecord[]; total: number; nextCursor?: string },
   filters: FailureFilterForm,
   query: FailureQuery,
 ): string {
+  const filterParams = { ...filters };
   const option = (current: string, v: string, label = v) =>
     html`<option value="${v}" ${current === v ? html`selected` : html``}>${label}</option>`;
   return layout(
@@ -274,6 +294,7 @@ export function failuresPage(
       <label>Code<select name="code">${option(filters.code, '', 'any')}${Object.keys(ERROR_CODES).map((c) => option(filters.code, c))}</select></label>
       <label>Route<select name="route">${option(filters.route, '', 'any')}${option(filters.route, 'lambda')}${option(filters.route, 'queue')}${option(filters.route, 'cli')}</select></label>
       <label>Since<select name="since">${option(filters.since, '', 'any time')}${option(filters.since, '1h', 'last hour')}${option(filters.since, '24h', 'last 24 h')}${option(filters.since, '7d', 'last 7 days')}${option(filters.since, '30d', 'last 30 days')}</select></label>
+      <label>Log ID starts with<input type="search" name="logId" value="${filters.logId}" maxlength="64" pattern="[0-9A-Za-z_\-]{0,64}"></label>
       <button type="submit">Filter</button>
     </form></div>
     <form method="post" action="/ui/reenqueue" class="card">
@@ -294,6 +315,15 @@ export function failuresPage(
         }
       </div>
       ${failureRows(list.failures, page, true)}
+      <div class="row mt" id="pages">${
+        query.cursor === undefined
+          ? html``
+          : html`<a class="button" href="${pageLink('/failures', filterParams, undefined)}">← Newest</a>`
+      }${
+        list.nextCursor === undefined
+          ? html``
+          : html`<a class="button" id="next-page" href="${pageLink('/failures', filterParams, list.nextCursor)}">Older →</a>`
+      }</div>
     </form>`,
   );
 }
@@ -449,11 +479,16 @@ export function purgeReviewPage(page: PageContext, logId: string, preview: BulkR
   );
 }
 
-export function auditPage(page: PageContext, entries: AuditEntry[]): string {
+export function auditPage(
+  page: PageContext,
+  audit: { entries: AuditEntry[]; total: number; nextCursor?: string },
+  first: boolean,
+): string {
+  const { entries } = audit;
   return layout(
     'Audit log',
     page,
-    html`<h1>Audit log</h1><div class="card">${
+    html`<h1>Audit log <span class="muted small">${audit.total} entr${audit.total === 1 ? 'y' : 'ies'}</span></h1><div class="card">${
       entries.length === 0
         ? html`<p class="empty">No entries yet.</p>`
         : html`<table id="audit"><thead><tr><th>when</th><th>operator</th><th>action</th><th>outcome</th><th>details</th></tr></thead><tbody>
@@ -464,7 +499,11 @@ export function auditPage(page: PageContext, entries: AuditEntry[]): string {
             e.outcome === 'ok' ? 'ok' : 'bad',
           )}</td><td>${auditDetails(e.details)}</td></tr>`,
       )}</tbody></table>`
-    }</div>`,
+    }<div class="row mt" id="pages">${first ? html`` : html`<a class="button" href="/audit">← Newest</a>`}${
+      audit.nextCursor === undefined
+        ? html``
+        : html`<a class="button" id="next-page" href="${pageLink('/audit', {}, audit.nextCursor)}">Older →</a>`
+    }</div></div>`,
   );
 }
 

@@ -12,7 +12,7 @@ import {
   tokenMatches,
 } from '../http/auth.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
-import { type FailureQuery, listFailures } from '../operations/failures.js';
+import { DEFAULT_FAILURE_LIMIT, type FailureQuery, listFailures } from '../operations/failures.js';
 import { isLogId } from '../operations/keys.js';
 import { getOverview } from '../operations/overview.js';
 import { purge } from '../operations/purge.js';
@@ -202,7 +202,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/failures', async (request, reply) => {
     const { filters, query } = failureFilters(request.query, ctx.clock.now());
-    const list = await listFailures(ctx, { ...query, limit: 500 });
+    const list = await listFailures(ctx, { ...query, limit: DEFAULT_FAILURE_LIMIT });
     return html(reply, failuresPage(pageContext(request, reply, 'failures'), list, filters, query));
   });
 
@@ -297,9 +297,13 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
     );
   });
 
-  app.get<{ Querystring: { limit?: string } }>('/audit', async (request, reply) => {
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 200) || 200, 1), 10_000);
-    return html(reply, auditPage(pageContext(request, reply, 'audit'), await ctx.audit.list({ limit })));
+  app.get<{ Querystring: { cursor?: string } }>('/audit', async (request, reply) => {
+    const cursor = request.query.cursor === '' ? undefined : request.query.cursor;
+    const audit = await ctx.audit.page({
+      limit: DEFAULT_FAILURE_LIMIT,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    return html(reply, auditPage(pageContext(request, reply, 'audit'), audit, cursor === undefined));
   });
 }
 
@@ -324,13 +328,17 @@ function failureFilters(
   const code = input['code'] ?? '';
   const route = input['route'] ?? '';
   const since = input['since'] ?? '';
+  const logId = (input['logId'] ?? '').trim();
+  const cursor = input['cursor'] ?? '';
   const sinceDate = parseSince(since, now);
-  const filters = { state, code, route, since };
+  const filters = { state, code, route, since, logId };
   const query: FailureQuery = {
     state: state as FailureQuery['state'] & string,
     ...(code === '' ? {} : { code }),
     ...(route === '' ? {} : { route }),
     ...(sinceDate === undefined ? {} : { since: sinceDate }),
+    ...(logId === '' ? {} : { logIdPrefix: logId }),
+    ...(cursor === '' ? {} : { cursor }),
   };
   return { filters, query };
 }

@@ -5,9 +5,15 @@ import { sameFailureSummary, summarizeFailure, summarizeManifest } from './index
 import type { StateStore } from './state-store.js';
 import type { FailureRecord } from './types.js';
 
+/** What the write-through needs of the index: its writes and the one-record lookup (for healing). */
+export type IndexWriter = Pick<
+  FailureIndex,
+  'putFailure' | 'removeFailure' | 'putManifest' | 'removeManifest' | 'addAudit' | 'lookup'
+>;
+
 /** A state store whose writes also update an index, and which can say which one. */
 export interface IndexedStateStore extends StateStore {
-  readonly index: FailureIndex;
+  readonly index: IndexWriter;
   /** Re-reads a record and corrects its index entry if the two disagree (removes it if the object is gone). */
   healFailure(logId: string): Promise<FailureRecord | undefined>;
 }
@@ -29,7 +35,7 @@ export interface IndexedStateStoreOptions {
  */
 export function createIndexedStateStore(
   state: StateStore,
-  index: FailureIndex,
+  index: IndexWriter,
   options: IndexedStateStoreOptions = {},
 ): IndexedStateStore {
   const logger = options.logger ?? silentLogger;

@@ -6,6 +6,7 @@ export type { RedisFailureIndexOptions } from './redis-failure-index.js';
 export {
   AUDIT_ENTRY_MAX_CHARS,
   auditEntryId,
+  createFailureIndexFromConfig,
   createRedisFailureIndex,
   PREFIX_SEARCH_CAP,
 } from './redis-failure-index.js';

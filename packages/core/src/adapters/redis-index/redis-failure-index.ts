@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { LogzipConfig } from '../../config.js';
 import type {
   FailureIndex,
   FailurePageQuery,
@@ -337,6 +338,7 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
         .smembers(keys.codes)
         .exec()) as [[null, string | null], [null, string[]]];
       if (ready === null) return undefined;
+      codes.sort();
       const pipeline = redis.pipeline();
       for (const state of FAILURE_STATES) pipeline.zcard(keys.byFilter(state));
       for (const code of codes)
@@ -347,8 +349,8 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
         number
       >;
       const byCode: IndexCounts['byCode'] = {};
-      codes.sort().forEach((code) => {
-        const at = FAILURE_STATES.length * (1 + codes.indexOf(code));
+      codes.forEach((code, i) => {
+        const at = FAILURE_STATES.length * (1 + i);
         const row = Object.fromEntries(FAILURE_STATES.map((s, i) => [s, results[at + i] ?? 0])) as Record<
           FailureState,
           number
@@ -410,4 +412,13 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
       },
     },
   };
+}
+
+/** The index as the configuration describes it (LOGZIP_INDEX_PREFIX, LOGZIP_INDEX_RETENTION_DAYS). */
+export function createFailureIndexFromConfig(config: Pick<LogzipConfig, 'env'>, redis: Redis): FailureIndex {
+  return createRedisFailureIndex({
+    redis,
+    namespace: config.env.LOGZIP_INDEX_PREFIX,
+    retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
+  });
 }
