@@ -1,3 +1,5 @@
+export type { DigestDecision, DigestGate } from './alerts/group-digest.js';
+export { decideDigest } from './alerts/group-digest.js';
 export type {
   AlertAttempt,
   AlertChannel,
