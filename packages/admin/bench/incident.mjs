@@ -24,7 +24,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createGroupedStateStore, createStateStore, LogzipError, recordAttempt, silentLogger } from '@logzip/core';
+import {
+  createGroupedStateStore,
+  createStateStore,
+  LogzipError,
+  recordAttempt,
+  silentLogger,
+} from '@logzip/core';
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createRedisFailureGroups } from '@logzip/core/redis-index';
 import { Redis } from 'ioredis';
@@ -75,7 +81,11 @@ async function main() {
   const redis = new Redis(REDIS_URL);
   const groups = createRedisFailureGroups({ redis, namespace: env.LOGZIP_INDEX_PREFIX });
   const state = createGroupedStateStore(
-    createStateStore({ store: createFsObjectStore({ rootDir: dir }), bucket: 'logs', prefix: 'logzip-state/' }),
+    createStateStore({
+      store: createFsObjectStore({ rootDir: dir }),
+      bucket: 'logs',
+      prefix: 'logzip-state/',
+    }),
     groups,
   );
   const sizes = [Math.round(RECORDS * 0.8), ...Array(4).fill(Math.round(RECORDS * 0.05))];
@@ -99,15 +109,26 @@ async function main() {
   const ctx = await createAdminContext(config.config, { logger: silentLogger });
   const app = await buildApp({ ctx, adminToken: TOKEN, redis: ctx.redis, logger: false });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const headers = { authorization: `Bearer ${TOKEN}`, 'x-logzip-operator': 'bench', 'content-type': 'application/json' };
+  const headers = {
+    authorization: `Bearer ${TOKEN}`,
+    'x-logzip-operator': 'bench',
+    'content-type': 'application/json',
+  };
   const call = async (method, path, body) => {
     const started = performance.now();
-    const response = await fetch(`${base}${path}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     const json = await response.json();
     return { status: response.status, json, ms: performance.now() - started };
   };
 
-  const worker = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const worker = spawn(process.execPath, [WORKER_MAIN], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   try {
     const groupTimes = [];
     let list;
@@ -136,7 +157,12 @@ async function main() {
       }
     };
 
-    const created = await call('POST', '/api/operations', { kind: 'reenqueue', group: big.fingerprint, reason: 'bench', ratePerSecond: RATE });
+    const created = await call('POST', '/api/operations', {
+      kind: 'reenqueue',
+      group: big.fingerprint,
+      reason: 'bench',
+      ratePerSecond: RATE,
+    });
     if (created.status !== 202) throw new Error(`create: ${created.status} ${JSON.stringify(created.json)}`);
     const createdAt = performance.now();
     while ((await processed()).count === 0) await sleep(20);
@@ -169,7 +195,13 @@ async function main() {
       resumedFrom: paused.count,
       abortTakesEffectMs: ms(aborted.ms),
       processedBeforeAbort: beforeAbort.count,
-      final: { state: final.state, done: final.done, skipped: final.skipped, failed: final.failed, left: final.left },
+      final: {
+        state: final.state,
+        done: final.done,
+        skipped: final.skipped,
+        failed: final.failed,
+        left: final.left,
+      },
       ratePerSecond: RATE,
       measuredRate: final.rate,
     };

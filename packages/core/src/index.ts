@@ -1,5 +1,7 @@
 export type { DigestDecision, DigestGate } from './alerts/group-digest.js';
 export { decideDigest } from './alerts/group-digest.js';
+export type { GroupedAlerterOptions } from './alerts/grouped-alerter.js';
+export { createGroupedAlerter } from './alerts/grouped-alerter.js';
 export type {
   AlertAttempt,
   AlertChannel,

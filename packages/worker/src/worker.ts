@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  createGroupedAlerter,
   createGroupedStateStore,
   type FailureAlerter,
   type Logger,
@@ -17,7 +18,11 @@ import {
   createRedisRouteStore,
   DEFAULT_QUEUE_PREFIX,
 } from '@logzip/core/bullmq';
-import { createRedisFailureGroups, createRedisOperationStore } from '@logzip/core/redis-index';
+import {
+  createRedisDigestGate,
+  createRedisFailureGroups,
+  createRedisOperationStore,
+} from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
@@ -128,11 +133,21 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   // Every failure record this process writes (attempts, final failures, resolves, the drain's)
   // moves its log ID into or out of its failure group in the same call.
   const namespace = config.env.LOGZIP_INDEX_PREFIX;
-  const state = createGroupedStateStore(options.state, createRedisFailureGroups({ redis, namespace }), {
+  const groups = createRedisFailureGroups({ redis, namespace });
+  const state = createGroupedStateStore(options.state, groups, {
     logger: log,
   });
   const producer = createBullmqProducer({ connection: redis, prefix });
-  const alerter = options.alerter ?? createAlerterFromConfig(config, { store, logger });
+  // Alerts by failure group when LOGZIP_ALERT_DIGEST_INTERVAL is set (0, the default: every final failure).
+  const alerter = createGroupedAlerter(
+    options.alerter ?? createAlerterFromConfig(config, { store, logger }),
+    {
+      gate: createRedisDigestGate({ redis, namespace }),
+      groups,
+      intervalMs: config.env.LOGZIP_ALERT_DIGEST_INTERVAL,
+      publicUrl: config.env.LOGZIP_PUBLIC_URL,
+    },
+  );
   const routes = createRedisRouteStore(redis);
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),

@@ -5,7 +5,13 @@ import { describeWithRedis, requireRedis, uniquePrefix } from '@logzip/test-util
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRedisDigestGate } from '../../src/adapters/redis-index/redis-digest-gate.js';
+import { createRedisFailureGroups } from '../../src/adapters/redis-index/redis-failure-groups.js';
 import type { DigestDecision } from '../../src/alerts/group-digest.js';
+import { createGroupedAlerter } from '../../src/alerts/grouped-alerter.js';
+import type { FailureAlerter } from '../../src/alerts/types.js';
+import { LogzipError } from '../../src/errors.js';
+import { recordAttempt } from '../../src/state/failures.js';
+import { groupFailure } from '../../src/state/grouped-state-store.js';
 
 const MINUTE = 60_000;
 
@@ -74,4 +80,55 @@ describeWithRedis('alert digests by failure group', () => {
     // Two workers seeing a group's first failure at once: one alert, not two.
     expect(together.map((d) => d.send).sort()).toEqual(['first', 'none']);
   });
+
+  it('the grouped alerter sends an incident of 10,000 failures as the first alert with its stack plus digests with the count and a link', async () => {
+    // Prepare: a channel that records what it was asked to send; a clock the test moves
+    const namespace = `${uniquePrefix('digest')}:`;
+    const groups = createRedisFailureGroups({ redis, namespace });
+    const sent: Array<{ logId: string; message: string; stack?: string | undefined }> = [];
+    const inner: FailureAlerter = {
+      enabled: true,
+      notifyFailure: async (record) => {
+        sent.push({ logId: record.logId, message: record.message, stack: record.stack });
+        return { status: 'sent', failureId: record.logId, channels: [] };
+      },
+    };
+    const start = Date.UTC(2026, 10, 28, 3, 0);
+    let now = start;
+    const alerter = createGroupedAlerter(inner, {
+      gate: createRedisDigestGate({ redis, namespace }),
+      groups,
+      intervalMs: 2 * MINUTE,
+      publicUrl: 'https://logzip.example.com/',
+      clock: { now: () => new Date(now) },
+    });
+
+    // Act: 10,000 final failures of one cause, evenly over 10 simulated minutes
+    for (let i = 0; i < 10_000; i++) {
+      now = start + Math.floor((i * 10 * MINUTE) / 10_000);
+      const error = new LogzipError('storage_unavailable', `S3 GetObject failed for ${i}`);
+      error.stack = `LogzipError: x\n    at getObject (/app/s3.js:${i % 90}:1)`;
+      const record = recordAttempt(undefined, {
+        logId: `log${i}`,
+        source: { bucket: 'logs', key: `incoming/log${i}.zip` },
+        route: 'queue',
+        error,
+        attempt: 3,
+        maxAttempts: 3,
+        at: new Date(now),
+      });
+      await groupFailure(groups, record);
+      await alerter.notifyFailure(record, { source: 'queue', jobId: `log-log${i}` });
+    }
+
+    // Assess
+    expect(sent.length).toBeLessThanOrEqual(1 + 10 / 2);
+    expect(sent[0]).toMatchObject({ logId: 'log0', stack: expect.stringContaining('getObject') });
+    expect(sent.length).toBeGreaterThan(1);
+    for (const digest of sent.slice(1)) {
+      expect(digest.message).toMatch(
+        /^\d+ failures of this cause since .* \(group [0-9a-f]{16}: https:\/\/logzip\.example\.com\/api\/failures\/groups\/[0-9a-f]{16}\)/,
+      );
+    }
+  }, 180_000);
 });
