@@ -94,8 +94,8 @@ export interface OperationsContext {
   settings: AdminSettings;
   store: ObjectStore;
   state: StateStore;
-  /** The index the views page through (the state store writes through to it); without one, views read every record. */
-  index?: FailureIndex;
+  /** The index the views page through (the state store writes through to it). */
+  index: FailureIndex;
   routes: RouteStore;
   trigger: TriggerControl;
   producer: QueueProducer;

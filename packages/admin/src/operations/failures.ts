@@ -1,9 +1,9 @@
 import {
   decodeCursor,
-  encodeCursor,
   FAILURE_STATES,
   type FailureRecord,
   type FailureState,
+  type FailureSummary,
   type IndexCounts,
   type IndexReadiness,
 } from '@logzip/core';
@@ -25,7 +25,8 @@ export interface FailureQuery {
 }
 
 export interface FailureList {
-  failures: FailureRecord[];
+  /** The index's summaries; the whole record (stack, entry, every attempt) is in `status`. */
+  failures: FailureSummary[];
   /** Every record that matches the filter, from the index (not only this page). */
   total: number;
   /** Present only when more records follow: pass it back as `cursor`. */
@@ -34,7 +35,6 @@ export interface FailureList {
 
 export const DEFAULT_FAILURE_LIMIT = 50;
 export const MAX_FAILURE_LIMIT = 500;
-const READ_CONCURRENCY = 16;
 
 export function parseFailureState(value: string | undefined): FailureState | 'all' | undefined {
   if (value === undefined || value === '') return undefined;
@@ -58,14 +58,16 @@ function checkQuery(query: FailureQuery): number {
 }
 
 /**
- * One page of failure records, newest first, filtered by state (default `failed`), code, route,
- * time and log-ID prefix. The index picks the page and counts the total; the page's records are
- * then read from the state objects (the truth), which heals an index entry that is out of step.
+ * One page of failures, newest first, filtered by state (default `failed`), code, route, time and
+ * log-ID prefix: summaries and the total, from the index alone (a page costs the same at a
+ * thousand records or a million; no state object is read).
  */
-export async function listFailures(ctx: OperationsContext, query: FailureQuery = {}): Promise<FailureList> {
+/** What the failure views need: the index alone (the CLI's direct path opens nothing else). */
+export type FailureViews = Pick<OperationsContext, 'index'>;
+
+export async function listFailures(ctx: FailureViews, query: FailureQuery = {}): Promise<FailureList> {
   const limit = checkQuery(query);
   const state = query.state ?? 'failed';
-  if (ctx.index === undefined) return scanFailures(ctx, { ...query, state }, limit);
   const page = await ctx.index.pageFailures({
     ...(state === 'all' ? {} : { state }),
     ...(query.code === undefined ? {} : { code: query.code }),
@@ -78,14 +80,8 @@ export async function listFailures(ctx: OperationsContext, query: FailureQuery =
     limit,
   });
   if (page === undefined) throw indexRebuildingError();
-  const records = await readRecords(
-    ctx,
-    page.items.map((s) => s.logId),
-  );
-  // A record that changed since it was indexed (and was healed on read) may not match any more.
-  const failures = records.filter((r) => matches(r, { ...query, state }));
   return {
-    failures,
+    failures: page.items,
     total: page.total,
     ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
   };
@@ -93,7 +89,7 @@ export async function listFailures(ctx: OperationsContext, query: FailureQuery =
 
 /** Every failed log ID matching code and since, page by page (bulk selections, not views). */
 export async function selectFailedLogIds(
-  ctx: OperationsContext,
+  ctx: FailureViews,
   query: Pick<FailureQuery, 'code' | 'since'>,
 ): Promise<string[]> {
   const ids: string[] = [];
@@ -112,68 +108,35 @@ export async function selectFailedLogIds(
 }
 
 /** Failure counts by state and by code, for the dashboard. */
-export async function countFailures(ctx: OperationsContext): Promise<IndexCounts> {
-  if (ctx.index === undefined) {
-    const byState = { retrying: 0, failed: 0, resolved: 0 };
-    const byCode: IndexCounts['byCode'] = {};
-    for (const r of await ctx.state.listFailures()) {
-      byState[r.state] += 1;
-      byCode[r.code] ??= { retrying: 0, failed: 0, resolved: 0 };
-      (byCode[r.code] as Record<FailureState, number>)[r.state] += 1;
-    }
-    return { byState, byCode };
-  }
+export async function countFailures(ctx: FailureViews): Promise<IndexCounts> {
   const counts = await ctx.index.counts();
   if (counts === undefined) throw indexRebuildingError();
   return counts;
 }
 
-function matches(r: FailureRecord, query: FailureQuery): boolean {
-  return (
-    (query.state === undefined || query.state === 'all' || r.state === query.state) &&
-    (query.code === undefined || r.code === query.code) &&
-    (query.route === undefined || r.route === query.route) &&
-    (query.since === undefined || Date.parse(r.updatedAt) >= query.since.getTime()) &&
-    (query.logIdPrefix === undefined || r.logId.startsWith(query.logIdPrefix))
-  );
-}
-
-async function readRecords(ctx: OperationsContext, logIds: readonly string[]): Promise<FailureRecord[]> {
-  const records: Array<FailureRecord | undefined> = new Array(logIds.length);
+/**
+ * The whole records of one page (the UI shows their stacks), a few reads at a time. Reading goes
+ * through the state store, so an index entry found out of step is healed here.
+ */
+export async function readFailureRecords(
+  ctx: OperationsContext,
+  logIds: readonly string[],
+): Promise<Map<string, FailureRecord>> {
+  const records = new Map<string, FailureRecord>();
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(READ_CONCURRENCY, logIds.length) }, async () => {
+    Array.from({ length: Math.min(8, logIds.length) }, async () => {
       while (next < logIds.length) {
-        const at = next++;
-        records[at] = await ctx.state.getFailure(logIds[at] as string);
+        const logId = logIds[next++] as string;
+        const record = await ctx.state.getFailure(logId);
+        if (record !== undefined) records.set(logId, record);
       }
     }),
   );
-  return records.filter((r): r is FailureRecord => r !== undefined);
-}
-
-/** Without an index (a context built without Redis): every record is read. Small setups and tests only. */
-async function scanFailures(
-  ctx: OperationsContext,
-  query: FailureQuery,
-  limit: number,
-): Promise<FailureList> {
-  const all = (await ctx.state.listFailures()).filter((r) => matches(r, query));
-  all.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.logId.localeCompare(a.logId));
-  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-  const offset = cursor !== undefined && 'offset' in cursor ? cursor.offset : 0;
-  const next = offset + limit;
-  return {
-    failures: all.slice(offset, next),
-    total: all.length,
-    ...(next < all.length ? { nextCursor: encodeCursor({ offset: next }) } : {}),
-  };
+  return records;
 }
 
 /** Whether the index can answer views, and the rebuild under way (`GET /api/index`). */
-export async function getIndexStatus(
-  ctx: OperationsContext,
-): Promise<IndexReadiness | { ready: true; kind: 'none' }> {
-  if (ctx.index === undefined) return { ready: true, kind: 'none' };
+export async function getIndexStatus(ctx: FailureViews): Promise<IndexReadiness> {
   return ctx.index.readiness();
 }

@@ -1,4 +1,4 @@
-import type { FailureRecord, IndexCounts } from '@logzip/core';
+import type { FailureSummary, IndexCounts } from '@logzip/core';
 import type { BacklogView, OperationsContext } from './context.js';
 import { describeFailure } from './failure-text.js';
 import { countFailures, listFailures } from './failures.js';
@@ -10,7 +10,7 @@ export interface Overview {
   queue: { counts: Record<string, number> | null; error: string | null };
   throughput: { sinceMinutes: number; completed: number; failed: number } | null;
   backlog: BacklogView | null;
-  failures: { recent: FailureRecord[]; total: number } | null;
+  failures: { recent: FailureSummary[]; total: number } | null;
   /** Failure counts by state and code (from the index); null while it is unavailable. */
   failureCounts: IndexCounts | null;
   failuresError: string | null;

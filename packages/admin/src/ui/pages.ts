@@ -3,6 +3,8 @@ import {
   ERROR_CODES,
   FAILURE_STATES,
   type FailureRecord,
+  type FailureSummary,
+  isErrorCode,
   type Route,
   type TriggerState,
 } from '@logzip/core';
@@ -109,20 +111,31 @@ function triggerCard(actual: TriggerState | null, error: string | null, showProb
     }</div>`;
 }
 
-function failureRows(records: FailureRecord[], page: PageContext, selectable: boolean): SafeHtml {
+/** The entry and the stack of a whole record, when the page read it. */
+function details(record: FailureRecord | undefined): SafeHtml {
+  if (record === undefined) return html``;
+  return html`${record.entry === undefined ? html`` : html` <span class="muted small">(entry <code>${record.entry}</code>)</span>`}
+          ${record.stack === undefined ? html`` : html`<details class="stack"><summary>stack trace</summary><pre>${record.stack}</pre></details>`}`;
+}
+
+function failureRows(
+  records: FailureSummary[],
+  page: PageContext,
+  selectable: boolean,
+  full: ReadonlyMap<string, FailureRecord> = new Map(),
+): SafeHtml {
   if (records.length === 0) return html`<p class="empty">No failures match.</p>`;
   return html`<table class="failures"><thead><tr>${selectable ? html`<th></th>` : html``}<th>log ID</th><th>code</th><th>route</th><th>state</th><th>attempts</th><th>updated</th><th>message</th>${selectable ? html`<th></th>` : html``}</tr></thead><tbody>
     ${records.map(
       (r) => html`<tr data-log-id="${r.logId}">
         ${selectable ? html`<td><input type="checkbox" name="logId" value="${r.logId}" aria-label="select ${r.logId}"></td>` : html``}
         <td class="mono"><a href="/archives/${encodeURIComponent(r.logId)}">${r.logId}</a></td>
-        <td>${badge(r.code, ERROR_CODES[r.code]?.retryable ? 'warn' : 'bad')}</td>
+        <td>${badge(r.code, isErrorCode(r.code) && ERROR_CODES[r.code].retryable ? 'warn' : 'bad')}</td>
         <td>${r.route}</td>
         <td>${badge(r.state, r.state === 'resolved' ? 'ok' : r.state === 'failed' ? 'bad' : 'warn')}</td>
-        <td>${r.attempts.length}</td>
+        <td>${r.attemptCount}</td>
         <td class="when">${when(r.updatedAt, page.now)}</td>
-        <td>${r.message}${r.entry === undefined ? html`` : html` <span class="muted small">(entry <code>${r.entry}</code>)</span>`}
-          ${r.stack === undefined ? html`` : html`<details class="stack"><summary>stack trace</summary><pre>${r.stack}</pre></details>`}</td>
+        <td>${r.message}${details(full.get(r.logId))}</td>
         ${selectable ? html`<td><button type="submit" class="small" name="only" value="${r.logId}">Re-enqueue</button></td>` : html``}
       </tr>`,
     )}</tbody></table>`;
@@ -278,9 +291,10 @@ function pageLink(path: string, params: Record<string, string>, cursor: string |
 
 export function failuresPage(
   page: PageContext,
-  list: { failures: FailureRecord[]; total: number; nextCursor?: string },
+  list: { failures: FailureSummary[]; total: number; nextCursor?: string },
   filters: FailureFilterForm,
   query: FailureQuery,
+  records: ReadonlyMap<string, FailureRecord>,
 ): string {
   const filterParams = { ...filters };
   const option = (current: string, v: string, label = v) =>
@@ -314,7 +328,7 @@ export function failuresPage(
             : html``
         }
       </div>
-      ${failureRows(list.failures, page, true)}
+      ${failureRows(list.failures, page, true, records)}
       <div class="row mt" id="pages">${
         query.cursor === undefined
           ? html``

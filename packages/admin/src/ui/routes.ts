@@ -12,7 +12,12 @@ import {
   tokenMatches,
 } from '../http/auth.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
-import { DEFAULT_FAILURE_LIMIT, type FailureQuery, listFailures } from '../operations/failures.js';
+import {
+  DEFAULT_FAILURE_LIMIT,
+  type FailureQuery,
+  listFailures,
+  readFailureRecords,
+} from '../operations/failures.js';
 import { isLogId } from '../operations/keys.js';
 import { getOverview } from '../operations/overview.js';
 import { purge } from '../operations/purge.js';
@@ -203,7 +208,11 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
   app.get<{ Querystring: Record<string, string | undefined> }>('/failures', async (request, reply) => {
     const { filters, query } = failureFilters(request.query, ctx.clock.now());
     const list = await listFailures(ctx, { ...query, limit: DEFAULT_FAILURE_LIMIT });
-    return html(reply, failuresPage(pageContext(request, reply, 'failures'), list, filters, query));
+    const records = await readFailureRecords(
+      ctx,
+      list.failures.map((s) => s.logId),
+    );
+    return html(reply, failuresPage(pageContext(request, reply, 'failures'), list, filters, query, records));
   });
 
   app.post<{ Body: Form }>('/ui/reenqueue', csrf, async (request, reply) => {

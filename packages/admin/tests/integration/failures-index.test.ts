@@ -66,7 +66,7 @@ describeWithRedis('failures and audit views over the index', () => {
     expect(second.body.failures.map((r: { logId: string }) => r.logId)).toEqual(['124', '123']);
     expect(byCode.body).toMatchObject({
       total: 1,
-      failures: [{ logId: '999', attempts: [{ code: 'not_zip' }] }],
+      failures: [{ logId: '999', code: 'not_zip', attemptCount: 1 }],
     });
     expect(byCode.body.nextCursor).toBeUndefined();
     expect(byPrefix.body.total).toBe(5);

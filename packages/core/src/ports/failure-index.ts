@@ -2,7 +2,8 @@ import type { AuditEntry, FailureState } from '../state/types.js';
 
 /**
  * What the index keeps of one failure record: enough to list, filter, count and group it without
- * reading the object (the object stays the truth; a page re-reads its records from it).
+ * reading the object (the object stays the truth: the stack, the entry and every attempt are in
+ * it, and `status` reads it). This is also the item of a failures page.
  */
 export interface FailureSummary {
   logId: string;
@@ -14,7 +15,7 @@ export interface FailureSummary {
   /** The archive key, cut to SUMMARY_KEY_CHARS. */
   sourceKey: string;
   /** Attempts kept in the record. */
-  attempts: number;
+  attemptCount: number;
   createdAt: string;
   updatedAt: string;
   resolvedAt?: string;

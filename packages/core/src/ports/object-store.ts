@@ -26,8 +26,9 @@ export interface ListOptions {
   /** List one level only, like S3's Delimiter "/". */
   delimiter?: boolean;
   /**
-   * The caller needs keys only: an adapter that computes ETags itself (folders hash every file)
-   * may leave `etag` empty. The index rebuild lists millions of state objects this way.
+   * The caller needs keys only: an adapter that has to compute the rest itself (folders stat and
+   * hash every file) may leave `size` 0, `etag` empty and `lastModified` at 0. The index rebuild
+   * lists millions of state objects this way.
    */
   keysOnly?: boolean;
 }

@@ -16,7 +16,7 @@ export function summarizeFailure(record: FailureRecord): FailureSummary {
     route: record.route,
     message: record.message.slice(0, SUMMARY_MESSAGE_CHARS),
     sourceKey: record.source.key.slice(0, SUMMARY_KEY_CHARS),
-    attempts: record.attempts.length,
+    attemptCount: record.attempts.length,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(record.resolvedAt === undefined ? {} : { resolvedAt: record.resolvedAt }),
@@ -44,7 +44,7 @@ export function sameFailureSummary(a: FailureSummary | undefined, b: FailureSumm
     a.code === b.code &&
     a.route === b.route &&
     Date.parse(a.updatedAt) === Date.parse(b.updatedAt) &&
-    a.attempts === b.attempts
+    a.attemptCount === b.attemptCount
   );
 }
 

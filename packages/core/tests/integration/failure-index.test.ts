@@ -221,6 +221,13 @@ function defineIndexContract(name: string, enabled: boolean, open: () => Promise
         cursor: prefixed?.nextCursor ?? '',
       });
       const retrying = await f.index.pageFailures({ state: 'retrying', limit: 10 });
+      const anyState: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await f.index.pageFailures({ limit: 1, ...(cursor === undefined ? {} : { cursor }) });
+        anyState.push(...(page?.items.map((s) => s.logId) ?? []));
+        cursor = page?.nextCursor;
+      } while (cursor !== undefined);
 
       // Assess
       expect(corruptQueue?.items.map((s) => s.logId)).toEqual(['4101']);
@@ -230,6 +237,29 @@ function defineIndexContract(name: string, enabled: boolean, open: () => Promise
       expect(prefixedNext?.items.map((s) => s.logId)).toEqual(['4001']);
       expect(prefixedNext?.nextCursor).toBeUndefined();
       expect(retrying?.items.map((s) => s.logId)).toEqual(['5001']);
+      expect(anyState).toEqual(['5001', '4101', '4002', '4001']);
+    });
+
+    it('pages records of the same time across states without losing or repeating one', async () => {
+      // Prepare: six records updated in the same millisecond, in three states.
+      const f = fresh();
+      await rebuild(f);
+      for (const logId of ['s1', 's2', 's3', 's4']) await f.state.putFailure(failure(logId, minute(7)));
+      await f.state.putFailure(failure('s5', minute(7), { code: 'storage_unavailable', final: false }));
+      await f.state.putFailure(resolveRecord(failure('s6', minute(1)), new Date(minute(7))));
+
+      // Act
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await f.index.pageFailures({ limit: 2, ...(cursor === undefined ? {} : { cursor }) });
+        seen.push(...(page?.items.map((s) => s.logId) ?? []));
+        cursor = page?.nextCursor;
+      } while (cursor !== undefined);
+
+      // Assess
+      expect([...seen].sort()).toEqual(['s1', 's2', 's3', 's4', 's5', 's6']);
+      expect(new Set(seen).size).toBe(6);
     });
 
     it('reports a corrupt or foreign object with its path and reason, and indexes the rest', async () => {

@@ -100,7 +100,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       r.code,
       r.state,
       r.route,
-      String(r.attempts.length),
+      String(r.attemptCount),
       r.updatedAt,
       r.message,
     ]);

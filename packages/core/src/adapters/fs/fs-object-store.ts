@@ -319,17 +319,10 @@ class FsObjectStore implements ObjectStore {
     keysOnly = false,
   ): Promise<ObjectInfo | undefined> {
     try {
+      // Keys only: the directory entry says it is a file; no stat, no hash (millions of state objects).
+      if (keysOnly) return { bucket, key, size: 0, etag: '', lastModified: new Date(0) };
       const stats = await statFile(path);
       if (stats === undefined) return undefined;
-      if (keysOnly) {
-        return {
-          bucket,
-          key,
-          size: Number(stats.size),
-          etag: '',
-          lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)),
-        };
-      }
       return await this.#info(bucket, key, path, stats);
     } catch (error) {
       if (isMissing(error)) return undefined; // deleted while listing

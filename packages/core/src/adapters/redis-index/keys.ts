@@ -9,7 +9,8 @@ export const DEFAULT_INDEX_NAMESPACE = 'logzip:';
  * ```
  * <ns>{index}:meta                  hash: ready (ISO time of the last completed rebuild), building (run id)
  * <ns>{index}:f                     hash: log ID → failure summary (compact JSON array)
- * <ns>{index}:z:<state>:<code>:<route>   sorted sets of log IDs by updatedAt (ms); `*` = any
+ * <ns>{index}:z:<state>:<code>:<route>   sorted sets of log IDs by updatedAt (ms); code and route
+ *                                 may be `*` (any); any state reads the three states' sets
  * <ns>{index}:lex                   sorted set of every indexed failure log ID (score 0: prefix search)
  * <ns>{index}:codes                 set of the error codes seen (counts by code)
  * <ns>{index}:m                     hash: log ID → current manifest summary
@@ -26,9 +27,9 @@ export function indexKeys(namespace: string = DEFAULT_INDEX_NAMESPACE) {
     base,
     meta: `${base}meta`,
     failures: `${base}f`,
-    /** The sorted set of one filter; undefined parts mean "any". */
-    byFilter: (state?: string, code?: string, route?: string) =>
-      `${base}z:${state ?? '*'}:${code ?? '*'}:${route ?? '*'}`,
+    /** The sorted set of one state and filter; an undefined code or route means "any". */
+    byFilter: (state: string, code?: string, route?: string) =>
+      `${base}z:${state}:${code ?? '*'}:${route ?? '*'}`,
     lex: `${base}lex`,
     codes: `${base}codes`,
     manifests: `${base}m`,

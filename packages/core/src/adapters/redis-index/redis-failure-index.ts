@@ -57,7 +57,7 @@ function encodeFailure(s: FailureSummary): string {
     s.route,
     Date.parse(s.updatedAt),
     Date.parse(s.createdAt),
-    s.attempts,
+    s.attemptCount,
     s.message,
     s.sourceKey,
     s.resolvedAt === undefined ? 0 : Date.parse(s.resolvedAt),
@@ -67,7 +67,7 @@ function encodeFailure(s: FailureSummary): string {
 
 function decodeFailure(logId: string, text: string): FailureSummary | undefined {
   try {
-    const [state, code, route, u, k, attempts, message, sourceKey, v] = JSON.parse(text) as StoredFailure;
+    const [state, code, route, u, k, attemptCount, message, sourceKey, v] = JSON.parse(text) as StoredFailure;
     return {
       logId,
       state: state as FailureState,
@@ -75,7 +75,7 @@ function decodeFailure(logId: string, text: string): FailureSummary | undefined 
       route,
       message,
       sourceKey,
-      attempts,
+      attemptCount,
       createdAt: new Date(k).toISOString(),
       updatedAt: new Date(u).toISOString(),
       ...(v === 0 ? {} : { resolvedAt: new Date(v).toISOString() }),
@@ -156,7 +156,7 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
   ];
 
   async function page<T>(
-    zset: string,
+    zsets: readonly string[],
     hash: string,
     query: { limit: number; cursor?: string; since?: Date },
     decode: (id: string, value: string) => T | undefined,
@@ -166,7 +166,7 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
     const reply = (await runScript(
       redis,
       PAGE,
-      [keys.base, zset, hash],
+      [keys.base, hash, ...zsets],
       [
         query.since === undefined ? '-inf' : query.since.getTime(),
         query.limit,
@@ -313,16 +313,19 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
 
     async pageFailures(query) {
       if (query.logIdPrefix !== undefined && query.logIdPrefix !== '') return pagePrefix(query);
-      const zset = keys.byFilter(
-        query.state,
-        query.code === undefined ? undefined : keyPart(query.code),
-        query.route === undefined ? undefined : keyPart(query.route),
+      const code = query.code === undefined ? undefined : keyPart(query.code);
+      const route = query.route === undefined ? undefined : keyPart(query.route);
+      const states = query.state === undefined ? FAILURE_STATES : [query.state];
+      return page(
+        states.map((state) => keys.byFilter(state, code, route)),
+        keys.failures,
+        query,
+        decodeFailure,
       );
-      return page(zset, keys.failures, query, decodeFailure);
     },
 
     async pageAudit(query) {
-      return page(keys.audit, keys.auditEntries, query, (_id, value) => {
+      return page([keys.audit], keys.auditEntries, query, (_id, value) => {
         try {
           return JSON.parse(value) as AuditEntry;
         } catch {

@@ -7,11 +7,11 @@ import type { ChainableCommander, Redis } from 'ioredis';
  * scripts build the other names from it (all in the same slot).
  */
 
-// The sorted sets a failure belongs to: every combination of its state, code and route with "any".
+// The sorted sets a failure belongs to: its state with its code and route, each or both "any".
+// Any state is the union of the three states' sets (read at page time): a quarter less memory.
 const FILTER_KEYS = `
 local function filterKeys(b, s, c, r)
-  return { b..'z:'..s..':'..c..':'..r, b..'z:'..s..':'..c..':*', b..'z:'..s..':*:'..r, b..'z:'..s..':*:*',
-           b..'z:*:'..c..':'..r, b..'z:*:'..c..':*', b..'z:*:*:'..r, b..'z:*:*:*' }
+  return { b..'z:'..s..':'..c..':'..r, b..'z:'..s..':'..c..':*', b..'z:'..s..':*:'..r, b..'z:'..s..':*:*' }
 end
 local function unindex(b, id)
   local old = redis.call('HGET', b..'f', id)
@@ -49,31 +49,42 @@ return 0
 `;
 
 /**
- * KEYS[2]: the sorted set, KEYS[3]: the hash of values. ARGV: since (ms or -inf), limit, cursor
- * score, cursor member. Returns nil when the index is not ready, else {total, ids, scores, values}
- * with up to limit + 1 ids (one more than asked tells that more exist). A page continues after
- * the cursor's member by rank; a member that moved meanwhile continues after its old score.
+ * KEYS[2]: the hash of values, KEYS[3..]: the sorted sets to page through together (one per state
+ * for "any state"). ARGV: since (ms or -inf), limit, cursor score, cursor member (''). Returns nil
+ * when the index is not ready, else {total, ids, scores, values}: up to limit + 1 items, newest
+ * first (equal times by member, descending), continuing strictly after the cursor.
  */
 export const PAGE = `
 local b = KEYS[1]
 if not redis.call('HGET', b..'meta', 'ready') then return false end
-local start = 0
-if ARGV[4] ~= '' then
-  local r = redis.call('ZREVRANK', KEYS[2], ARGV[4])
-  if r then start = r + 1 else start = redis.call('ZCOUNT', KEYS[2], '('..ARGV[3], '+inf') end
+local since, limit, cs, cm = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local items, total = {}, 0
+for k = 3, #KEYS do
+  local key = KEYS[k]
+  if since == '-inf' then total = total + redis.call('ZCARD', key) else total = total + redis.call('ZCOUNT', key, since, '+inf') end
+  local got
+  if cm == '' then
+    got = redis.call('ZREVRANGEBYSCORE', key, '+inf', since, 'WITHSCORES', 'LIMIT', 0, limit + 1)
+  else
+    -- the cursor's own time: the members after it (usually none), then everything older
+    if since == '-inf' or tonumber(cs) >= tonumber(since) then
+      local same = redis.call('ZRANGEBYSCORE', key, cs, cs, 'WITHSCORES')
+      for i = 1, #same, 2 do
+        if same[i] < cm then items[#items + 1] = {same[i], tonumber(same[i + 1])} end
+      end
+    end
+    got = redis.call('ZREVRANGEBYSCORE', key, '('..cs, since, 'WITHSCORES', 'LIMIT', 0, limit + 1)
+  end
+  for i = 1, #got, 2 do items[#items + 1] = {got[i], tonumber(got[i + 1])} end
 end
-local limit = tonumber(ARGV[2])
-local got = redis.call('ZREVRANGE', KEYS[2], start, start + limit, 'WITHSCORES')
+table.sort(items, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end)
 local ids, scores = {}, {}
-for i = 1, #got, 2 do
-  if ARGV[1] ~= '-inf' and tonumber(got[i + 1]) < tonumber(ARGV[1]) then break end
-  ids[#ids + 1] = got[i]
-  scores[#scores + 1] = got[i + 1]
+for i = 1, math.min(#items, limit + 1) do
+  ids[i] = items[i][1]
+  scores[i] = tostring(items[i][2])
 end
-local total
-if ARGV[1] == '-inf' then total = redis.call('ZCARD', KEYS[2]) else total = redis.call('ZCOUNT', KEYS[2], ARGV[1], '+inf') end
 local values = {}
-if #ids > 0 then values = redis.call('HMGET', KEYS[3], unpack(ids)) end
+if #ids > 0 then values = redis.call('HMGET', KEYS[2], unpack(ids)) end
 return {total, ids, scores, values}
 `;
 
