@@ -134,7 +134,10 @@ describeWithRedis('operations (Redis store and runner)', () => {
       store,
       id: op.id,
       batchSize: 30,
-      perform: async (logId) => (calls.push(logId), { outcome: 'done', detail: 'enqueued' }),
+      perform: async (logId) => {
+        calls.push(logId);
+        return { outcome: 'done', detail: 'enqueued' };
+      },
     });
     const twice = await store.record(op.id, {
       logId: 'log_1',
