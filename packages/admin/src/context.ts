@@ -1,6 +1,12 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQS } from '@aws-sdk/client-sqs';
-import { type FailureIndex, type Logger, systemClock, type TriggerControl } from '@logzip/core';
+import {
+  createGroupedStateStore,
+  type FailureIndex,
+  type Logger,
+  systemClock,
+  type TriggerControl,
+} from '@logzip/core';
 import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
 import {
   type BullmqProducer,
@@ -10,9 +16,14 @@ import {
   readSweepSnapshot,
   waitForRedis,
 } from '@logzip/core/bullmq';
-import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
+import {
+  createFailureIndexFromConfig,
+  createRedisFailureGroups,
+  createRedisOperationStore,
+} from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAuditLog } from './adapters/audit-log.js';
 import { createLambdaInvoker } from './adapters/lambda-invoker.js';
@@ -102,16 +113,30 @@ export async function createAdminContext(
     };
   };
 
+  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const groups = createRedisFailureGroups({ redis, namespace });
+  // Runs of stored operations go to the workers' queue; built on first use (most commands never do).
+  let operationsQueue: Queue | undefined;
+  const enqueueRun = async (operationId: string) => {
+    const { enqueueOperationRun, OPERATIONS_QUEUE_NAME } = await import('@logzip/worker');
+    operationsQueue ??= new Queue(OPERATIONS_QUEUE_NAME, { connection: redis, prefix: queuePrefix });
+    await enqueueOperationRun(operationsQueue, operationId);
+  };
+  // Purges and resolves made here leave their groups as they happen.
+  const state = createGroupedStateStore(storage.state, groups, { logger });
+
   return {
     settings: { incoming: config.incoming, output: config.output, logIdPattern: config.logIdPattern },
     store: storage.store,
-    state: storage.state,
+    state,
     index,
+    groups,
+    operations: { store: createRedisOperationStore({ redis, namespace }), enqueueRun },
     routes,
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state: storage.state, clock: systemClock, logger, index }),
+    audit: createAuditLog({ redis, state, clock: systemClock, logger, index }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),
@@ -121,6 +146,7 @@ export async function createAdminContext(
     clock: systemClock,
     redis,
     async close() {
+      await operationsQueue?.close().catch(() => {});
       await producer.close().catch(() => {});
       await redis.quit().catch(() => redis.disconnect());
       lambda?.destroy();

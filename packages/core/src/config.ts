@@ -183,6 +183,7 @@ export const envSchema = z.object({
   LOGZIP_INGEST_MAX_BYTES: bytes('2GiB'),
   LOGZIP_ALERT_WEBHOOK_URL: url,
   LOGZIP_ALERT_SNS_TOPIC_ARN: optionalString,
+  LOGZIP_ALERT_DIGEST_INTERVAL: duration('0'),
   LOGZIP_INDEX_PREFIX: z.string().default('logzip:'),
   LOGZIP_INDEX_RETENTION_DAYS: z
     .string()

@@ -4,6 +4,10 @@
 // rules), ./alerts (channels and message rendering), ./events (cross-process payloads) and the
 // adapters (./s3, ./fs, ./bullmq, ./aws-trigger, ./logger, ./runtime).
 export type { AlertOutcome, AlertSource, FailureAlerter, FailureRun, NotifyOptions } from './alerts/types.js';
+export type { DigestDecision, DigestGate } from './alerts/group-digest.js';
+export { decideDigest } from './alerts/group-digest.js';
+export type { GroupedAlerterOptions } from './alerts/grouped-alerter.js';
+export { createGroupedAlerter } from './alerts/grouped-alerter.js';
 export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
 export {
   DEFAULT_LIMITS,
@@ -51,8 +55,12 @@ export {
   QUEUE_NAME,
 } from './job.js';
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
+export type { OperationRun, PerformItem, RunOperationOptions } from './operations/run-operation.js';
+export { runOperation, STATE_CHECK_MS } from './operations/run-operation.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
+export type { FailureGroup, FailureGroups, GroupChange, GroupMember } from './ports/failure-groups.js';
+export { GROUP_SAMPLE_SIZE } from './ports/failure-groups.js';
 export type {
   FailureIndex,
   FailurePageQuery,
@@ -70,10 +78,26 @@ export type { Logger } from './ports/logger.js';
 export { silentLogger } from './ports/logger.js';
 export type { ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './ports/object-store.js';
 export { isPreconditionFailed, PreconditionFailedError } from './ports/object-store.js';
+export type {
+  ItemOutcome,
+  NewOperation,
+  Operation,
+  OperationItemResult,
+  OperationKind,
+  OperationOptions,
+  OperationSelection,
+  OperationState,
+  OperationStore,
+} from './ports/operations.js';
+export { OPERATION_KINDS, OPERATION_STATES } from './ports/operations.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
 export type { CheckIndexOptions, DriftProblem, IndexDrift } from './state/check-index.js';
 export { checkIndex } from './state/check-index.js';
+export type { Fingerprint, FingerprintInput } from './state/fingerprint.js';
+export { FINGERPRINT_FRAMES, fingerprintFailure } from './state/fingerprint.js';
+export type { GroupedStateStoreOptions } from './state/grouped-state-store.js';
+export { createGroupedStateStore, groupFailure } from './state/grouped-state-store.js';
 export type { IndexCursor } from './state/index-cursor.js';
 export { decodeCursor, encodeCursor } from './state/index-cursor.js';
 export type { ParsedStateObject, StateObjectKind } from './state/index-summary.js';

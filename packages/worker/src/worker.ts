@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  createGroupedAlerter,
+  createGroupedStateStore,
   type FailureAlerter,
   type Logger,
   type ObjectStore,
@@ -21,11 +23,17 @@ import {
   readSweepSnapshot,
   sweepSnapshotPublisher,
 } from '@logzip/core/bullmq';
+import {
+  createRedisDigestGate,
+  createRedisFailureGroups,
+  createRedisOperationStore,
+} from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { startOperationsWorker } from './operations.js';
 
 /** The queue of scheduled sweeps (kept apart from extraction jobs, which it would fail validation of). */
 export const SWEEP_QUEUE_NAME = 'logzip-sweep';
@@ -92,7 +100,7 @@ function withDeadline<T>(
  * process.once('SIGTERM', () => running.close().then(() => process.exit(0)));
  */
 export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
-  const { config, logger, store, state } = options;
+  const { config, logger, store } = options;
   const settings = config.worker;
   const prefix = settings.queuePrefix;
   const log = logger.child({ component: 'worker' });
@@ -108,8 +116,24 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   for (const warning of check.warnings) log.warn({ redisVersion: check.version }, `Redis: ${warning}`);
   log.info({ redisVersion: check.version, maxmemoryPolicy: check.maxmemoryPolicy }, 'connected to Redis');
 
+  // Every failure record this process writes (attempts, final failures, resolves, the drain's)
+  // moves its log ID into or out of its failure group in the same call.
+  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const groups = createRedisFailureGroups({ redis, namespace });
+  const state = createGroupedStateStore(options.state, groups, {
+    logger: log,
+  });
   const producer = createBullmqProducer({ connection: redis, prefix });
-  const alerter = options.alerter ?? createAlerterFromConfig(config, { store, logger });
+  // Alerts by failure group when LOGZIP_ALERT_DIGEST_INTERVAL is set (0, the default: every final failure).
+  const alerter = createGroupedAlerter(
+    options.alerter ?? createAlerterFromConfig(config, { store, logger }),
+    {
+      gate: createRedisDigestGate({ redis, namespace }),
+      groups,
+      intervalMs: config.env.LOGZIP_ALERT_DIGEST_INTERVAL,
+      publicUrl: config.env.LOGZIP_PUBLIC_URL,
+    },
+  );
   const routes = createRedisRouteStore(redis);
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
@@ -241,6 +265,20 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     drain = startRedisDrain({ ...drainOptions, redis: drainRedis });
   }
 
+  // Stored bulk operations (re-enqueue / purge a frozen selection), one at a time per process.
+  const operations = startOperationsWorker({
+    redis,
+    operations: createRedisOperationStore({ redis, namespace }),
+    prefix,
+    logger,
+    store,
+    state,
+    producer,
+    incoming: config.incoming,
+    output: config.output,
+    logIdPattern: config.logIdPattern,
+  });
+
   void worker
     .run()
     .catch((error: unknown) => log.error({ err: messageOf(error) }, 'worker stopped with an error'));
@@ -291,7 +329,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     const stopWorker = worker.close();
     sweepAbort.abort();
-    const others = Promise.allSettled([sweepWorker?.close(), drain.stop()]);
+    const others = Promise.allSettled([sweepWorker?.close(), drain.stop(), operations.close()]);
     let handedBack = 0;
     let forced = false;
     const first = await withDeadline(stopWorker, settings.shutdownTimeoutMs);

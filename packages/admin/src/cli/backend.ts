@@ -3,14 +3,24 @@ import {
   type FailureIndex,
   formatConfigErrors,
   type IndexCounts,
+  type Operation,
   parseDuration,
   type Route,
 } from '@logzip/core';
 import type { Redis } from 'ioredis';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
+import {
+  type CreateOperationAnswer,
+  controlOperation,
+  createOperation,
+  getOperation,
+  listOperations,
+  type OperationRequest,
+} from '../operations/bulk-operations.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
+import { type GroupList, listGroups } from '../operations/groups.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
 import {
@@ -47,6 +57,15 @@ export interface FailuresRequest {
   cursor?: string;
 }
 
+export interface GroupsRequest {
+  code?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** An operation as the CLI asks for it (`since` as typed). */
+export type OperationCliRequest = Omit<OperationRequest, 'since'> & { since?: string };
+
 type Progress = (done: number, total: number) => void;
 
 export interface Backend {
@@ -56,6 +75,12 @@ export interface Backend {
   routeStatus(): Promise<RouteStatus>;
   switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
   failures(request: FailuresRequest): Promise<FailureList>;
+  groups(request: GroupsRequest): Promise<GroupList>;
+  createOperation(request: OperationCliRequest): Promise<CreateOperationAnswer>;
+  /** undefined when there is no such operation. */
+  operation(id: string): Promise<Operation | undefined>;
+  operations(limit: number): Promise<{ operations: Operation[] }>;
+  controlOperation(id: string, action: 'pause' | 'resume' | 'abort', reason: string): Promise<Operation>;
   /** Failure counts by state and by code. */
   failureCounts(): Promise<IndexCounts>;
   /** undefined when logzip knows nothing about the log ID. */
@@ -144,6 +169,23 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
         ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
       });
     },
+    groups: async (request) => listGroups(await open(), request),
+    createOperation: async ({ since, ...request }) =>
+      createOperation(
+        await open(),
+        { ...request, ...(since === undefined ? {} : { since: parseSinceArg(since, new Date()) }) },
+        actor,
+      ),
+    operation: async (id) => {
+      try {
+        return await getOperation(await open(), id);
+      } catch (error) {
+        if (error instanceof Error && 'code' in error && error.code === 'not_found') return undefined;
+        throw error;
+      }
+    },
+    operations: async (limit) => listOperations(await open(), limit),
+    controlOperation: async (id, action, reason) => controlOperation(await open(), id, action, actor, reason),
     failureCounts: async () => countFailures(await openViews()),
     archiveStatus: async (logId) => {
       const status = await getArchiveStatus(await open(), logId);
@@ -294,6 +336,25 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
       const qs = query.toString();
       return call('GET', `/api/failures${qs === '' ? '' : `?${qs}`}`);
     },
+    groups: (request) => {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(request)) if (v !== undefined) query.set(k, String(v));
+      const qs = query.toString();
+      return call('GET', `/api/failures/groups${qs === '' ? '' : `?${qs}`}`);
+    },
+    createOperation: (request) => call('POST', '/api/operations', request),
+    operation: async (id) => {
+      try {
+        return await call<Operation>('GET', `/api/operations/${encodeURIComponent(id)}`);
+      } catch (error) {
+        if (error instanceof ApiCallError && error.status === 404 && error.code === 'not_found')
+          return undefined;
+        throw error;
+      }
+    },
+    operations: (limit) => call('GET', `/api/operations?limit=${limit}`),
+    controlOperation: (id, action, reason) =>
+      call('POST', `/api/operations/${encodeURIComponent(id)}/${action}`, { reason }),
     failureCounts: () => call('GET', '/api/failures/counts'),
     archiveStatus: async (logId) => {
       try {

@@ -1,6 +1,7 @@
 import type {
   AuditEntry,
   Clock,
+  FailureGroups,
   FailureIndex,
   Logger,
   ObjectStore,
@@ -10,6 +11,8 @@ import type {
   TriggerControl,
 } from '@logzip/core';
 import type { RerunPayload } from '@logzip/core/events';
+
+import type { OperationRunner } from './bulk-operations.js';
 
 /** Where archives arrive and where their files go: what every operation checks keys against. */
 export interface AdminSettings {
@@ -94,6 +97,10 @@ export interface OperationsContext {
   lambda?: LambdaInvoker;
   lock?: SwitchLock;
   backlog?: () => Promise<BacklogView | undefined>;
+  /** Failure groups in the Redis index (undefined: views say the index is needed). */
+  groups?: FailureGroups;
+  /** Stored bulk operations and the queue their runs go to (the workers run them). */
+  operations?: OperationRunner;
   logger: Logger;
   clock: Clock;
 }
