@@ -13,6 +13,8 @@ import {
   createBullmqProducer,
   createRedis,
   createRedisRouteStore,
+  enqueueOperationRun,
+  OPERATIONS_QUEUE_NAME,
   readSweepSnapshot,
   waitForRedis,
 } from '@logzip/core/bullmq';
@@ -118,7 +120,6 @@ export async function createAdminContext(
   // Runs of stored operations go to the workers' queue; built on first use (most commands never do).
   let operationsQueue: Queue | undefined;
   const enqueueRun = async (operationId: string) => {
-    const { enqueueOperationRun, OPERATIONS_QUEUE_NAME } = await import('@logzip/worker');
     operationsQueue ??= new Queue(OPERATIONS_QUEUE_NAME, { connection: redis, prefix: queuePrefix });
     await enqueueOperationRun(operationsQueue, operationId);
   };

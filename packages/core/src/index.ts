@@ -3,11 +3,12 @@
 // packages or tests need have their own entry points: ./zip (the reader), ./state (the pure record
 // rules), ./alerts (channels and message rendering), ./events (cross-process payloads) and the
 // adapters (./s3, ./fs, ./bullmq, ./aws-trigger, ./logger, ./runtime).
-export type { AlertOutcome, AlertSource, FailureAlerter, FailureRun, NotifyOptions } from './alerts/types.js';
+
 export type { DigestDecision, DigestGate } from './alerts/group-digest.js';
 export { decideDigest } from './alerts/group-digest.js';
 export type { GroupedAlerterOptions } from './alerts/grouped-alerter.js';
 export { createGroupedAlerter } from './alerts/grouped-alerter.js';
+export type { AlertOutcome, AlertSource, FailureAlerter, FailureRun, NotifyOptions } from './alerts/types.js';
 export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
 export {
   DEFAULT_LIMITS,

@@ -18,19 +18,6 @@ export type { HealthReport, MetricsServer } from './http.js';
 export { startMetricsServer } from './http.js';
 export type { WorkerMetrics, WorkerMetricsSources } from './metrics.js';
 export { createWorkerMetrics } from './metrics.js';
-export type {
-  OperationItemDeps,
-  OperationJob,
-  OperationsWorker,
-  StartOperationsWorkerOptions,
-} from './operations.js';
-export {
-  enqueueOperationRun,
-  OPERATIONS_QUEUE_NAME,
-  purgeItem,
-  reenqueueItem,
-  startOperationsWorker,
-} from './operations.js';
 export type { RunningWorker, StartWorkerOptions } from './worker.js';
 export {
   SWEEP_QUEUE_NAME,

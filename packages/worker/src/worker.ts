@@ -21,6 +21,7 @@ import {
   createRedisRouteStore,
   DEFAULT_KEYS,
   readSweepSnapshot,
+  startOperationsWorker,
   sweepSnapshotPublisher,
 } from '@logzip/core/bullmq';
 import {
@@ -33,7 +34,6 @@ import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
-import { startOperationsWorker } from './operations.js';
 
 /** The queue of scheduled sweeps (kept apart from extraction jobs, which it would fail validation of). */
 export const SWEEP_QUEUE_NAME = 'logzip-sweep';

@@ -1,3 +1,5 @@
+import { type Job, type Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import {
   isLogzipError,
   type Logger,
@@ -8,18 +10,9 @@ import {
   resolveArchive,
   runOperation,
   type StateStore,
-} from '@logzip/core';
-import { createRedisOperationStore } from '@logzip/core/redis-index';
-import { type Job, type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-
-/** The BullMQ queue whose jobs run stored operations (one job = one run of one operation). */
-export const OPERATIONS_QUEUE_NAME = 'logzip-operations';
-
-/** What an operation job carries: the operation is in Redis, the job only names it. */
-export interface OperationJob {
-  operationId: string;
-}
+} from '../../index.js';
+import { createRedisOperationStore } from '../redis-index/index.js';
+import { OPERATIONS_QUEUE_NAME, type OperationJob } from './operations-queue.js';
 
 export interface OperationItemDeps {
   store: ObjectStore;
@@ -175,19 +168,4 @@ export function startOperationsWorker(options: StartOperationsWorkerOptions): Op
       await worker.close();
     },
   };
-}
-
-/** Adds a run of an operation (create and resume call this). */
-export async function enqueueOperationRun(queue: Queue<OperationJob>, operationId: string): Promise<void> {
-  await queue.add(
-    'run',
-    { operationId },
-    {
-      jobId: `${operationId}-${Date.now().toString(36)}`,
-      attempts: 1_000,
-      backoff: { type: 'fixed', delay: 1_000 },
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 1_000 },
-    },
-  );
 }
