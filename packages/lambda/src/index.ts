@@ -11,6 +11,8 @@ export type {
   RecordSummary,
 } from './create-handler.js';
 export { createHandler } from './create-handler.js';
+export type { EmfMetricSpec, EmfRecord } from './emf.js';
+export { EMF_METRICS, EMF_NAMESPACE, formatEmfRecords } from './emf.js';
 export type { ArchiveWork, RerunPayload, SkipWork, Work } from './event.js';
 export { decodeS3Key, encodeS3Key, parseInvocationEvent, rerunPayloadSchema } from './event.js';
 export { handler } from './handler.js';
