@@ -26,6 +26,18 @@ export {
   scrubSecrets,
   secretsOf,
 } from './alerts/index.js';
+export type {
+  CanaryArchive,
+  CanaryDelivery,
+  CanaryEntry,
+  CanaryObservation,
+  CanaryOptions,
+  CanaryPorts,
+  CanaryResult,
+  CanaryStatus,
+  ObservedEntry,
+} from './canary/index.js';
+export { buildCanaryArchive, compareCanaryEntries, makeCanaryLogId, runCanary } from './canary/index.js';
 export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
 export {
   DEFAULT_LIMITS,

@@ -23,6 +23,8 @@ export interface WorkerSettings {
   queuePrefix: string;
   /** The Lambda's on-failure SQS queue, drained into failure records; without it, the Redis list. */
   lambdaFailureQueueUrl: string | undefined;
+  /** 0 = no scheduled canary (the default); else one canary run per interval across the workers. */
+  canaryIntervalMs: number;
 }
 
 export interface WorkerConfig extends LogzipConfig {
@@ -37,6 +39,7 @@ export const WORKER_ENV_DEFAULTS = {
   LOGZIP_WORKER_LOCK_DURATION: '60s',
   LOGZIP_WORKER_MAX_STALLED: '3',
   LOGZIP_QUEUE_PREFIX: DEFAULT_QUEUE_PREFIX,
+  LOGZIP_CANARY_INTERVAL: '0s',
 } as const;
 
 export type WorkerConfigResult =
@@ -64,11 +67,15 @@ function readSettings(env: Record<string, string | undefined>, errors: string[])
   if (!Number.isInteger(maxStalledCount) || maxStalledCount < 0 || maxStalledCount > 100) {
     errors.push(`LOGZIP_WORKER_MAX_STALLED: "${stalledText}" is not a whole number from 0 to 100`);
   }
+  const canaryIntervalMs = duration('LOGZIP_CANARY_INTERVAL', 0);
+  if (canaryIntervalMs !== 0 && canaryIntervalMs < 10_000) {
+    errors.push('LOGZIP_CANARY_INTERVAL: must be at least 10s, or 0s (the default) for no scheduled canary');
+  }
   const queuePrefix = value('LOGZIP_QUEUE_PREFIX');
   if (!/^[0-9A-Za-z_-]{1,64}$/.test(queuePrefix)) {
     errors.push(`LOGZIP_QUEUE_PREFIX: "${queuePrefix}" must be 1-64 characters of [0-9A-Za-z_-]`);
   }
-  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount, queuePrefix };
+  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount, queuePrefix, canaryIntervalMs };
 }
 
 /**

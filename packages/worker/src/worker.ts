@@ -18,6 +18,7 @@ import {
 } from '@logzip/core/bullmq';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { startCanarySchedule } from './canary-schedule.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
@@ -225,6 +226,26 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     sweepWorker.on('error', (error) => log.error({ err: error.message }, 'sweep worker error'));
   }
 
+  // The canary (LOGZIP_CANARY_INTERVAL): one run per interval across the workers, like the sweeper.
+  const canary =
+    settings.canaryIntervalMs > 0
+      ? await startCanarySchedule({
+          redis,
+          queuePrefix: prefix,
+          intervalMs: settings.canaryIntervalMs,
+          workerName,
+          store,
+          state,
+          incoming: config.incoming,
+          output: config.output,
+          logIdPattern: config.logIdPattern,
+          producer,
+          routes,
+          registry: metrics.registry,
+          logger,
+        })
+      : undefined;
+
   // The Lambda's on-failure destination: SQS in AWS, a Redis list with the local emulator.
   const drainOptions = {
     state,
@@ -292,6 +313,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       maxStalledCount: settings.maxStalledCount,
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
+      canaryIntervalMs: settings.canaryIntervalMs,
       drain: settings.lambdaFailureQueueUrl ?? 'redis:logzip:lambda-destination',
       port: server?.port,
     },
@@ -307,7 +329,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     const stopWorker = worker.close();
     sweepAbort.abort();
-    const others = Promise.allSettled([sweepWorker?.close(), drain.stop()]);
+    const others = Promise.allSettled([sweepWorker?.close(), drain.stop(), canary?.close()]);
     let handedBack = 0;
     let forced = false;
     const first = await withDeadline(stopWorker, settings.shutdownTimeoutMs);

@@ -48,6 +48,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'logzip purge <logId...> [--dry-run] [--json]',
     load: () => import('./commands/purge.js'),
   },
+  canary: {
+    summary: 'send a known archive through the live path and check what comes out (then purge it)',
+    usage: 'logzip canary [--timeout DURATION] [--json]',
+    load: () => import('./commands/canary.js'),
+  },
   sweep: {
     summary: 'enqueue archives nobody extracted (one run of the sweeper)',
     usage: 'logzip sweep [--dry-run] [--json]',
