@@ -11,32 +11,24 @@ import {
   type StateStore,
   shardedArchiveKey,
 } from '@logzip/core';
-import { type BullmqProducer, DEFAULT_QUEUE_PREFIX } from '@logzip/core/bullmq';
+import type { BullmqProducer } from '@logzip/core/bullmq';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { type CanarySnapshot, registerCanaryMetrics } from './canary-metrics.js';
+import { readSharedSnapshot, sharedSnapshotKey } from './shared-snapshot.js';
 
 export const CANARY_QUEUE_NAME = 'logzip-canary';
 export const CANARY_SCHEDULER_ID = 'logzip-canary';
 /** The longest a scheduled run waits for its manifest (shorter when the interval is). */
 const MAX_CANARY_TIMEOUT_MS = 10 * 60_000;
 
-export function canarySnapshotKey(queuePrefix: string = DEFAULT_QUEUE_PREFIX): string {
-  return queuePrefix === DEFAULT_QUEUE_PREFIX ? 'logzip:canary:last' : `logzip:canary:last:${queuePrefix}`;
+export function canarySnapshotKey(queuePrefix?: string): string {
+  return sharedSnapshotKey('canary', queuePrefix);
 }
 
-export async function readCanarySnapshot(
-  redis: Redis,
-  queuePrefix?: string,
-): Promise<CanarySnapshot | undefined> {
-  const text = await redis.get(canarySnapshotKey(queuePrefix));
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as CanarySnapshot;
-  } catch {
-    return undefined;
-  }
+export function readCanarySnapshot(redis: Redis, queuePrefix?: string): Promise<CanarySnapshot | undefined> {
+  return readSharedSnapshot<CanarySnapshot>(redis, 'canary', queuePrefix);
 }
 
 export interface CanaryScheduleOptions {

@@ -14,7 +14,6 @@ import {
   createBullmqProducer,
   createRedis,
   createRedisRouteStore,
-  DEFAULT_QUEUE_PREFIX,
 } from '@logzip/core/bullmq';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -24,6 +23,7 @@ import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { createExtractProcessor } from './processor.js';
+import { readSharedSnapshot, sharedSnapshotKey } from './shared-snapshot.js';
 import { type SweepReport, type SweepSnapshot, sweep } from './sweeper.js';
 
 /** The queue of scheduled sweeps (kept apart from extraction jobs, which it would fail validation of). */
@@ -31,21 +31,12 @@ export const SWEEP_QUEUE_NAME = 'logzip-sweep';
 export const SWEEP_SCHEDULER_ID = 'logzip-sweep';
 
 /** Where the last sweep's backlog is shared between processes (metrics of every worker, the admin). */
-export function sweepSnapshotKey(queuePrefix: string = DEFAULT_QUEUE_PREFIX): string {
-  return queuePrefix === DEFAULT_QUEUE_PREFIX ? 'logzip:sweep:last' : `logzip:sweep:last:${queuePrefix}`;
+export function sweepSnapshotKey(queuePrefix?: string): string {
+  return sharedSnapshotKey('sweep', queuePrefix);
 }
 
-export async function readSweepSnapshot(
-  redis: Redis,
-  queuePrefix?: string,
-): Promise<SweepSnapshot | undefined> {
-  const text = await redis.get(sweepSnapshotKey(queuePrefix));
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as SweepSnapshot;
-  } catch {
-    return undefined;
-  }
+export function readSweepSnapshot(redis: Redis, queuePrefix?: string): Promise<SweepSnapshot | undefined> {
+  return readSharedSnapshot<SweepSnapshot>(redis, 'sweep', queuePrefix);
 }
 
 export interface StartWorkerOptions {

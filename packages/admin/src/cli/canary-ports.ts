@@ -11,6 +11,14 @@ import {
 import type { Backend } from './backend.js';
 import { EXIT, ExitError } from './exit.js';
 
+function readLogId(key: string, pattern: RegExp): string | undefined {
+  try {
+    return parseLogId(key, pattern);
+  } catch {
+    return undefined;
+  }
+}
+
 /** How the canary archive enters: the ingest API, or a PUT straight into the incoming bucket. */
 export type CanarySender =
   | { kind: 'ingest'; baseUrl: URL; token: string }
@@ -118,17 +126,14 @@ async function diagnose(backend: Backend, logId: string, delivery: CanaryDeliver
 }
 
 /** The canary's ports for the CLI: send as chosen, observe and clean up through the backend. */
-export async function createCliCanaryPorts(
-  backend: Backend,
-  sender: CanarySender,
-): Promise<{ ports: CanaryPorts; close(): Promise<void> }> {
+export async function createCliCanaryPorts(backend: Backend, sender: CanarySender): Promise<CanaryPorts> {
   const direct = sender.kind === 'direct' ? await openDirectStorage(sender.env) : undefined;
   const ports: CanaryPorts = {
     async send(logId, zip) {
       if (sender.kind === 'ingest') return sendThroughIngest(sender, logId, zip);
       const { config, storage } = direct as NonNullable<typeof direct>;
       const key = shardedArchiveKey(storage.incoming.prefix, logId);
-      if (parseLogId(key, config.logIdPattern) !== logId) {
+      if (readLogId(key, config.logIdPattern) !== logId) {
         throw new ExitError(
           EXIT.config,
           `LOGZIP_LOG_ID_PATTERN does not read the log ID ${logId} from ${key}`,
@@ -165,5 +170,5 @@ export async function createCliCanaryPorts(
       ? {}
       : { readFile: (key: string) => direct.storage.store.get(direct.storage.output.bucket, key) }),
   };
-  return { ports, close: async () => {} };
+  return ports;
 }

@@ -165,6 +165,22 @@ describeWithRedis('logzip canary against pnpm start', () => {
     expect(leftovers(stack, logId)).toEqual([]);
   }, 60_000);
 
+  it('is a configuration error (78) when the ingest token is refused or the log ID pattern cannot read its key', async () => {
+    // Act
+    const refused = await runCli(['canary', '--timeout', '5s'], {
+      env: { ...viaIngest(), LOGZIP_INGEST_TOKEN: 'x'.repeat(40) },
+    });
+    const pattern = await runCli(['canary', '--timeout', '5s'], {
+      env: { ...viaDirect(), LOGZIP_LOG_ID_PATTERN: '^(?<logId>[0-9]{1,64})\\.zip$' },
+    });
+
+    // Assess
+    expect(refused.code, refused.stdout + refused.stderr).toBe(78);
+    expect(refused.stderr).toContain('the ingest API refused LOGZIP_INGEST_TOKEN (401)');
+    expect(pattern.code, pattern.stdout + pattern.stderr).toBe(78);
+    expect(pattern.stderr).toMatch(/LOGZIP_LOG_ID_PATTERN does not read the log ID canary_\w+ from incoming\//);
+  }, 60_000);
+
   it('is a usage error with an argument or a bad --timeout', async () => {
     // Act
     const extra = await runCli(['canary', 'now'], { env: viaIngest() });

@@ -50,7 +50,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const sender = chooseCanarySender(io.env);
   return withBackend(io, async (backend) => {
-    const { ports, close } = await createCliCanaryPorts(backend, sender);
+    const ports = await createCliCanaryPorts(backend, sender);
     let fatal: ExitError | undefined;
     const send = ports.send;
     ports.send = async (logId, zip) => {
@@ -62,15 +62,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         throw error;
       }
     };
-    try {
-      const logId = makeCanaryLogId(new Date(), randomBytes(3).toString('hex'));
-      const result = await runCanary(ports, { logId, timeoutMs });
-      if (fatal !== undefined) throw fatal;
-      if (values.json) printJson(io, result);
-      else io.stdout.write(render(result));
-      return EXIT_OF_STATUS[result.status];
-    } finally {
-      await close();
-    }
+    const logId = makeCanaryLogId(new Date(), randomBytes(3).toString('hex'));
+    const result = await runCanary(ports, { logId, timeoutMs });
+    if (fatal !== undefined) throw fatal;
+    if (values.json) printJson(io, result);
+    else io.stdout.write(render(result));
+    return EXIT_OF_STATUS[result.status];
   });
 }
