@@ -178,7 +178,9 @@ describeWithRedis('logzip canary against pnpm start', () => {
     expect(refused.code, refused.stdout + refused.stderr).toBe(78);
     expect(refused.stderr).toContain('the ingest API refused LOGZIP_INGEST_TOKEN (401)');
     expect(pattern.code, pattern.stdout + pattern.stderr).toBe(78);
-    expect(pattern.stderr).toMatch(/LOGZIP_LOG_ID_PATTERN does not read the log ID canary_\w+ from incoming\//);
+    expect(pattern.stderr).toMatch(
+      /LOGZIP_LOG_ID_PATTERN does not read the log ID canary_\w+ from incoming\//,
+    );
   }, 60_000);
 
   it('is a usage error with an argument or a bad --timeout', async () => {
