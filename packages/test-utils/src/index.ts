@@ -10,6 +10,7 @@ export type {
 } from './fault-proxy.js';
 export { startS3FaultProxy } from './fault-proxy.js';
 export * from './fuzz/index.js';
+export { claimEmptyDatabase, cleanEnv } from './local-stack.js';
 export type { MotoS3ClientOptions } from './moto.js';
 export {
   createMotoS3Client,

@@ -30,6 +30,7 @@ import {
   createRedisOperationStore,
 } from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
+import { startCanarySchedule } from './canary-schedule.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
@@ -233,6 +234,26 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     sweepWorker.on('error', (error) => log.error({ err: error.message }, 'sweep worker error'));
   }
 
+  // The canary (LOGZIP_CANARY_INTERVAL): one run per interval across the workers, like the sweeper.
+  const canary =
+    settings.canaryIntervalMs > 0
+      ? await startCanarySchedule({
+          redis,
+          queuePrefix: prefix,
+          intervalMs: settings.canaryIntervalMs,
+          workerName,
+          store,
+          state,
+          incoming: config.incoming,
+          output: config.output,
+          logIdPattern: config.logIdPattern,
+          producer,
+          routes,
+          registry: metrics.registry,
+          logger,
+        })
+      : undefined;
+
   // The Lambda's on-failure destination: SQS in AWS, a Redis list with the local emulator.
   const drainOptions = {
     state,
@@ -315,6 +336,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
       drain: settings.lambdaFailureQueueUrl ?? `redis:${DEFAULT_KEYS.lambdaDestination}`,
+      canaryIntervalMs: settings.canaryIntervalMs,
       port: server?.port,
     },
     `worker started${server === undefined ? '' : `; /healthz and /metrics on port ${server.port}`}`,
@@ -329,7 +351,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     const stopWorker = worker.close();
     sweepAbort.abort();
-    const others = Promise.allSettled([sweepWorker?.close(), drain.stop(), operations.close()]);
+    const others = Promise.allSettled([
+      sweepWorker?.close(),
+      drain.stop(),
+      operations.close(),
+      canary?.close(),
+    ]);
     let handedBack = 0;
     let forced = false;
     const first = await withDeadline(stopWorker, settings.shutdownTimeoutMs);
