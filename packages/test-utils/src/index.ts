@@ -1,3 +1,5 @@
+export type { BufferedStack, BufferedStackOptions } from './buffered.js';
+export { bucketSendPolicy, createBufferedStack, createMotoSqsClient } from './buffered.js';
 export type {
   FaultRule,
   ProxiedRequest,

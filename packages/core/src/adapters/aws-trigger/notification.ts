@@ -18,7 +18,7 @@ export function functionNameOf(reference: string): string {
 }
 
 /** The entry's prefix/suffix filter; S3 and its emulators spell the rule names in either case. */
-export function filterOf(entry: LambdaFunctionConfiguration): TriggerFilter {
+export function filterOf(entry: Pick<LambdaFunctionConfiguration, 'Filter'>): TriggerFilter {
   const filter: TriggerFilter = { prefix: '', suffix: '' };
   for (const rule of entry.Filter?.Key?.FilterRules ?? []) {
     const name = (rule.Name ?? '').toLowerCase();
