@@ -17,6 +17,7 @@ import {
 import { type HandoffReason, planBudget } from './budget.js';
 import type { LambdaConfig } from './config.js';
 import { type ArchiveWork, parseInvocationEvent, type SkipWork } from './event.js';
+import { isSqsBatchEvent, processSqsBatch, type SqsBatchEvent, type SqsMessage } from './sqs-batch.js';
 
 /** What the handler needs; the module scope builds it once per container, tests inject their own. */
 export interface HandlerDeps {
@@ -71,6 +72,8 @@ export interface RecordSummary {
 export interface InvocationSummary {
   awsRequestId: string;
   results: RecordSummary[];
+  /** An SQS batch's partial response (buffered mode): the messages that return to the queue. */
+  batchItemFailures?: Array<{ itemIdentifier: string }>;
 }
 
 export type LogzipHandler = (event: unknown, context: InvocationContext) => Promise<InvocationSummary>;
@@ -440,7 +443,88 @@ export function createHandler(deps: HandlerDeps): LogzipHandler {
     }
   }
 
+  /**
+   * One SQS message of buffered mode: its S3 event's records, each through the same attempt as a
+   * direct invocation. The message id stands in for the request id in failure records, so the
+   * receives of one message count as the attempts of one event (as Lambda's retries do in direct
+   * mode), and the worker's dead-letter drain finds the code the handler recorded.
+   */
+  async function processMessage(
+    message: SqsMessage,
+    context: InvocationContext,
+    log: Logger,
+    results: RecordSummary[],
+  ): Promise<'done' | 'retry'> {
+    let body: unknown;
+    try {
+      body = JSON.parse(message.body);
+    } catch {
+      // Not an S3 event: after maxReceiveCount it reaches the dead-letter queue and its alarm.
+      log.error(
+        { body: message.body.slice(0, 1_000) },
+        'message is not JSON: left for the dead-letter queue',
+      );
+      return 'retry';
+    }
+    const messageContext: InvocationContext = {
+      awsRequestId: message.messageId,
+      getRemainingTimeInMillis: () => context.getRemainingTimeInMillis(),
+    };
+    let retry = false;
+    for (const item of parseInvocationEvent(body)) {
+      if (item.kind === 'skip') {
+        log
+          .child({ ...ids(item), bucket: item.bucket, key: item.key })
+          .info({ reason: item.reason }, 'record skipped');
+        continue;
+      }
+      try {
+        const { summary, error } = await processArchive(item, messageContext, log);
+        results.push(summary);
+        await alertIfFailed(summary, messageContext, log);
+        if (error !== undefined) retry = true;
+      } catch (thrown) {
+        const error = toLogzipError(thrown);
+        log
+          .child({ ...ids(item), bucket: item.bucket, key: item.key })
+          .warn(
+            { code: error.code, err: error.message },
+            'record failed before extraction: the message returns',
+          );
+        results.push({
+          outcome: 'retrying',
+          bucket: item.bucket,
+          key: item.key,
+          code: error.code,
+          message: error.message,
+        });
+        retry = true;
+      }
+    }
+    return retry ? 'retry' : 'done';
+  }
+
+  async function handleSqsBatch(
+    event: SqsBatchEvent,
+    context: InvocationContext,
+  ): Promise<InvocationSummary> {
+    const log = deps.logger.child({ awsRequestId: context.awsRequestId });
+    log.info({ messages: event.Records.length }, 'SQS batch started');
+    const results: RecordSummary[] = [];
+    const { batchItemFailures, outcomes } = await processSqsBatch(event, context, {
+      concurrency: config.lambda.batchConcurrency,
+      safetyMarginMs: config.lambda.safetyMarginMs,
+      logger: log,
+      processMessage: (message, messageLog) => processMessage(message, context, messageLog, results),
+    });
+    const counts: Record<string, number> = {};
+    for (const outcome of Object.values(outcomes)) counts[outcome] = (counts[outcome] ?? 0) + 1;
+    log.info({ outcomes: counts, returned: batchItemFailures.length }, 'SQS batch finished');
+    return { awsRequestId: context.awsRequestId, results, batchItemFailures };
+  }
+
   return async function handler(event, context) {
+    if (isSqsBatchEvent(event)) return handleSqsBatch(event, context);
     const work = parseInvocationEvent(event);
     // S3 sends one record per event: then the invocation's own lines carry the record's ids too.
     const only = work.length === 1 ? work[0] : undefined;

@@ -14,3 +14,12 @@ export { createHandler } from './create-handler.js';
 export type { ArchiveWork, RerunPayload, SkipWork, Work } from './event.js';
 export { decodeS3Key, encodeS3Key, parseInvocationEvent, rerunPayloadSchema } from './event.js';
 export { handler } from './handler.js';
+export type {
+  MessageOutcome,
+  ProcessSqsBatchOptions,
+  SqsBatchEvent,
+  SqsBatchResponse,
+  SqsBatchResult,
+  SqsMessage,
+} from './sqs-batch.js';
+export { isSqsBatchEvent, processSqsBatch } from './sqs-batch.js';
