@@ -304,9 +304,18 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** One received message, as a custom handler of the SQS drain sees it. */
+export interface DrainMessage {
+  body: string;
+  messageId: string | undefined;
+  receiveCount: number;
+}
+
 export interface SqsDrainOptions extends DrainHandlerOptions {
   sqs: SQSClient;
   queueUrl: string;
+  /** Reads a message of another shape than the destination's (the trigger's dead-letter queue). */
+  handleMessage?: (message: DrainMessage, options: DrainHandlerOptions) => Promise<HandleOutcome>;
   /** Long-poll wait (default 20 s, SQS's maximum). */
   waitSeconds?: number;
   /** Pause after an error before polling again (default 5 s). */
@@ -325,7 +334,12 @@ export function startSqsDrain(options: SqsDrainOptions): Drain {
   const done = (async () => {
     log.info({}, "draining the Lambda's on-failure queue");
     while (!abort.signal.aborted) {
-      let messages: Array<{ Body?: string; ReceiptHandle?: string; MessageId?: string }> = [];
+      let messages: Array<{
+        Body?: string;
+        ReceiptHandle?: string;
+        MessageId?: string;
+        Attributes?: Partial<Record<string, string>>;
+      }> = [];
       try {
         const received = await options.sqs.send(
           new ReceiveMessageCommand({
@@ -346,10 +360,18 @@ export function startSqsDrain(options: SqsDrainOptions): Drain {
       for (const message of messages) {
         const messageLog = log.child({ messageId: message.MessageId });
         try {
-          const handled = await handleDestinationMessage(message.Body ?? '', {
-            ...options,
-            logger: messageLog,
-          });
+          const handlerOptions = { ...options, logger: messageLog };
+          const handled =
+            options.handleMessage === undefined
+              ? await handleDestinationMessage(message.Body ?? '', handlerOptions)
+              : await options.handleMessage(
+                  {
+                    body: message.Body ?? '',
+                    messageId: message.MessageId,
+                    receiveCount: Number(message.Attributes?.['ApproximateReceiveCount'] ?? 1),
+                  },
+                  handlerOptions,
+                );
           if (handled.outcome === 'unparseable') {
             messageLog.error(
               { reason: handled.reason, body: (message.Body ?? '').slice(0, 2_000) },

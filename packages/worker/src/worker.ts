@@ -18,6 +18,7 @@ import {
 } from '@logzip/core/bullmq';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { startBufferedConsumers } from './buffered.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
@@ -237,17 +238,18 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   };
   let drain: Drain;
   let ownSqs: SQSClient | undefined;
-  if (settings.lambdaFailureQueueUrl !== undefined) {
+  const sqsClient = (): SQSClient => {
+    if (options.sqs !== undefined) return options.sqs;
     const endpoint = config.env.AWS_ENDPOINT_URL_SQS;
     const region = config.env.AWS_REGION ?? (endpoint === undefined ? undefined : 'us-east-1');
-    if (options.sqs === undefined) {
-      ownSqs = new SQSClient({
-        ...(region === undefined ? {} : { region }),
-        ...(endpoint === undefined ? {} : { endpoint }),
-      });
-    }
-    const sqs = options.sqs ?? (ownSqs as SQSClient);
-    drain = startSqsDrain({ ...drainOptions, sqs, queueUrl: settings.lambdaFailureQueueUrl });
+    ownSqs ??= new SQSClient({
+      ...(region === undefined ? {} : { region }),
+      ...(endpoint === undefined ? {} : { endpoint }),
+    });
+    return ownSqs;
+  };
+  if (settings.lambdaFailureQueueUrl !== undefined) {
+    drain = startSqsDrain({ ...drainOptions, sqs: sqsClient(), queueUrl: settings.lambdaFailureQueueUrl });
   } else {
     const drainRedis = redis.duplicate();
     // ioredis prints "Unhandled error event" for a connection without a listener during an outage.
@@ -256,6 +258,22 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     drain = startRedisDrain({ ...drainOptions, redis: drainRedis });
   }
+
+  // Buffered mode: the trigger queue under the `queue` route, and its dead-letter queue always.
+  const buffered =
+    config.env.LOGZIP_TRIGGER_QUEUE_URL === undefined || config.env.LOGZIP_TRIGGER_MODE !== 'buffered'
+      ? undefined
+      : await startBufferedConsumers({
+          sqs: sqsClient(),
+          queueUrl: config.env.LOGZIP_TRIGGER_QUEUE_URL,
+          producer,
+          routes,
+          incoming: config.incoming,
+          logIdPattern: config.logIdPattern,
+          logger,
+          drainOptions,
+          onStored: (outcome) => metrics.notificationsStored.inc({ outcome }),
+        });
 
   void worker
     .run()
@@ -307,7 +325,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     const stopWorker = worker.close();
     sweepAbort.abort();
-    const others = Promise.allSettled([sweepWorker?.close(), drain.stop()]);
+    const others = Promise.allSettled([sweepWorker?.close(), drain.stop(), buffered?.stop()]);
     let handedBack = 0;
     let forced = false;
     const first = await withDeadline(stopWorker, settings.shutdownTimeoutMs);
