@@ -24,7 +24,7 @@ import { findQueueEntries, planQueueEntry, queuePolicyAllowsBucket } from './que
 export interface QueueReader {
   getQueueAttributes(input: {
     QueueUrl: string;
-    AttributeNames: string[];
+    AttributeNames: QueueAttributeName[];
   }): Promise<{ Attributes?: Partial<Record<string, string>> }>;
   getQueueUrl(input: {
     QueueName: string;
@@ -58,7 +58,16 @@ export interface BufferedTriggerControlOptions {
 /** The mapping states in which Lambda takes (or is about to take) batches from the queue. */
 const CONSUMING_STATES = new Set(['Enabled', 'Enabling']);
 
-const QUEUE_ATTRIBUTES = [
+type QueueAttributeName =
+  | 'QueueArn'
+  | 'Policy'
+  | 'RedrivePolicy'
+  | 'VisibilityTimeout'
+  | 'ApproximateNumberOfMessages'
+  | 'ApproximateNumberOfMessagesNotVisible'
+  | 'ApproximateNumberOfMessagesDelayed';
+
+const QUEUE_ATTRIBUTES: QueueAttributeName[] = [
   'QueueArn',
   'Policy',
   'RedrivePolicy',
