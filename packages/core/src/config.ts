@@ -252,7 +252,9 @@ export function readConfig(
     );
   }
   if (env.LOGZIP_TRIGGER_MODE === 'buffered' && env.LOGZIP_TRIGGER_QUEUE_URL === undefined) {
-    errors.push('LOGZIP_TRIGGER_QUEUE_URL: required when LOGZIP_TRIGGER_MODE=buffered (the queue S3 notifies)');
+    errors.push(
+      'LOGZIP_TRIGGER_QUEUE_URL: required when LOGZIP_TRIGGER_MODE=buffered (the queue S3 notifies)',
+    );
   }
   if (errors.length > 0) return { config: undefined, errors };
   const config: LogzipConfig = {

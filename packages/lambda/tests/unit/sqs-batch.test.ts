@@ -1,5 +1,6 @@
 import { silentLogger } from '@logzip/core';
 import { describe, expect, it } from 'vitest';
+import { returnedIds } from '../../src/emulator/mapping.js';
 import { isSqsBatchEvent, processSqsBatch, type SqsBatchEvent } from '../../src/sqs-batch.js';
 
 function batchOf(count: number): SqsBatchEvent {
@@ -119,5 +120,14 @@ describe('isSqsBatchEvent', () => {
     expect(isSqsBatchEvent(batchOf(1))).toBe(true);
     expect(isSqsBatchEvent({ Records: [{ eventSource: 'aws:s3', s3: {} }] })).toBe(false);
     expect(isSqsBatchEvent({ Records: [] })).toBe(false);
+  });
+});
+
+describe('returnedIds (the partial batch response as Lambda reads it)', () => {
+  it('returns the listed ids, none for a response without the list, all for an unknown id', () => {
+    // Assess
+    expect(returnedIds({ batchItemFailures: [{ itemIdentifier: 'b' }] }, ['a', 'b'])).toEqual(['b']);
+    expect(returnedIds({ results: [] }, ['a', 'b'])).toEqual([]);
+    expect(returnedIds({ batchItemFailures: [{ itemIdentifier: 'zz' }] }, ['a', 'b'])).toEqual(['a', 'b']);
   });
 });

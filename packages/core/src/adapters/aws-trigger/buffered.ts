@@ -274,6 +274,16 @@ export function createBufferedTriggerControl(options: BufferedTriggerControlOpti
         `the queue policy of ${queue.arn} does not let ${bucketArn} send: S3 cannot deliver the events`,
       );
     }
+    const timeout = fn.ok ? fn.value.Configuration?.Timeout : undefined;
+    if (
+      timeout !== undefined &&
+      queue.visibilityTimeoutSeconds !== null &&
+      queue.visibilityTimeoutSeconds < 6 * timeout
+    ) {
+      problems.push(
+        `the queue's visibility timeout (${queue.visibilityTimeoutSeconds} s) is under 6 × the function's timeout (${timeout} s): a batch still running can be taken twice`,
+      );
+    }
     if (!fn.ok) {
       errors.function = errorName(fn.error);
       problems.push(`the function ${functionName} could not be read (${errors.function})`);
