@@ -17,11 +17,7 @@ import {
 } from '@logzip/test-utils';
 import { afterEach, expect, it } from 'vitest';
 import type { EmulatedHandler } from '../../src/emulator/emulator.js';
-import {
-  type RunningMappingEmulator,
-  returnedIds,
-  startMappingEmulator,
-} from '../../src/emulator/mapping.js';
+import { type RunningMappingEmulator, startMappingEmulator } from '../../src/emulator/mapping.js';
 import { createHarness, newLogId, upload } from '../helpers/harness.js';
 
 // moto keeps the event source mapping (its Enabled flag, batch size, concurrency) and delivers the
@@ -101,6 +97,7 @@ describeWithMoto('the local event source mapping (the emulator plays what moto d
     });
     const running = emulator;
     await waitUntil(async () => running.stats().mappingReads >= 10, {
+      timeoutMs: 30_000,
       what: 'ten reads of the disabled mapping',
     });
     const whileDisabled = { stats: running.stats(), depth: await depth(sqs, stack.queueUrl) };
