@@ -38,10 +38,16 @@ export interface BufferedStackOptions {
   mapping?: boolean;
   batchSize?: number;
   maximumConcurrency?: number;
+  /**
+   * A second moto for the function and its mapping (startMotoServer). Without it an enabled
+   * mapping makes the run's moto consume every message sent to the queue itself (see moto-server.ts);
+   * with it the mapping lives on a same-named queue there and only the emulator consumes.
+   */
+  controlPlane?: string;
 }
 
-function clientConfig() {
-  return { endpoint: requireMoto(), region: MOTO_REGION, credentials: MOTO_CREDENTIALS };
+function clientConfig(endpoint: string = requireMoto()) {
+  return { endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS };
 }
 
 /** A moto SQS client (the aggregated one: it fits core's QueueReader). */
@@ -69,11 +75,13 @@ export function bucketSendPolicy(queueArn: string, bucket: string, account = '12
   });
 }
 
-let roleArn: Promise<string> | undefined;
+const roles = new Map<string, Promise<string>>();
 
-/** One IAM role per test file for CreateFunction (moto checks it exists, as AWS does). */
-function lambdaRole(): Promise<string> {
-  roleArn ??= new IAMClient(clientConfig())
+/** One IAM role per test file and moto for CreateFunction (moto checks it exists, as AWS does). */
+function lambdaRole(endpoint: string): Promise<string> {
+  const existing = roles.get(endpoint);
+  if (existing !== undefined) return existing;
+  const roleArn = new IAMClient(clientConfig(endpoint))
     .send(
       new CreateRoleCommand({
         RoleName: `logzip-buffered-${randomUUID().slice(0, 8)}`,
@@ -86,6 +94,7 @@ function lambdaRole(): Promise<string> {
       }),
     )
     .then((created) => created.Role?.Arn as string);
+  roles.set(endpoint, roleArn);
   return roleArn;
 }
 
@@ -97,7 +106,8 @@ function lambdaRole(): Promise<string> {
  */
 export async function createBufferedStack(options: BufferedStackOptions = {}): Promise<BufferedStack> {
   const sqs = createMotoSqsClient();
-  const lambda = new LambdaClient(clientConfig());
+  const controlPlane = options.controlPlane ?? requireMoto();
+  const lambda = new LambdaClient(clientConfig(controlPlane));
   const name = `logzip-buffered-${randomUUID().slice(0, 12)}`;
   const dlq = await sqs.createQueue({ QueueName: `${name}-dlq` });
   const deadLetterQueueUrl = dlq.QueueUrl as string;
@@ -130,12 +140,18 @@ export async function createBufferedStack(options: BufferedStackOptions = {}): P
     new CreateFunctionCommand({
       FunctionName: name,
       Runtime: 'nodejs20.x',
-      Role: await lambdaRole(),
+      Role: await lambdaRole(controlPlane),
       Handler: 'index.handler',
       Code: { ZipFile: code },
     }),
   );
   let mappingUuid: string | undefined;
+  let mirror: SQS | undefined;
+  if (options.controlPlane !== undefined) {
+    // The same name in the same account and region: the same ARN, with no messages ever sent to it.
+    mirror = new SQS(clientConfig(options.controlPlane));
+    await mirror.createQueue({ QueueName: name });
+  }
   if (options.mapping !== false) {
     const mapping = await lambda.send(
       new CreateEventSourceMappingCommand({
@@ -168,6 +184,7 @@ export async function createBufferedStack(options: BufferedStackOptions = {}): P
       await sqs.deleteQueue({ QueueUrl: deadLetterQueueUrl }).catch(() => {});
       sqs.destroy();
       lambda.destroy();
+      mirror?.destroy();
     },
   };
 }

@@ -24,6 +24,8 @@ export {
   motoUrl,
   requireMoto,
 } from './moto.js';
+export type { MotoServer } from './moto-server.js';
+export { startMotoServer } from './moto-server.js';
 export { describeWithRedis, redisEnabled, redisUrl, requireRedis, uniquePrefix } from './redis.js';
 export { findExecutable, freePort, isCI, waitUntil } from './services.js';
 export type { TempDir } from './temp.js';
