@@ -13,7 +13,7 @@
  * message. So the mapping lives in a second moto (startMotoServer), on a same-named queue, and the
  * local emulator is the only one that takes batches for the function.
  *
- * Size: FAULT_BUFFERED_UPLOADS uploads (default 60, docs/reliability.md has a 500-upload run) and
+ * Size: FAULT_BUFFERED_UPLOADS uploads (default 40, docs/reliability.md has a 500-upload run) and
  * FAULT_BUFFERED_SWITCHES switches (default 10).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -50,7 +50,7 @@ import {
 import { WorkerPool } from './helpers/workers.js';
 
 const settings = readFaultSettings();
-const UPLOADS = Number(process.env['FAULT_BUFFERED_UPLOADS'] || 60);
+const UPLOADS = Number(process.env['FAULT_BUFFERED_UPLOADS'] || 40);
 const SWITCHES = Number(process.env['FAULT_BUFFERED_SWITCHES'] || 10);
 const EMULATOR = fileURLToPath(new URL('../../../lambda/dist/emulator/main.js', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/faults/', import.meta.url));
@@ -68,8 +68,8 @@ async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
   );
 }
 
-/** The local emulator playing the event source mapping around the deployed bundle. */
-function startEmulator(env: Record<string, string>): ChildProcess {
+/** The local emulator playing the event source mapping around the deployed bundle; resolves once it has read the mapping. */
+async function startEmulator(env: Record<string, string>): Promise<ChildProcess> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const log = createWriteStream(`${ARTIFACTS}buffered-emulator.log`);
   const child = spawn(
@@ -82,6 +82,15 @@ function startEmulator(env: Record<string, string>): ChildProcess {
   );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  let ready = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (chunk.toString('utf8').includes('event source mapping state')) ready = true;
+  });
+  await waitUntil(async () => ready, {
+    timeoutMs: 60_000,
+    what: 'the emulator reading the mapping',
+    abort: () => (child.exitCode === null ? undefined : `the emulator exited with ${child.exitCode}`),
+  });
   return child;
 }
 
@@ -158,7 +167,7 @@ describeWithMoto('fault suite: buffered mode, the route switched at random durin
       const switches: Array<{ at: number; to: Route }> = [];
       try {
         await pool.start();
-        emulator = startEmulator({
+        emulator = await startEmulator({
           ...aws,
           REDIS_URL: fx.redisServer.url,
           LOGZIP_INCOMING_BUCKET: bucket,
