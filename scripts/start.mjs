@@ -25,7 +25,7 @@ LOGZIP_HOME, else .logzip/ in the repository). Ctrl-C stops every part.
   --dir DIR    the stack's folder (storage, Redis data, admin.env)
 
 Environment (all optional): REDIS_URL, LOGZIP_ADMIN_PORT (8080), LOGZIP_WORKER_METRICS_PORT (9464),
-LOGZIP_HOME, LOG_LEVEL, and any LOGZIP_* variable of the README's configuration table.`;
+LOGZIP_HOME, LOG_LEVEL, and any LOGZIP_* variable of docs/configuration.md.`;
 
 const EXIT_USAGE = 64;
 const EXIT_CONFIG = 78;

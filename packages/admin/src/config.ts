@@ -1,6 +1,6 @@
 import { type LogzipConfig, readConfig } from '@logzip/core';
 
-/** The admin's own variables, read beside core's in the same pass (documented in README.md). */
+/** The admin's own variables, read beside core's in the same pass (documented in docs/configuration.md). */
 export const ADMIN_ENV_DEFAULTS = {
   LOGZIP_ADMIN_HOST: '0.0.0.0',
   LOGZIP_QUEUE_PREFIX: 'bull',

@@ -1,5 +1,5 @@
 /**
- * The API error codes (ARCHITECTURE.md), with their HTTP status. Bodies are
+ * The API error codes (docs/error-codes.md), with their HTTP status. Bodies are
  * `{"error":{"code","message"}}`; a 5xx body never carries internals.
  */
 export const API_ERRORS = {

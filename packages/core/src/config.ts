@@ -131,7 +131,7 @@ const encoding = z
     return /^[0-9A-Za-z_-]+$/.test(v);
   }, 'not an encoding name');
 
-/** Every environment variable logzip reads, with its default. ARCHITECTURE.md documents each one. */
+/** Every environment variable logzip reads, with its default. docs/configuration.md documents each one. */
 export const envSchema = z.object({
   AWS_REGION: optionalString,
   AWS_ENDPOINT_URL_S3: url,

@@ -1,6 +1,6 @@
 /**
  * Every error code logzip reports, with whether a retry can help. These are contracts
- * (ARCHITECTURE.md): failure records, the admin, the API and the CLI all show them.
+ * (docs/error-codes.md): failure records, the admin, the API and the CLI all show them.
  */
 export const ERROR_CODES = {
   not_zip: { retryable: false, summary: 'the source is not a ZIP archive' },

@@ -28,7 +28,7 @@ const result = await build({
   // Workspace packages from their TypeScript sources: the bundle does not depend on core's dist.
   conditions: ['@logzip/source'],
   mainFields: ['module', 'main'],
-  // The AWS SDK is bundled (pinned by our lockfile) rather than taken from the runtime: see README.
+  // The AWS SDK is bundled (pinned by our lockfile) rather than taken from the runtime: see docs/deployment.md.
   external: [
     // msgpackr's optional native accelerator (BullMQ): a .node binary cannot be bundled and
     // msgpackr falls back to plain JavaScript without it.

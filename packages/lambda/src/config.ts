@@ -29,7 +29,7 @@ export interface LambdaConfig extends LogzipConfig {
   lambda: LambdaSettings;
 }
 
-/** Names and defaults of the Lambda-only variables (documented in packages/lambda/README.md). */
+/** Names and defaults of the Lambda-only variables (documented in docs/configuration.md). */
 export const LAMBDA_ENV_DEFAULTS = {
   LOGZIP_LAMBDA_MAX_ATTEMPTS: '3',
   LOGZIP_LAMBDA_MIN_THROUGHPUT: '4MB',

@@ -58,7 +58,7 @@ export async function setup(project: TestProject): Promise<void> {
     process.env['AWS_REGION'] ??= 'us-east-1';
   }
   if (redisUrl !== undefined) process.env['LOGZIP_TEST_REDIS_URL'] = redisUrl;
-  // Node 20: the SDK warns once per process about Node 22 becoming required in 2027 (FIELD-NOTES.md).
+  // Node 20: current SDK releases warn once per process that Node 22 will be required from 2027.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
   if (notices.length > 0) {
@@ -111,7 +111,7 @@ async function motoReady(url: string): Promise<boolean> {
   return response.ok;
 }
 
-/** Lambda functions without Docker (FIELD-NOTES.md); done once, before any test creates one. */
+/** Lambda functions without Docker: moto drops functions created before this switch, so it runs once, first. */
 async function configureMoto(url: string): Promise<void> {
   const response = await fetch(`${url}/moto-api/config`, {
     method: 'POST',

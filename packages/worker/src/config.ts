@@ -31,7 +31,7 @@ export interface WorkerConfig extends LogzipConfig {
   worker: WorkerSettings;
 }
 
-/** Names and defaults of the worker-only variables (documented in packages/worker/README.md). */
+/** Names and defaults of the worker-only variables (documented in docs/configuration.md). */
 export const WORKER_ENV_DEFAULTS = {
   LOGZIP_WORKER_SHUTDOWN_TIMEOUT: '30s',
   LOGZIP_WORKER_LOCK_DURATION: '60s',

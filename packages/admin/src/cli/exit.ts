@@ -1,4 +1,4 @@
-/** Exit codes of the `logzip` CLI (ARCHITECTURE.md). */
+/** Exit codes of the `logzip` CLI, a contract with scripts (docs/error-codes.md). */
 export const EXIT = {
   ok: 0,
   /** Failed but worth retrying (network, storage 5xx, throttling) or an internal error. */

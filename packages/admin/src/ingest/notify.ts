@@ -17,7 +17,7 @@ export interface NotifyRoutesOptions {
   presignExpiresSeconds: number;
 }
 
-/** `POST /api/archives` answer (ARCHITECTURE.md): exactly these four fields. */
+/** `POST /api/archives` answer (docs/http-api.md): exactly these four fields. */
 export interface NotifyAnswer {
   logId: string;
   key: string;

@@ -1,6 +1,6 @@
 /**
  * `logzip extract` as operators run it: a child process, local and s3:// sources and destinations,
- * the --json shapes and the exit codes of ARCHITECTURE.md.
+ * the --json shapes and the exit codes of docs/cli.md.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Redis } from 'ioredis';
 
-/** What Lambda sends to an on-failure destination (ARCHITECTURE.md, docs/HELPERS.md). */
+/** What Lambda sends to an on-failure destination (AWS's asynchronous-invocation format; docs/architecture.md). */
 export interface DestinationPayload {
   version: '1.0';
   timestamp: string;

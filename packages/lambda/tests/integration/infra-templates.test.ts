@@ -704,7 +704,7 @@ describe('infra/iam policies', () => {
     '%s parses, uses only documented placeholders, and grants no wildcard',
     (file) => {
       // Prepare
-      const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
+      const deployment = readFileSync(join(REPO, 'docs', 'deployment.md'), 'utf8');
 
       // Act
       const { raw, statements } = renderPolicy(file);
@@ -714,7 +714,7 @@ describe('infra/iam policies', () => {
       expect((JSON.parse(raw) as JsonObject)['Version']).toBe('2012-10-17');
       expect(statements.length).toBeGreaterThan(0);
       expect(placeholders.filter((name) => !(name in PLACEHOLDERS))).toEqual([]);
-      expect(placeholders.filter((name) => !readme.includes(`\${${name}}`))).toEqual([]);
+      expect(placeholders.filter((name) => !deployment.includes(`\${${name}}`))).toEqual([]);
       expect(raw).not.toMatch(/"Action"\s*:\s*"\*"/);
       expect(raw).not.toContain('s3:*');
       expectNoWildcardActions(statements, file);

@@ -28,7 +28,7 @@ export interface LocalFileSource {
 
 /**
  * Exposes one local file (`logzip extract ./54321.zip`) as an ObjectStore source: bucket = its
- * folder, key = its file name, etag = the MD5 of its content (ARCHITECTURE.md: a manifest names a
+ * folder, key = its file name, etag = the MD5 of its content (a manifest names a
  * local source by its MD5). Any other bucket/key reads as missing.
  *
  * @example

@@ -3,7 +3,7 @@
  * (packages/lambda/dist/index.mjs, built by `pnpm build`): a pool of containers (one process each,
  * one invocation at a time, warm between invocations), and for every event up to `maxAttempts`
  * invocations with the same awsRequestId after a thrown error, then the on-failure destination
- * payload (what Lambda sends, FIELD-NOTES.md / ARCHITECTURE.md) to the Redis list the worker's drain
+ * payload (what Lambda sends; docs/architecture.md) to the Redis list the worker's drain
  * reads.
  */
 import { type ChildProcess, fork } from 'node:child_process';
