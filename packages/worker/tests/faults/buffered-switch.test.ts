@@ -156,6 +156,7 @@ describeWithMoto('fault suite: buffered mode, the route switched at random durin
         ...aws,
         LOGZIP_WORKER_LOCK_DURATION: '10s',
         LOGZIP_SWEEP_INTERVAL: '0s',
+        LOGZIP_WORKER_CONCURRENCY: '4',
       });
       const producer: BullmqProducer = createBullmqProducer({
         connection: redis,
