@@ -23,6 +23,10 @@ export interface BufferedStack {
   functionArn: string;
   /** The event source mapping's UUID (created disabled), when `mapping` was not false. */
   mappingUuid: string | undefined;
+  /** What createBufferedTriggerControl needs besides `s3`, the bucket and the prefix. */
+  triggerOptions: { lambda: LambdaClient; sqs: SQS; functionName: string; queueUrl: string };
+  /** Messages in a queue of the stack: visible + in flight. */
+  depth(queueUrl: string): Promise<number>;
   /** Deletes the mapping, the function and both queues. */
   remove(): Promise<void>;
 }
@@ -175,6 +179,17 @@ export async function createBufferedStack(options: BufferedStackOptions = {}): P
     functionName: name,
     functionArn: created.FunctionArn as string,
     mappingUuid,
+    triggerOptions: { lambda, sqs, functionName: name, queueUrl },
+    async depth(url) {
+      const { Attributes } = await sqs.getQueueAttributes({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      });
+      return (
+        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    },
     async remove() {
       if (mappingUuid !== undefined) {
         await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mappingUuid })).catch(() => {});

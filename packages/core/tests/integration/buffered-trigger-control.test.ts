@@ -38,13 +38,10 @@ async function setUp(options: { policy?: boolean; mapping?: boolean } = {}) {
     () => deleteTestBucket(s3, bucket),
   );
   const control = createBufferedTriggerControl({
-    s3,
-    lambda: stack.lambda,
-    sqs: stack.sqs,
-    bucket,
+    s3: s3,
+    bucket: bucket,
     prefix: 'incoming/',
-    functionName: stack.functionName,
-    queueUrl: stack.queueUrl,
+    ...stack.triggerOptions,
   });
   return { bucket, stack, control };
 }

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createBufferedTriggerControl } from '@logzip/core/aws-trigger';
 import {
   buildZip,
@@ -29,19 +29,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
-
 describeWithMoto('the local event source mapping (the emulator plays what moto does not)', () => {
   it('takes nothing while the mapping is disabled; once enabled it extracts, retries a returned message, and the redrive moves it to the dead-letter queue', async () => {
     // Prepare
@@ -68,13 +55,10 @@ describeWithMoto('the local event source mapping (the emulator plays what moto d
       async () => emulator?.stop(),
     );
     const control = createBufferedTriggerControl({
-      s3,
-      lambda: stack.lambda,
-      sqs: stack.sqs,
-      bucket,
+      s3: s3,
+      bucket: bucket,
       prefix: 'incoming/',
-      functionName: stack.functionName,
-      queueUrl: stack.queueUrl,
+      ...stack.triggerOptions,
     });
     await control.disable();
     const good = [newLogId(), newLogId(), newLogId()];
@@ -100,13 +84,13 @@ describeWithMoto('the local event source mapping (the emulator plays what moto d
       timeoutMs: 30_000,
       what: 'ten reads of the disabled mapping',
     });
-    const whileDisabled = { stats: running.stats(), depth: await depth(sqs, stack.queueUrl) };
+    const whileDisabled = { stats: running.stats(), depth: await stack.depth(stack.queueUrl) };
     await control.enable();
     await waitUntil(
       async () =>
         (await Promise.all(good.map((logId) => state.getManifest(logId)))).every((m) => m !== undefined) &&
-        (await depth(sqs, stack.deadLetterQueueUrl)) === 1 &&
-        (await depth(sqs, stack.queueUrl)) === 0,
+        (await stack.depth(stack.deadLetterQueueUrl)) === 1 &&
+        (await stack.depth(stack.queueUrl)) === 0,
       {
         timeoutMs: 60_000,
         intervalMs: 100,

@@ -31,13 +31,10 @@ async function bucketSendingTo(): Promise<{ bucket: string; stack: BufferedStack
     () => deleteTestBucket(s3, bucket),
   );
   await createBufferedTriggerControl({
-    s3,
-    lambda: stack.lambda,
-    sqs: stack.sqs,
-    bucket,
+    s3: s3,
+    bucket: bucket,
     prefix: 'incoming/',
-    functionName: stack.functionName,
-    queueUrl: stack.queueUrl,
+    ...stack.triggerOptions,
   }).disable();
   return { bucket, stack };
 }

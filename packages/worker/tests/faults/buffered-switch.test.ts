@@ -19,7 +19,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Route } from '@logzip/core';
 import { createBufferedTriggerControl } from '@logzip/core/aws-trigger';
 import { type BullmqProducer, createBullmqProducer, createRedisRouteStore } from '@logzip/core/bullmq';
@@ -54,19 +54,6 @@ const UPLOADS = Number(process.env['FAULT_BUFFERED_UPLOADS'] || 40);
 const SWITCHES = Number(process.env['FAULT_BUFFERED_SWITCHES'] || 10);
 const EMULATOR = fileURLToPath(new URL('../../../lambda/dist/emulator/main.js', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/faults/', import.meta.url));
-
-async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
 
 /** The local emulator playing the event source mapping around the deployed bundle; resolves once it has read the mapping. */
 async function startEmulator(env: Record<string, string>): Promise<ChildProcess> {
@@ -128,13 +115,10 @@ describeWithMoto('fault suite: buffered mode, the route switched at random durin
         controlPlane: controlPlane.url,
       });
       const control = createBufferedTriggerControl({
-        s3,
-        lambda: stack.lambda,
-        sqs: stack.sqs,
-        bucket,
+        s3: s3,
+        bucket: bucket,
         prefix: 'incoming/',
-        functionName: stack.functionName,
-        queueUrl: stack.queueUrl,
+        ...stack.triggerOptions,
       });
       const routes = createRedisRouteStore(redis);
       // What the admin's switch does: the mapping first, then the flag the worker reads.
@@ -217,7 +201,7 @@ describeWithMoto('fault suite: buffered mode, the route switched at random durin
               0,
             );
             const left =
-              (await depth(sqs, stack.queueUrl)) + (await depth(sqs, stack.deadLetterQueueUrl)) + pending;
+              (await stack.depth(stack.queueUrl)) + (await stack.depth(stack.deadLetterQueueUrl)) + pending;
             if (left < lastDepth) lastProgress = Date.now();
             lastDepth = Math.min(lastDepth, left);
             if (Date.now() - lastProgress > 90_000) throw new Error(`no progress for 90 s; ${left} left`);

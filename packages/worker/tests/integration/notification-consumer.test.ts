@@ -53,17 +53,6 @@ let running: Drain | undefined;
 let dir: TempDir;
 let state: StateStore;
 
-async function depth(queueUrl: string): Promise<number> {
-  const { Attributes } = await stack.sqs.getQueueAttributes({
-    QueueUrl: queueUrl,
-    AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-  });
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
-
 async function waitingJobs(): Promise<ExtractJob[]> {
   return (await producer.queue.getJobs(['waiting'])).map((job) => job.data as ExtractJob);
 }
@@ -88,13 +77,10 @@ describeWithMoto('the trigger-queue consumer of buffered mode (route queue)', ()
     bucket = await createTestBucket(s3, 'notifications');
     stack = await createBufferedStack({ bucket, maxReceiveCount: 2 });
     await createBufferedTriggerControl({
-      s3,
-      lambda: stack.lambda,
-      sqs: stack.sqs,
-      bucket,
+      s3: s3,
+      bucket: bucket,
       prefix: 'incoming/',
-      functionName: stack.functionName,
-      queueUrl: stack.queueUrl,
+      ...stack.triggerOptions,
     }).disable();
     redis = createRedis(workerRedisUrl(), { forWorker: true });
     producer = createBullmqProducer({ connection: redis, prefix: uniquePrefix('notify') });
@@ -137,7 +123,7 @@ describeWithMoto('the trigger-queue consumer of buffered mode (route queue)', ()
       logger: captured.logger,
       waitSeconds: 1,
     });
-    await waitFor(async () => (await depth(stack.queueUrl)) === 0, 'every message deleted');
+    await waitFor(async () => (await stack.depth(stack.queueUrl)) === 0, 'every message deleted');
 
     // Assess
     const jobs = await waitingJobs();
@@ -147,7 +133,7 @@ describeWithMoto('the trigger-queue consumer of buffered mode (route queue)', ()
     ).toBe(true);
     expect(captured.lines.some((l) => l['msg'] === 's3:TestEvent ignored')).toBe(true);
     expect(captured.lines.filter((l) => String(l['msg']).includes('collapsed'))).toHaveLength(1);
-    expect(await depth(stack.deadLetterQueueUrl)).toBe(0);
+    expect(await stack.depth(stack.deadLetterQueueUrl)).toBe(0);
   });
 
   it('takes nothing while the route is lambda, and takes the waiting messages once it is queue', async () => {
@@ -174,10 +160,13 @@ describeWithMoto('the trigger-queue consumer of buffered mode (route queue)', ()
       routeCheckMs: 50,
     });
     await waitFor(() => counted.reads >= 10, 'the consumer read the route ten times');
-    const idleDepth = await depth(stack.queueUrl);
+    const idleDepth = await stack.depth(stack.queueUrl);
     const idleJobs = await waitingJobs();
     await routes.set('queue');
-    await waitFor(async () => (await depth(stack.queueUrl)) === 0, 'messages taken under the queue route');
+    await waitFor(
+      async () => (await stack.depth(stack.queueUrl)) === 0,
+      'messages taken under the queue route',
+    );
 
     // Assess
     expect(idleDepth).toBe(2);
@@ -233,7 +222,10 @@ describeWithMoto('the trigger-queue consumer of buffered mode (route queue)', ()
       drainOptions: { state, logIdPattern: pattern },
       waitSeconds: 1,
     });
-    await waitFor(async () => (await depth(stack.deadLetterQueueUrl)) === 0, 'dead-letter queue drained');
+    await waitFor(
+      async () => (await stack.depth(stack.deadLetterQueueUrl)) === 0,
+      'dead-letter queue drained',
+    );
 
     // Assess
     expect(await state.getFailure('3001')).toMatchObject({ state: 'failed', code: 'storage_unavailable' });

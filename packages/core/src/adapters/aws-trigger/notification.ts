@@ -42,27 +42,39 @@ function subscribesToCreation(entry: LambdaFunctionConfiguration): boolean {
   );
 }
 
-/** Whether an entry is exactly what `enable()` writes: creation events, the expected filter. */
-export function isExpectedEntry(entry: LambdaFunctionConfiguration, expected: TriggerFilter): boolean {
+/** Whether an entry (of any kind) sends every creation event under the expected filter. */
+export function announcesCreations(
+  entry: Pick<LambdaFunctionConfiguration, 'Filter' | 'Events'>,
+  expected: TriggerFilter,
+): boolean {
   const filter = filterOf(entry);
   return (
-    entry.Id === TRIGGER_ID &&
     (entry.Events ?? []).includes('s3:ObjectCreated:*') &&
     filter.prefix === expected.prefix &&
     filter.suffix === expected.suffix
   );
 }
 
-/** The entry `enable()` puts back. */
-export function buildEntry(functionArn: string, filter: TriggerFilter): LambdaFunctionConfiguration {
+/** Whether an entry is exactly what `enable()` writes: creation events, the expected filter. */
+export function isExpectedEntry(entry: LambdaFunctionConfiguration, expected: TriggerFilter): boolean {
+  return entry.Id === TRIGGER_ID && announcesCreations(entry, expected);
+}
+
+/** An entry's `Filter` for a prefix and suffix (nothing when both are empty). */
+export function keyFilterOf(filter: TriggerFilter): Pick<LambdaFunctionConfiguration, 'Filter'> {
   const rules = [];
   if (filter.prefix !== '') rules.push({ Name: 'prefix' as const, Value: filter.prefix });
   if (filter.suffix !== '') rules.push({ Name: 'suffix' as const, Value: filter.suffix });
+  return rules.length === 0 ? {} : { Filter: { Key: { FilterRules: rules } } };
+}
+
+/** The entry `enable()` puts back. */
+export function buildEntry(functionArn: string, filter: TriggerFilter): LambdaFunctionConfiguration {
   return {
     Id: TRIGGER_ID,
     LambdaFunctionArn: functionArn,
     Events: [...TRIGGER_EVENTS],
-    ...(rules.length === 0 ? {} : { Filter: { Key: { FilterRules: rules } } }),
+    ...keyFilterOf(filter),
   };
 }
 

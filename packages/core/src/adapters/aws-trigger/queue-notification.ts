@@ -1,8 +1,9 @@
 import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
 import type { TriggerFilter } from '../../ports/route.js';
 import {
-  filterOf,
+  announcesCreations,
   isEntryFor,
+  keyFilterOf,
   type NotificationPlan,
   TRIGGER_EVENTS,
   TRIGGER_ID,
@@ -14,26 +15,9 @@ function isQueueEntryFor(entry: QueueConfiguration, queueArn: string): boolean {
   return entry.QueueArn === queueArn;
 }
 
-function isExpectedQueueEntry(entry: QueueConfiguration, expected: TriggerFilter): boolean {
-  const filter = filterOf(entry);
-  return (
-    (entry.Events ?? []).includes('s3:ObjectCreated:*') &&
-    filter.prefix === expected.prefix &&
-    filter.suffix === expected.suffix
-  );
-}
-
 /** The entry buffered mode writes: creation events under the incoming prefix, to the queue. */
 export function buildQueueEntry(queueArn: string, filter: TriggerFilter): QueueConfiguration {
-  const rules = [];
-  if (filter.prefix !== '') rules.push({ Name: 'prefix' as const, Value: filter.prefix });
-  if (filter.suffix !== '') rules.push({ Name: 'suffix' as const, Value: filter.suffix });
-  return {
-    Id: TRIGGER_ID,
-    QueueArn: queueArn,
-    Events: [...TRIGGER_EVENTS],
-    ...(rules.length === 0 ? {} : { Filter: { Key: { FilterRules: rules } } }),
-  };
+  return { Id: TRIGGER_ID, QueueArn: queueArn, Events: [...TRIGGER_EVENTS], ...keyFilterOf(filter) };
 }
 
 /** The queue's entries in a configuration, and the one that delivers the incoming archives. */
@@ -43,7 +27,7 @@ export function findQueueEntries(
   expected: TriggerFilter,
 ): { entries: QueueConfiguration[]; matching: QueueConfiguration | undefined } {
   const entries = (current.QueueConfigurations ?? []).filter((entry) => isQueueEntryFor(entry, queueArn));
-  return { entries, matching: entries.find((entry) => isExpectedQueueEntry(entry, expected)) };
+  return { entries, matching: entries.find((entry) => announcesCreations(entry, expected)) };
 }
 
 /**
