@@ -42,6 +42,11 @@ export function readAdminConfig(
     errors.push(`LOGZIP_QUEUE_PREFIX: "${queuePrefix}" must be 1-64 characters of [0-9A-Za-z_-]`);
   }
   const host = env['LOGZIP_ADMIN_HOST'] || ADMIN_ENV_DEFAULTS.LOGZIP_ADMIN_HOST;
+  if (env['LOGZIP_TRIGGER_MODE'] === 'buffered' && !env['LOGZIP_LAMBDA_FUNCTION']) {
+    errors.push(
+      'LOGZIP_LAMBDA_FUNCTION: required when LOGZIP_TRIGGER_MODE=buffered (the mapping is found by function and queue)',
+    );
+  }
   if (result.config === undefined || errors.length > 0) return { config: undefined, errors };
   const core = result.config;
   const incomingBucket = core.incoming.bucket as string;
