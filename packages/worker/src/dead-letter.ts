@@ -1,10 +1,9 @@
-import { type FailureRecord, parseLogId, silentLogger } from '@logzip/core';
+import type { LambdaFailure } from '@logzip/core/events';
 import {
   type DrainHandlerOptions,
   type DrainMessage,
   type HandleOutcome,
-  type LambdaFailure,
-  recordLambdaFailure,
+  recordLambdaFailures,
 } from './drain.js';
 import { parseNotification } from './notification-consumer.js';
 
@@ -19,7 +18,6 @@ export async function handleDeadLetterMessage(
   message: DrainMessage,
   options: DrainHandlerOptions & { incomingBucket: string; incomingPrefix: string },
 ): Promise<HandleOutcome> {
-  const log = options.logger ?? silentLogger;
   const messageId = message.messageId ?? 'unknown';
   const parsed = parseNotification(message.body, messageId, {
     incoming: { bucket: options.incomingBucket, prefix: options.incomingPrefix },
@@ -35,37 +33,21 @@ export async function handleDeadLetterMessage(
     options.onUnparseable?.(reason);
     return { outcome: 'unparseable', reason };
   }
-  const records: FailureRecord[] = [];
-  for (const job of parsed.archives) {
-    const failure: LambdaFailure = {
-      logId: parseLogId(job.key, options.logIdPattern),
+  // A message moved to the dead-letter queue keeps its receive count; receiving it here adds one.
+  const receives = Math.max(1, message.receiveCount - 1);
+  const failures = parsed.archives.map(
+    (job): LambdaFailure => ({
+      logId: job.logId,
       source: { bucket: job.bucket, key: job.key },
       requestId: messageId,
       at: new Date(),
-      attempt: Math.max(1, message.receiveCount - 1),
+      attempt: receives,
       condition: 'MaxReceiveCountExceeded',
       errorType: undefined,
       code: 'internal',
-      message: `the notification was received ${Math.max(1, message.receiveCount - 1)} time(s) without success and moved to the dead-letter queue (a crash, a timeout, or failures every time)`,
+      message: `the notification was received ${receives} time(s) without success and moved to the dead-letter queue (a crash, a timeout, or failures every time)`,
       trace: [],
-    };
-    const record = await recordLambdaFailure(
-      { state: options.state, ...(options.clock ? { clock: options.clock } : {}) },
-      failure,
-    );
-    records.push(record);
-    options.onRecorded?.(failure, record);
-    log.warn(
-      { logId: failure.logId, sqsMessageId: messageId, key: job.key, code: record.code, state: record.state },
-      'notification reached the dead-letter queue: failure record written',
-    );
-    if (record.state === 'failed' && options.alerter !== undefined) {
-      await options.alerter.notifyFailure(record, {
-        source: 'lambda-destination',
-        requestId: messageId,
-        condition: failure.condition,
-      });
-    }
-  }
-  return { outcome: 'recorded', records };
+    }),
+  );
+  return recordLambdaFailures(failures, options, 'from the trigger dead-letter queue');
 }

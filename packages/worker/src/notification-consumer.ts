@@ -15,27 +15,8 @@ import {
   silentLogger,
 } from '@logzip/core';
 import type { BullmqProducer } from '@logzip/core/bullmq';
-import { z } from 'zod';
+import { decodeS3Key, isSupportedEventVersion, s3RecordSchema } from '@logzip/core/events';
 import type { Drain } from './drain.js';
-
-const s3RecordSchema = z.object({
-  eventSource: z.literal('aws:s3'),
-  eventName: z.string(),
-  responseElements: z.object({ 'x-amz-request-id': z.string().optional() }).partial().optional(),
-  s3: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({ key: z.string().min(1) }),
-  }),
-});
-
-/** `+` is a space and the rest is %-escaped in S3 event keys. */
-function decodeS3Key(encoded: string): string | undefined {
-  try {
-    return decodeURIComponent(encoded.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
 
 export type ParsedNotification =
   | { kind: 'test' }
@@ -71,6 +52,10 @@ export function parseNotification(
       continue;
     }
     const record = parsed.data;
+    if (record.eventSource !== 'aws:s3' || !isSupportedEventVersion(record.eventVersion)) {
+      ignored.push(`a record of ${record.eventSource} version ${record.eventVersion}, not an S3 2.x event`);
+      continue;
+    }
     const key = decodeS3Key(record.s3.object.key);
     const bucket = record.s3.bucket.name;
     if (key === undefined) {

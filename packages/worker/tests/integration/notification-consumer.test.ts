@@ -5,7 +5,7 @@ import {
   type ExtractJob,
   LogzipError,
   type RouteStore,
-  recordAttempt,
+  recordFailedAttempt,
   type StateStore,
 } from '@logzip/core';
 import { createBufferedTriggerControl } from '@logzip/core/aws-trigger';
@@ -197,18 +197,15 @@ describeWithMoto('the trigger-queue consumer of buffered mode (route queue)', ()
       MessageBody: notification('incoming/3002.zip'),
     });
     // What the handler wrote on the message's receives (its id is the attempt's request id).
-    await state.putFailure(
-      recordAttempt(undefined, {
-        logId: '3001',
-        source: { bucket, key: 'incoming/3001.zip' },
-        route: 'lambda',
-        error: new LogzipError('storage_unavailable', 'S3 answered 503'),
-        attempt: 1,
-        maxAttempts: 3,
-        at: new Date(),
-        requestId: known.MessageId as string,
-      }),
-    );
+    await recordFailedAttempt(state, {
+      logId: '3001',
+      source: { bucket, key: 'incoming/3001.zip' },
+      route: 'lambda',
+      error: new LogzipError('storage_unavailable', 'S3 answered 503'),
+      attempt: 1,
+      maxAttempts: 3,
+      requestId: known.MessageId as string,
+    });
 
     // Act
     running = await startBufferedConsumers({

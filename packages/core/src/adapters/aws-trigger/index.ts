@@ -6,7 +6,7 @@ export type { TriggerFailure, TriggerStep } from './errors.js';
 export { isTriggerControlError, TriggerControlError } from './errors.js';
 export type { LocalTriggerControlOptions } from './local.js';
 export { createLocalTriggerControl } from './local.js';
-export type { NotificationPlan } from './notification.js';
+export type { NotificationPlan, NotificationTrigger } from './notification.js';
 export {
   buildEntry,
   filterOf,
@@ -16,5 +16,6 @@ export {
   policyAllowsBucket,
   TRIGGER_EVENTS,
   TRIGGER_ID,
+  triggerOfNotification,
 } from './notification.js';
 export { buildQueueEntry, planQueueEntry, queuePolicyAllowsBucket } from './queue-notification.js';

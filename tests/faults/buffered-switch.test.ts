@@ -19,7 +19,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Route } from '@logzip/core';
 import { createBufferedTriggerControl } from '@logzip/core/aws-trigger';
 import { type BullmqProducer, createBullmqProducer, createRedisRouteStore } from '@logzip/core/bullmq';
@@ -52,8 +51,8 @@ import { WorkerPool } from './helpers/workers.js';
 const settings = readFaultSettings();
 const UPLOADS = Number(process.env['FAULT_BUFFERED_UPLOADS'] || 40);
 const SWITCHES = Number(process.env['FAULT_BUFFERED_SWITCHES'] || 10);
-const EMULATOR = fileURLToPath(new URL('../../../lambda/dist/emulator/main.js', import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/faults/', import.meta.url));
+const EMULATOR = fileURLToPath(new URL('../../packages/lambda/dist/emulator/main.js', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/faults/', import.meta.url));
 
 /** The local emulator playing the event source mapping around the deployed bundle; resolves once it has read the mapping. */
 async function startEmulator(env: Record<string, string>): Promise<ChildProcess> {
@@ -106,7 +105,6 @@ describeWithMoto('fault suite: buffered mode, the route switched at random durin
       );
       const started = Date.now();
       const moto = requireMoto();
-      const sqs = new SQSClient({ endpoint: moto, region: MOTO_REGION, credentials: MOTO_CREDENTIALS });
       const stack: BufferedStack = await createBufferedStack({
         bucket,
         maxReceiveCount: 3,
@@ -240,7 +238,6 @@ describeWithMoto('fault suite: buffered mode, the route switched at random durin
         await pool.stop();
         await producer.close();
         await stack.remove();
-        sqs.destroy();
       }
     },
     // A ceiling only: the wait above fails after 90 s without progress.
