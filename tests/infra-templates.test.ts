@@ -337,7 +337,13 @@ describe('infra/template.yaml', () => {
     // Assess
     expect(main['Transform']).toBeUndefined();
     expect(types).not.toContain('AWS::S3::Bucket');
-    expect(types).not.toContain('AWS::Lambda::EventSourceMapping');
+    // Buffered mode's event source mapping is created disabled: its Enabled flag is the route switch's.
+    for (const resource of Object.values(resources).filter(
+      (r) => r['Type'] === 'AWS::Lambda::EventSourceMapping',
+    )) {
+      expect(resource['Condition']).toBe('IsBuffered');
+      expect((resource['Properties'] as JsonObject)['Enabled']).toBe(false);
+    }
     expect(
       types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource'),
     ).toEqual([]);
@@ -595,6 +601,116 @@ describe('infra/template.yaml', () => {
       if (dimensions[1] !== undefined) expect(spec?.dimensions, alarm).toContain(dimensions[1]);
     }
     expect(evaluated.resources['ExtractionFailureRateAlarm']?.Properties['Threshold']).toBe('25');
+  });
+});
+
+describe('infra/template.yaml, buffered trigger mode', () => {
+  const buffered = evaluateTemplate(main, { ...baseParams, TriggerMode: 'buffered' });
+  const direct = evaluateTemplate(main, baseParams);
+  const ofType = (type: string) => Object.values(buffered.resources).filter((r) => r.Type === type);
+
+  it('creates the queue, its dead-letter queue, the policy and the mapping only in buffered mode', () => {
+    // Act
+    const names = (evaluated: typeof buffered) =>
+      Object.keys(evaluated.resources).filter((n) => n.startsWith('Trigger'));
+
+    // Assess
+    expect(names(direct)).toEqual([]);
+    expect(names(buffered).sort()).toEqual([
+      'TriggerDeadLetterQueue',
+      'TriggerDeadLetterQueueDepthAlarm',
+      'TriggerEventSourceMapping',
+      'TriggerQueue',
+      'TriggerQueueAgeAlarm',
+      'TriggerQueueConsumePolicy',
+      'TriggerQueuePolicy',
+    ]);
+  });
+
+  it('keeps a batch invisible six function timeouts long and moves a message to its dead-letter queue after the handler’s attempts', () => {
+    // Prepare
+    const queue = buffered.resources['TriggerQueue']!.Properties;
+    const timeout = Number(buffered.params['Timeout']);
+
+    // Assess
+    expect(Number(queue['VisibilityTimeout'])).toBeGreaterThanOrEqual(6 * timeout);
+    expect(queue['MessageRetentionPeriod']).toBe(1209600);
+    expect(queue['RedrivePolicy']).toEqual({
+      deadLetterTargetArn: 'getatt:TriggerDeadLetterQueue.Arn',
+      maxReceiveCount: '3',
+    });
+  });
+
+  it('lets only the incoming bucket of this account send to the queue', () => {
+    // Prepare
+    const policy = buffered.resources['TriggerQueuePolicy']!.Properties;
+
+    // Act
+    const [statement] = statementsOf(policy['PolicyDocument']!);
+
+    // Assess
+    expect(statement).toMatchObject({
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: ['getatt:TriggerQueue.Arn'],
+    });
+    expect(statement?.Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${BUCKET}` },
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+    });
+  });
+
+  it('maps the queue to the function disabled, with a concurrency cap and partial batch responses', () => {
+    // Prepare
+    const [mapping] = ofType('AWS::Lambda::EventSourceMapping');
+    const consume = statementsOf(
+      buffered.resources['TriggerQueueConsumePolicy']!.Properties['PolicyDocument']!,
+    );
+
+    // Assess
+    expect(mapping?.Properties).toMatchObject({
+      FunctionName: 'ref:Function',
+      EventSourceArn: 'getatt:TriggerQueue.Arn',
+      Enabled: false,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: '10' },
+    });
+    expect(consume.flatMap((s) => s.Resource)).toEqual(['getatt:TriggerQueue.Arn']);
+  });
+
+  it('alarms on the age of the oldest message and on the dead-letter queue', () => {
+    // Act
+    const alarms = ofType('AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    const on = (queue: string) =>
+      alarms.filter((a) => JSON.stringify(a['Dimensions']).includes(`getatt:${queue}.QueueName`));
+
+    // Assess
+    expect(on('TriggerQueue').map((a) => a['MetricName'])).toEqual(['ApproximateAgeOfOldestMessage']);
+    expect(on('TriggerDeadLetterQueue').map((a) => a['MetricName'])).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+    ]);
+  });
+
+  it('gives the worker and the admin only their queues and the function’s mappings (infra/iam/buffered-policies.yaml)', () => {
+    // Prepare
+    const policies = evaluateTemplate(loadTemplate(join(INFRA, 'iam', 'buffered-policies.yaml')), {
+      FunctionArn: PLACEHOLDERS.FunctionArn,
+      TriggerQueueArn: 'arn:aws:sqs:us-east-1:123456789012:logzip-trigger',
+      TriggerDeadLetterQueueArn: 'arn:aws:sqs:us-east-1:123456789012:logzip-trigger-dlq',
+    });
+    const worker = statementsOf(policies.resources['WorkerBufferedPolicy']!.Properties['PolicyDocument']!);
+    const admin = statementsOf(policies.resources['AdminBufferedPolicy']!.Properties['PolicyDocument']!);
+
+    // Act
+    const update = admin.find((s) => s.Action.includes('lambda:UpdateEventSourceMapping'));
+
+    // Assess
+    expect(worker.flatMap((s) => s.Resource).every((r) => r.includes(':logzip-trigger'))).toBe(true);
+    expect(worker.flatMap((s) => s.Action)).not.toContain('sqs:SendMessage');
+    expect(update?.Condition).toEqual({ StringEquals: { 'lambda:FunctionArn': PLACEHOLDERS.FunctionArn } });
+    expect(admin.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action)).toEqual([
+      'lambda:ListEventSourceMappings',
+    ]);
   });
 });
 

@@ -1,3 +1,5 @@
+export type { BufferedStack, BufferedStackOptions } from './buffered.js';
+export { bucketSendPolicy, createBufferedStack, createMotoSqsClient } from './buffered.js';
 export type {
   FaultRule,
   ProxiedRequest,
@@ -23,6 +25,8 @@ export {
   motoUrl,
   requireMoto,
 } from './moto.js';
+export type { MotoServer } from './moto-server.js';
+export { startMotoServer } from './moto-server.js';
 export { type PrivateRedis, redisServerAvailable, startPrivateRedis } from './private-redis.js';
 export { describeWithRedis, redisEnabled, redisUrl, requireRedis, uniquePrefix } from './redis.js';
 export { findExecutable, freePort, isCI, waitUntil } from './services.js';

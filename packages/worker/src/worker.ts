@@ -30,6 +30,7 @@ import {
   createRedisOperationStore,
 } from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
+import { startBufferedConsumers } from './buffered.js';
 import { startCanarySchedule } from './canary-schedule.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
@@ -266,17 +267,18 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   };
   let drain: Drain;
   let ownSqs: SQSClient | undefined;
-  if (settings.lambdaFailureQueueUrl !== undefined) {
+  const sqsClient = (): SQSClient => {
+    if (options.sqs !== undefined) return options.sqs;
     const endpoint = config.env.AWS_ENDPOINT_URL_SQS;
     const region = config.env.AWS_REGION ?? (endpoint === undefined ? undefined : 'us-east-1');
-    if (options.sqs === undefined) {
-      ownSqs = new SQSClient({
-        ...(region === undefined ? {} : { region }),
-        ...(endpoint === undefined ? {} : { endpoint }),
-      });
-    }
-    const sqs = options.sqs ?? (ownSqs as SQSClient);
-    drain = startSqsDrain({ ...drainOptions, sqs, queueUrl: settings.lambdaFailureQueueUrl });
+    ownSqs ??= new SQSClient({
+      ...(region === undefined ? {} : { region }),
+      ...(endpoint === undefined ? {} : { endpoint }),
+    });
+    return ownSqs;
+  };
+  if (settings.lambdaFailureQueueUrl !== undefined) {
+    drain = startSqsDrain({ ...drainOptions, sqs: sqsClient(), queueUrl: settings.lambdaFailureQueueUrl });
   } else {
     const drainRedis = redis.duplicate();
     // ioredis prints "Unhandled error event" for a connection without a listener during an outage.
@@ -299,6 +301,21 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     output: config.output,
     logIdPattern: config.logIdPattern,
   });
+  // Buffered mode: the trigger queue under the `queue` route, and its dead-letter queue always.
+  const buffered =
+    config.env.LOGZIP_TRIGGER_QUEUE_URL === undefined || config.env.LOGZIP_TRIGGER_MODE !== 'buffered'
+      ? undefined
+      : await startBufferedConsumers({
+          sqs: sqsClient(),
+          queueUrl: config.env.LOGZIP_TRIGGER_QUEUE_URL,
+          producer,
+          routes,
+          incoming: config.incoming,
+          logIdPattern: config.logIdPattern,
+          logger,
+          drainOptions,
+          onStored: (outcome) => metrics.notificationsStored.inc({ outcome }),
+        });
 
   void worker
     .run()
@@ -356,6 +373,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       drain.stop(),
       operations.close(),
       canary?.close(),
+      buffered?.stop(),
     ]);
     let handedBack = 0;
     let forced = false;

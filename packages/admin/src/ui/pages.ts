@@ -8,6 +8,7 @@ import {
   type Route,
   type TriggerState,
 } from '@logzip/core';
+import { describeBuffered } from '../operations/buffered-view.js';
 import type { BulkResult } from '../operations/bulk.js';
 import { summaryLine } from '../operations/bulk.js';
 import { adviseOn } from '../operations/failure-advice.js';
@@ -99,6 +100,18 @@ function triggerCard(actual: TriggerState | null, error: string | null, showProb
           : html`${String(queue['visible'])} waiting, ${String(queue['inFlight'])} in flight`,
       ],
       ['other entries kept', html`${String(d['foreignEntries'] ?? 0)}`],
+    );
+  } else if (d['kind'] === 'aws-buffered') {
+    const view = describeBuffered(d);
+    rows.push(
+      ['mode', badge('buffered (S3 → SQS → Lambda)', '')],
+      ['event source mapping', badge(view.mappingState, view.mappingState === 'Enabled' ? 'ok' : 'warn')],
+      ['batch size / maximum concurrency', html`${view.batchSize} / ${view.maximumConcurrency}`],
+      ['batch item failures reported', value(view.reportBatchItemFailures)],
+      ['trigger queue', html`${view.queue}`],
+      ['oldest message', html`${view.oldestAge}`],
+      ['dead-letter queue', html`${view.deadLetterQueue}`],
+      ['S3 may send to the queue', value(view.queuePolicyAllowsBucket)],
     );
   } else if (d['kind'] === 'local') {
     rows.push(['emulator', html`${String(d['emulator'])}`]);
