@@ -13,6 +13,5 @@ export type {
 export { createHandler } from './create-handler.js';
 export type { EmfMetricSpec, EmfRecord } from './emf.js';
 export { EMF_METRICS, EMF_NAMESPACE, formatEmfRecords } from './emf.js';
-export type { ArchiveWork, RerunPayload, SkipWork, Work } from './event.js';
-export { decodeS3Key, encodeS3Key, parseInvocationEvent, rerunPayloadSchema } from './event.js';
-export { handler } from './handler.js';
+export type { ArchiveWork, SkipWork, Work } from './event.js';
+export { parseInvocationEvent } from './event.js';

@@ -2,8 +2,9 @@ import { DEFAULT_QUEUE_PREFIX } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 
 /**
- * Where the last run of a scheduled task (`sweep`, `canary`) is shared between processes, so every
- * worker's metrics (and the admin) report it whichever worker ran it. One key per queue prefix.
+ * Where the last run of the worker's scheduled canary is shared between processes, so every
+ * worker's metrics report it whichever worker ran it. One key per queue prefix, beside the sweep's
+ * snapshot (core/bullmq).
  */
 export function sharedSnapshotKey(task: string, queuePrefix: string = DEFAULT_QUEUE_PREFIX): string {
   return queuePrefix === DEFAULT_QUEUE_PREFIX ? `logzip:${task}:last` : `logzip:${task}:last:${queuePrefix}`;

@@ -6,38 +6,31 @@ import {
   type ObjectStore,
   QUEUE_NAME,
   type StateStore,
+  type SweepReport,
+  sweep,
 } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import {
   type BullmqProducer,
   checkRedis,
   createBullmqProducer,
+  createExtractProcessor,
   createRedis,
   createRedisRouteStore,
+  DEFAULT_KEYS,
+  readSweepSnapshot,
+  sweepSnapshotPublisher,
 } from '@logzip/core/bullmq';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { startCanarySchedule } from './canary-schedule.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
-import { createExtractProcessor } from './processor.js';
-import { readSharedSnapshot, sharedSnapshotKey } from './shared-snapshot.js';
-import { type SweepReport, type SweepSnapshot, sweep } from './sweeper.js';
 
 /** The queue of scheduled sweeps (kept apart from extraction jobs, which it would fail validation of). */
 export const SWEEP_QUEUE_NAME = 'logzip-sweep';
 export const SWEEP_SCHEDULER_ID = 'logzip-sweep';
-
-/** Where the last sweep's backlog is shared between processes (metrics of every worker, the admin). */
-export function sweepSnapshotKey(queuePrefix?: string): string {
-  return sharedSnapshotKey('sweep', queuePrefix);
-}
-
-export function readSweepSnapshot(redis: Redis, queuePrefix?: string): Promise<SweepSnapshot | undefined> {
-  return readSharedSnapshot<SweepSnapshot>(redis, 'sweep', queuePrefix);
-}
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -182,9 +175,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       graceMs: settings.sweepGraceMs,
       dryRun,
       logger,
-      publish: async (snapshot) => {
-        await redis.set(sweepSnapshotKey(prefix), JSON.stringify(snapshot));
-      },
+      publish: sweepSnapshotPublisher(redis, prefix),
     });
   if (settings.sweepIntervalMs > 0) {
     sweepQueue = new Queue(SWEEP_QUEUE_NAME, { connection: redis, prefix });
@@ -305,7 +296,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
       canaryIntervalMs: settings.canaryIntervalMs,
-      drain: settings.lambdaFailureQueueUrl ?? 'redis:logzip:lambda-destination',
+      drain: settings.lambdaFailureQueueUrl ?? `redis:${DEFAULT_KEYS.lambdaDestination}`,
       port: server?.port,
     },
     `worker started${server === undefined ? '' : `; /healthz and /metrics on port ${server.port}`}`,

@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envSchema, readConfig } from '@logzip/core';
+import { EMF_METRICS, EMF_NAMESPACE } from '@logzip/lambda';
 import { describe, expect, it } from 'vitest';
 import { type CollectionTag, parse, type ScalarTag } from 'yaml';
-import { EMF_METRICS, EMF_NAMESPACE } from '../../src/emf.js';
 
 // Checks the deployment templates, IAM policies and systemd units under infra/: cfn-lint and
 // systemd-analyze on the files as shipped, and the properties the design relies on (no S3 trigger in
 // the template, Lambda's retry/destination settings, least privilege) on the templates as
 // CloudFormation would evaluate them for given parameters.
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INFRA = join(REPO, 'infra');
 const CI = process.env['CI'] === 'true';
 
