@@ -12,8 +12,9 @@ import {
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStateStore, LogzipError, recordAttempt } from '@logzip/core';
+import { createStateStore, LogzipError } from '@logzip/core';
 import { createFsObjectStore } from '@logzip/core/fs';
+import { recordAttempt } from '@logzip/core/state';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { ARTIFACTS, children, freePort, start, stop, waitFor } from './processes.mjs';
