@@ -1,5 +1,5 @@
-export type { RedisKeys } from './keys.js';
-export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, redisKeys } from './keys.js';
+export type { IndexKeys, RedisKeys } from './keys.js';
+export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, indexKeys, redisKeys } from './keys.js';
 export type { OperationJob } from './operations-queue.js';
 export { enqueueOperationRun, OPERATIONS_QUEUE_NAME } from './operations-queue.js';
 export type {
