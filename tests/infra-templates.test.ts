@@ -682,7 +682,7 @@ describe('infra/template.yaml, buffered trigger mode', () => {
     // Act
     const alarms = ofType('AWS::CloudWatch::Alarm').map((r) => r.Properties);
     const on = (queue: string) =>
-      alarms.filter((a) => JSON.stringify(a['Dimensions']).includes(`getatt:${queue}.QueueName`));
+      alarms.filter((a) => JSON.stringify(a['Dimensions'] ?? []).includes(`getatt:${queue}.QueueName`));
 
     // Assess
     expect(on('TriggerQueue').map((a) => a['MetricName'])).toEqual(['ApproximateAgeOfOldestMessage']);
