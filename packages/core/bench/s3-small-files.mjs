@@ -9,17 +9,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  bufferReader,
-  createStateStore,
-  DEFAULT_LIMITS,
-  extractArchive,
-  InflateBudget,
-  planEntries,
-  readEntry,
-  readZipDirectory,
-} from '@logzip/core';
+import { createStateStore, DEFAULT_LIMITS, extractArchive } from '@logzip/core';
 import { createS3Client, createS3ObjectStore } from '@logzip/core/s3';
+import { bufferReader, InflateBudget, planEntries, readEntry, readZipDirectory } from '@logzip/core/zip';
 import { findExecutable, freePort, startS3FaultProxy, waitUntil } from '@logzip/test-utils';
 
 const { values, positionals } = parseArgs({
