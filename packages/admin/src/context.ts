@@ -7,6 +7,7 @@ import {
   createBullmqProducer,
   createRedis,
   createRedisRouteStore,
+  readSweepSnapshot,
   waitForRedis,
 } from '@logzip/core/bullmq';
 import { createStorage } from '@logzip/core/runtime';
@@ -89,7 +90,6 @@ export async function createAdminContext(
   }
 
   const backlog = async (): Promise<BacklogView | undefined> => {
-    const { readSweepSnapshot } = await import('@logzip/worker');
     const snapshot = await readSweepSnapshot(redis, queuePrefix);
     if (snapshot === undefined) return undefined;
     return {

@@ -1,9 +1,10 @@
 import type { AuditEntry, Clock, Logger, StateStore } from '@logzip/core';
+import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../operations/context.js';
 
 /** The Redis list of audit entries (JSON, newest first). */
-export const AUDIT_KEY = 'logzip:audit';
+export const AUDIT_KEY = DEFAULT_KEYS.audit;
 /** Entries kept in Redis; the state store keeps every one. */
 export const AUDIT_MAX = 10_000;
 

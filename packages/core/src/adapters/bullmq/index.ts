@@ -1,12 +1,23 @@
+export type { RedisKeys } from './keys.js';
+export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, redisKeys } from './keys.js';
+export type { JobResult, ProcessorDeps, ProcessorMetrics } from './processor.js';
+export { createExtractProcessor, JobAttemptError } from './processor.js';
 export type { BullmqProducer, BullmqProducerOptions, QueueJobState } from './producer.js';
 export {
+  COUNTED_STATES,
   createBullmqProducer,
-  DEFAULT_QUEUE_PREFIX,
   DEFAULT_REMOVE_ON_COMPLETE,
   DEFAULT_REMOVE_ON_FAIL,
   EXTRACT_JOB_NAME,
   PENDING_STATES,
 } from './producer.js';
 export type { CreateRedisOptions, RedisCheck } from './redis.js';
-export { checkRedis, createRedis, redactRedisUrl, waitForRedis } from './redis.js';
-export { createRedisRouteStore, ROUTE_KEY } from './route-store.js';
+export {
+  checkRedis,
+  createRedis,
+  isRedisUnreachable,
+  redactRedisUrl,
+  waitForRedis,
+} from './redis.js';
+export { createRedisRouteStore } from './route-store.js';
+export { readSweepSnapshot, sweepSnapshotPublisher } from './sweep-snapshot.js';
