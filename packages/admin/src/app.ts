@@ -15,6 +15,8 @@ import { AdminError, errorBody } from './errors.js';
 import { apiRoutes } from './http/api.js';
 import { derivedSecret, registerAuth } from './http/auth.js';
 import { answerClientError, registerErrorHandling } from './http/errors.js';
+import { groupRoutes } from './http/groups.js';
+import { operationRoutes } from './http/operations.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
 import { withRequestRedaction } from './http/request-log.js';
 import { csrfBinding, csrfTokenFor, Sessions } from './http/sessions.js';
@@ -190,6 +192,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(apiRoutes, { prefix: '/api', ctx, sessions });
+  await app.register(groupRoutes, { prefix: '/api', ctx });
+  await app.register(operationRoutes, { prefix: '/api', ctx });
   await app.register(ingestRoutes, {
     ctx,
     ...(options.ingest === undefined ? {} : { ingest: options.ingest }),

@@ -45,6 +45,11 @@ export function readAdminConfig(
   const host = env['LOGZIP_ADMIN_HOST'] || ADMIN_ENV_DEFAULTS.LOGZIP_ADMIN_HOST;
   const clientLimits = readClientLimits(env, errors);
   const ingestGrants = readIngestGrants(env['LOGZIP_INGEST_TOKENS'], errors);
+  if (env['LOGZIP_TRIGGER_MODE'] === 'buffered' && !env['LOGZIP_LAMBDA_FUNCTION']) {
+    errors.push(
+      'LOGZIP_LAMBDA_FUNCTION: required when LOGZIP_TRIGGER_MODE=buffered (the mapping is found by function and queue)',
+    );
+  }
   if (result.config === undefined || errors.length > 0) return { config: undefined, errors };
   const core = result.config;
   const incomingBucket = core.incoming.bucket as string;

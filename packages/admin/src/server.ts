@@ -1,4 +1,4 @@
-import { EXIT_CONFIG, formatConfigErrors } from '@logzip/core';
+import { EXIT_CONFIG, formatConfigErrors, startIndexKeeper } from '@logzip/core';
 import { createLogger } from '@logzip/core/logger';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
@@ -36,7 +36,21 @@ async function start(): Promise<void> {
     logger,
     ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
   });
-  app.addHook('onClose', async () => ctx.close());
+  // Like the worker, the service rebuilds a missing index (one of them wins the rebuild lock), so
+  // its views come back after a Redis loss even where no worker runs.
+  const keeper = startIndexKeeper({
+    store: ctx.store,
+    bucket: ctx.settings.output.bucket,
+    prefix: config.statePrefix,
+    index: ctx.index,
+    logger,
+    retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
+    owner: `admin-${process.pid}`,
+  });
+  app.addHook('onClose', async () => {
+    await keeper.stop();
+    await ctx.close();
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

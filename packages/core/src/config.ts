@@ -159,6 +159,8 @@ export const envSchema = z.object({
   LOGZIP_LOG_ID_PATTERN: pattern,
   LOGZIP_LAMBDA_FUNCTION: optionalString,
   LOGZIP_LAMBDA_FAILURE_QUEUE_URL: url,
+  LOGZIP_TRIGGER_MODE: z.enum(['direct', 'buffered']).default('direct'),
+  LOGZIP_TRIGGER_QUEUE_URL: url,
   REDIS_URL: url,
   LOGZIP_ADMIN_TOKEN: token,
   LOGZIP_INGEST_TOKEN: token,
@@ -183,6 +185,23 @@ export const envSchema = z.object({
   LOGZIP_INGEST_MAX_BYTES: bytes('2GiB'),
   LOGZIP_ALERT_WEBHOOK_URL: url,
   LOGZIP_ALERT_SNS_TOPIC_ARN: optionalString,
+  LOGZIP_ALERT_DIGEST_INTERVAL: duration('0'),
+  LOGZIP_INDEX_PREFIX: z.string().default('logzip:'),
+  LOGZIP_INDEX_RETENTION_DAYS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 30;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${v}" is not a whole number of days (0 keeps everything)`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -260,6 +279,11 @@ export function readConfig(
   ) {
     errors.push(
       `LOGZIP_STATE_PREFIX: "${env.LOGZIP_STATE_PREFIX}" overlaps LOGZIP_OUTPUT_PREFIX "${env.LOGZIP_OUTPUT_PREFIX}"`,
+    );
+  }
+  if (env.LOGZIP_TRIGGER_MODE === 'buffered' && env.LOGZIP_TRIGGER_QUEUE_URL === undefined) {
+    errors.push(
+      'LOGZIP_TRIGGER_QUEUE_URL: required when LOGZIP_TRIGGER_MODE=buffered (the queue S3 notifies)',
     );
   }
   if (errors.length > 0) return { config: undefined, errors };

@@ -3,9 +3,18 @@
  * The worker process: `pnpm --filter @logzip/worker start` (node dist/main.js). The only place
  * that reads process.env, handles signals and calls process.exit.
  */
-import { EXIT_CONFIG, formatConfigErrors, isLogzipError } from '@logzip/core';
+import {
+  EXIT_CONFIG,
+  formatConfigErrors,
+  type IndexKeeper,
+  isLogzipError,
+  startIndexKeeper,
+} from '@logzip/core';
+import { createRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
+import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
+import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
 import { type RunningWorker, startWorker } from './worker.js';
 
@@ -36,6 +45,8 @@ async function main(): Promise<void> {
   if (unknown.length > 0) logger.info({ variables: unknown }, 'LOGZIP_* variables the worker does not use');
 
   let running: RunningWorker | undefined;
+  let keeper: IndexKeeper | undefined;
+  let indexRedis: Redis | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     if (stopping !== undefined) {
@@ -67,7 +78,9 @@ async function main(): Promise<void> {
     deadline.unref();
     stopping = (async () => {
       try {
+        await keeper?.stop();
         await running?.close();
+        await indexRedis?.quit().catch(() => indexRedis?.disconnect());
         exit(0);
       } catch (error) {
         logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
@@ -86,8 +99,20 @@ async function main(): Promise<void> {
   });
 
   try {
-    const storage = createStorage(config, { logger });
+    // The index's own connection: its commands must fail fast, not wait like a blocked worker's.
+    indexRedis = createRedis(config.redisUrl, { logger });
+    const index = createFailureIndexFromConfig(config, indexRedis);
+    const storage = createStorage(config, { logger, index });
     running = await startWorker({ config, logger, store: storage.store, state: storage.state });
+    keeper = startIndexKeeper({
+      store: storage.store,
+      bucket: storage.output.bucket,
+      prefix: config.statePrefix,
+      index,
+      logger,
+      retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
+      owner: `worker-${process.pid}`,
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal(

@@ -106,6 +106,7 @@ export function registerErrorHandling(app: FastifyInstance, options: ErrorHandli
     else request.log.info({ code: mapped.code, status: mapped.status }, mapped.message);
     reply.status(mapped.status);
     if (mapped.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+    if (mapped.code === 'index_rebuilding') reply.header('retry-after', '10');
     if (wantsJson(request)) return reply.send(errorBody(mapped.code, mapped.message));
     return reply.type('text/html; charset=utf-8').send(options.renderPage(request, reply, mapped));
   });

@@ -18,6 +18,8 @@ export interface Drift {
 }
 
 export interface RouteStatus {
+  /** How S3 reaches the function: `direct` (a notification entry per route) or `buffered` (an SQS queue). */
+  mode: 'direct' | 'buffered';
   /** The route flag; null when nobody set it (unknown: never guessed). */
   desired: Route | null;
   /** What the platform actually has, read back now; null when it could not be read. */
@@ -75,6 +77,8 @@ export function computeDrift(
       }
     }
   }
+  // Buffered mode: the entry, the queue policy and the mapping must be there whatever the route.
+  if (actual !== null) messages.push(...(actual.drift ?? []));
   if (actual !== null && (desired === 'lambda' || actual.enabled)) warnings.push(...actual.problems);
   const level: DriftLevel = messages.length > 0 ? 'danger' : warnings.length > 0 ? 'warning' : 'ok';
   return { detected: messages.length > 0, level, messages, warnings };
@@ -99,6 +103,7 @@ function statusOf(
   actualError: string | null,
 ): RouteStatus {
   return {
+    mode: ctx.settings.triggerMode ?? 'direct',
     desired,
     actual,
     actualError,

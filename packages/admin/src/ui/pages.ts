@@ -1,10 +1,14 @@
 import {
   type AuditEntry,
   ERROR_CODES,
+  FAILURE_STATES,
   type FailureRecord,
+  type FailureSummary,
+  isErrorCode,
   type Route,
   type TriggerState,
 } from '@logzip/core';
+import { describeBuffered } from '../operations/buffered-view.js';
 import type { BulkResult } from '../operations/bulk.js';
 import { summaryLine } from '../operations/bulk.js';
 import { adviseOn } from '../operations/failure-advice.js';
@@ -97,6 +101,18 @@ function triggerCard(actual: TriggerState | null, error: string | null, showProb
       ],
       ['other entries kept', html`${String(d['foreignEntries'] ?? 0)}`],
     );
+  } else if (d['kind'] === 'aws-buffered') {
+    const view = describeBuffered(d);
+    rows.push(
+      ['mode', badge('buffered (S3 → SQS → Lambda)', '')],
+      ['event source mapping', badge(view.mappingState, view.mappingState === 'Enabled' ? 'ok' : 'warn')],
+      ['batch size / maximum concurrency', html`${view.batchSize} / ${view.maximumConcurrency}`],
+      ['batch item failures reported', value(view.reportBatchItemFailures)],
+      ['trigger queue', html`${view.queue}`],
+      ['oldest message', html`${view.oldestAge}`],
+      ['dead-letter queue', html`${view.deadLetterQueue}`],
+      ['S3 may send to the queue', value(view.queuePolicyAllowsBucket)],
+    );
   } else if (d['kind'] === 'local') {
     rows.push(['emulator', html`${String(d['emulator'])}`]);
   }
@@ -115,21 +131,32 @@ function kindBadge(code: string): SafeHtml {
   return badge(kind, kind === 'permanent' ? 'bad' : 'warn');
 }
 
-function failureRows(records: FailureRecord[], page: PageContext, selectable: boolean): SafeHtml {
+/** The entry and the stack of a whole record, when the page read it. */
+function details(record: FailureRecord | undefined): SafeHtml {
+  if (record === undefined) return html``;
+  return html`${record.entry === undefined ? html`` : html` <span class="muted small">(entry <code>${record.entry}</code>)</span>`}
+          ${record.stack === undefined ? html`` : html`<details class="stack"><summary>stack trace</summary><pre>${record.stack}</pre></details>`}`;
+}
+
+function failureRows(
+  records: FailureSummary[],
+  page: PageContext,
+  selectable: boolean,
+  full: ReadonlyMap<string, FailureRecord> = new Map(),
+): SafeHtml {
   if (records.length === 0) return html`<p class="empty">No failures match.</p>`;
   return html`<table class="failures"><thead><tr>${selectable ? html`<th></th>` : html``}<th>log ID</th><th>code</th><th>route</th><th>state</th><th>attempts</th><th>updated</th><th>message</th>${selectable ? html`<th></th>` : html``}</tr></thead><tbody>
     ${records.map(
       (r) => html`<tr data-log-id="${r.logId}">
         ${selectable ? html`<td><input type="checkbox" name="logId" value="${r.logId}" aria-label="select ${r.logId}"></td>` : html``}
         <td class="mono"><a href="/archives/${encodeURIComponent(r.logId)}">${r.logId}</a></td>
-        <td>${badge(r.code, ERROR_CODES[r.code]?.retryable ? 'warn' : 'bad')} ${kindBadge(r.code)}</td>
+        <td>${badge(r.code, isErrorCode(r.code) && ERROR_CODES[r.code].retryable ? 'warn' : 'bad')} ${kindBadge(r.code)}</td>
         <td>${r.route}</td>
         <td>${badge(r.state, r.state === 'resolved' ? 'ok' : r.state === 'failed' ? 'bad' : 'warn')}</td>
-        <td>${r.attempts.length}</td>
+        <td>${r.attemptCount}</td>
         <td class="when">${when(r.updatedAt, page.now)}</td>
-        <td>${r.message}${r.entry === undefined ? html`` : html` <span class="muted small">(entry <code>${r.entry}</code>)</span>`}
-          <div class="small advice">${adviseOn(r.code).advice}</div>
-          ${r.stack === undefined ? html`` : html`<details class="stack"><summary>stack trace</summary><pre>${r.stack}</pre></details>`}</td>
+        <td>${r.message}${details(full.get(r.logId))}
+          <div class="small advice">${adviseOn(r.code).advice}</div></td>
         ${selectable ? html`<td><button type="submit" class="small" name="only" value="${r.logId}">Re-enqueue${adviseOn(r.code).kind === 'permanent' ? '…' : ''}</button></td>` : html``}
       </tr>`,
     )}</tbody></table>`;
@@ -216,6 +243,14 @@ export function dashboardPage(page: PageContext, overview: Overview): string {
             ? html`<div class="banner danger">${overview.failuresError ?? 'unavailable'}</div>`
             : failureRows(overview.failures.recent.slice(0, 8), page, false)
         }
+        ${
+          overview.failureCounts === null
+            ? html``
+            : html`<p class="small" id="failure-counts">${FAILURE_STATES.map(
+                (state) =>
+                  html`<a href="/failures?state=${state}">${state}</a> <strong>${overview.failureCounts?.byState[state] ?? 0}</strong> `,
+              )}</p>`
+        }
         <p class="small"><a href="/failures">All failures →</a></p>
     </div>`,
   );
@@ -263,14 +298,26 @@ export interface FailureFilterForm {
   code: string;
   route: string;
   since: string;
+  /** A log-ID prefix. */
+  logId: string;
+}
+
+/** The same filters with another cursor: the next page keeps what the operator chose. */
+function pageLink(path: string, params: Record<string, string>, cursor: string | undefined): string {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ''));
+  if (cursor !== undefined) query.set('cursor', cursor);
+  const text = query.toString();
+  return text === '' ? path : `${path}?${text}`;
 }
 
 export function failuresPage(
   page: PageContext,
-  list: { failures: FailureRecord[]; total: number },
+  list: { failures: FailureSummary[]; total: number; nextCursor?: string },
   filters: FailureFilterForm,
   query: FailureQuery,
+  records: ReadonlyMap<string, FailureRecord>,
 ): string {
+  const filterParams = { ...filters };
   const option = (current: string, v: string, label = v) =>
     html`<option value="${v}" ${current === v ? html`selected` : html``}>${label}</option>`;
   return layout(
@@ -282,6 +329,7 @@ export function failuresPage(
       <label>Code<select name="code">${option(filters.code, '', 'any')}${Object.keys(ERROR_CODES).map((c) => option(filters.code, c))}</select></label>
       <label>Route<select name="route">${option(filters.route, '', 'any')}${option(filters.route, 'lambda')}${option(filters.route, 'queue')}${option(filters.route, 'cli')}</select></label>
       <label>Since<select name="since">${option(filters.since, '', 'any time')}${option(filters.since, '1h', 'last hour')}${option(filters.since, '24h', 'last 24 h')}${option(filters.since, '7d', 'last 7 days')}${option(filters.since, '30d', 'last 30 days')}</select></label>
+      <label>Log ID starts with<input type="search" name="logId" value="${filters.logId}" maxlength="64" pattern="[0-9A-Za-z_\-]{0,64}"></label>
       <button type="submit">Filter</button>
     </form></div>
     <form method="post" action="/ui/reenqueue" class="card">
@@ -301,7 +349,16 @@ export function failuresPage(
             : html``
         }
       </div>
-      ${failureRows(list.failures, page, true)}
+      ${failureRows(list.failures, page, true, records)}
+      <div class="row mt" id="pages">${
+        query.cursor === undefined
+          ? html``
+          : html`<a class="button" href="${pageLink('/failures', filterParams, undefined)}">← Newest</a>`
+      }${
+        list.nextCursor === undefined
+          ? html``
+          : html`<a class="button" id="next-page" href="${pageLink('/failures', filterParams, list.nextCursor)}">Older →</a>`
+      }</div>
     </form>`,
   );
 }
@@ -458,11 +515,16 @@ export function purgeReviewPage(page: PageContext, logId: string, preview: BulkR
   );
 }
 
-export function auditPage(page: PageContext, entries: AuditEntry[]): string {
+export function auditPage(
+  page: PageContext,
+  audit: { entries: AuditEntry[]; total: number; nextCursor?: string },
+  first: boolean,
+): string {
+  const { entries } = audit;
   return layout(
     'Audit log',
     page,
-    html`<h1>Audit log</h1>
+    html`<h1>Audit log <span class="muted small">${audit.total} entr${audit.total === 1 ? 'y' : 'ies'}</span></h1>
     <div class="card"><h2>Sessions</h2>
       <p class="small">A lost laptop or a shared screen: end every signed-in session of every operator, yours included. Changing LOGZIP_ADMIN_TOKEN does the same.</p>
       <form method="post" action="/ui/sessions/revoke">${csrfField(page)}<button type="submit" class="danger" id="revoke-sessions">Sign out everywhere</button></form>
@@ -478,7 +540,11 @@ export function auditPage(page: PageContext, entries: AuditEntry[]): string {
             e.outcome === 'ok' ? 'ok' : 'bad',
           )}</td><td>${auditDetails(e.details)}</td></tr>`,
       )}</tbody></table>`
-    }</div>`,
+    }<div class="row mt" id="pages">${first ? html`` : html`<a class="button" href="/audit">← Newest</a>`}${
+      audit.nextCursor === undefined
+        ? html``
+        : html`<a class="button" id="next-page" href="${pageLink('/audit', {}, audit.nextCursor)}">Older →</a>`
+    }</div></div>`,
   );
 }
 

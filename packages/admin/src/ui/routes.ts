@@ -9,7 +9,12 @@ import { csrfTokenFor, type Sessions } from '../http/sessions.js';
 import type { BulkResult } from '../operations/bulk.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { adviseOn } from '../operations/failure-advice.js';
-import { type FailureQuery, listFailures } from '../operations/failures.js';
+import {
+  DEFAULT_FAILURE_LIMIT,
+  type FailureQuery,
+  listFailures,
+  readFailureRecords,
+} from '../operations/failures.js';
 import { isLogId } from '../operations/keys.js';
 import { getOverview } from '../operations/overview.js';
 import { purge } from '../operations/purge.js';
@@ -226,8 +231,12 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/failures', async (request, reply) => {
     const { filters, query } = failureFilters(request.query, ctx.clock.now());
-    const list = await listFailures(ctx, { ...query, limit: 500 });
-    return html(reply, failuresPage(pageContext(request, reply, 'failures'), list, filters, query));
+    const list = await listFailures(ctx, { ...query, limit: DEFAULT_FAILURE_LIMIT });
+    const records = await readFailureRecords(
+      ctx,
+      list.failures.map((s) => s.logId),
+    );
+    return html(reply, failuresPage(pageContext(request, reply, 'failures'), list, filters, query, records));
   });
 
   app.post<{ Body: Form }>('/ui/reenqueue', csrf, async (request, reply) => {
@@ -366,9 +375,13 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
     });
   });
 
-  app.get<{ Querystring: { limit?: string } }>('/audit', async (request, reply) => {
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 200) || 200, 1), 10_000);
-    return html(reply, auditPage(pageContext(request, reply, 'audit'), await ctx.audit.list({ limit })));
+  app.get<{ Querystring: { cursor?: string } }>('/audit', async (request, reply) => {
+    const cursor = request.query.cursor === '' ? undefined : request.query.cursor;
+    const audit = await ctx.audit.page({
+      limit: DEFAULT_FAILURE_LIMIT,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    return html(reply, auditPage(pageContext(request, reply, 'audit'), audit, cursor === undefined));
   });
 }
 
@@ -401,13 +414,17 @@ function failureFilters(
   const code = input['code'] ?? '';
   const route = input['route'] ?? '';
   const since = input['since'] ?? '';
+  const logId = (input['logId'] ?? '').trim();
+  const cursor = input['cursor'] ?? '';
   const sinceDate = parseSince(since, now);
-  const filters = { state, code, route, since };
+  const filters = { state, code, route, since, logId };
   const query: FailureQuery = {
     state: state as FailureQuery['state'] & string,
     ...(code === '' ? {} : { code }),
     ...(route === '' ? {} : { route }),
     ...(sinceDate === undefined ? {} : { since: sinceDate }),
+    ...(logId === '' ? {} : { logIdPrefix: logId }),
+    ...(cursor === '' ? {} : { cursor }),
   };
   return { filters, query };
 }

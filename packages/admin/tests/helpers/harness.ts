@@ -9,6 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
+  createIndexedStateStore,
   createStateStore,
   DEFAULT_LIMITS,
   DEFAULT_LOG_ID_PATTERN,
@@ -16,17 +17,25 @@ import {
   type ObjectStore,
   type RecordedOutcome,
   type RouteStore,
+  reindex,
   type StateStore,
   silentLogger,
   systemClock,
   type TriggerControl,
 } from '@logzip/core';
-import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
+import {
+  createAwsTriggerControl,
+  createBufferedTriggerControl,
+  createLocalTriggerControl,
+} from '@logzip/core/aws-trigger';
 import { type BullmqProducer, createBullmqProducer, createRedisRouteStore } from '@logzip/core/bullmq';
 import { createFsObjectStore } from '@logzip/core/fs';
+import { createRedisFailureIndex } from '@logzip/core/redis-index';
 import { createS3ObjectStore } from '@logzip/core/s3';
 import {
+  type BufferedStack,
   buildZip,
+  createBufferedStack,
   createMotoS3Client,
   createTestBucket,
   deleteTestBucket,
@@ -63,6 +72,8 @@ export interface Harness {
   s3?: S3Client;
   lambda?: LambdaClient;
   functionName?: string;
+  /** The queue, dead-letter queue and mapping of the `buffered` trigger. */
+  buffered?: BufferedStack;
   /** Uploads an archive under the incoming prefix. */
   upload(key: string, body: Buffer): Promise<void>;
   /** Runs the engine once on a log ID's archive, as a route would (and records a failure). */
@@ -72,8 +83,11 @@ export interface Harness {
 
 export interface HarnessOptions {
   storage: 'fs' | 's3';
-  /** `aws`: the AWS trigger control on moto (needs s3 storage); `local`: the route flag. */
-  trigger?: 'aws' | 'local';
+  /**
+   * `aws`: the AWS trigger control on moto (needs s3 storage); `buffered`: the buffered one (a queue,
+   * its dead-letter queue and an event source mapping in moto); `local`: the route flag.
+   */
+  trigger?: 'aws' | 'buffered' | 'local';
 }
 
 let roleArn: string | undefined;
@@ -180,11 +194,16 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     bucket = 'logs';
     store = createFsObjectStore({ rootDir: dir });
   }
-  const state = createStateStore({ store, bucket, prefix: STATE_PREFIX });
+  // The index lives under the same unique key prefix; built once (empty) so views answer.
+  const index = createRedisFailureIndex({ redis });
+  const plainState = createStateStore({ store, bucket, prefix: STATE_PREFIX });
+  await reindex({ store, bucket, prefix: STATE_PREFIX, index });
+  const state = createIndexedStateStore(plainState, index);
 
   let trigger: TriggerControl;
   let lambda: LambdaClient | undefined;
   let functionName: string | undefined;
+  let buffered: BufferedStack | undefined;
   if (options.trigger === 'aws') {
     if (s3 === undefined) throw new Error('the AWS trigger needs s3 storage');
     const endpoint = requireMoto();
@@ -198,6 +217,26 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       }),
     );
     trigger = createAwsTriggerControl({ s3, lambda, bucket, prefix: INCOMING_PREFIX, functionName });
+  } else if (options.trigger === 'buffered') {
+    if (s3 === undefined) throw new Error('the buffered trigger needs s3 storage');
+    buffered = await createBufferedStack({ bucket });
+    lambda = buffered.lambda;
+    functionName = buffered.functionName;
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: FOREIGN_ENTRIES,
+      }),
+    );
+    trigger = createBufferedTriggerControl({
+      s3,
+      lambda,
+      sqs: buffered.sqs,
+      bucket,
+      prefix: INCOMING_PREFIX,
+      functionName,
+      queueUrl: buffered.queueUrl,
+    });
   } else {
     trigger = createLocalTriggerControl({ routeStore: routes });
   }
@@ -207,14 +246,16 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       incoming: { bucket, prefix: INCOMING_PREFIX },
       output: { bucket, prefix: OUTPUT_PREFIX },
       logIdPattern: new RegExp(DEFAULT_LOG_ID_PATTERN, 'i'),
+      triggerMode: buffered === undefined ? 'direct' : 'buffered',
     },
     store,
     state,
+    index,
     routes,
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state, clock: systemClock, logger: silentLogger }),
+    audit: createAuditLog({ redis, state, clock: systemClock, logger: silentLogger, index }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),
@@ -237,6 +278,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     ...(s3 === undefined ? {} : { s3 }),
     ...(lambda === undefined ? {} : { lambda }),
     ...(functionName === undefined ? {} : { functionName }),
+    ...(buffered === undefined ? {} : { buffered }),
     async upload(key, body) {
       await store.put(bucket, key, body, { size: body.length });
     },
@@ -262,7 +304,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       if (ours.length > 0) await bullRedis.del(...ours);
       redis.disconnect();
       bullRedis.disconnect();
-      lambda?.destroy();
+      if (buffered !== undefined) await buffered.remove();
+      else lambda?.destroy();
       if (s3 !== undefined) {
         await deleteTestBucket(s3, bucket).catch(() => {});
         s3.destroy();

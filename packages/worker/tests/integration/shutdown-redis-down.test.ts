@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type PrivateRedis, redisServerAvailable, startPrivateRedis } from '@logzip/test-utils';
 import { describe, expect, it } from 'vitest';
-import { spawnWorker, stopWorker, workerEnv } from '../packages/worker/tests/helpers/harness.js';
-import { type PrivateRedis, redisServerAvailable, startPrivateRedis } from './faults/helpers/redis-server.js';
+import { spawnWorker, stopWorker, workerEnv } from '../helpers/harness.js';
 
 const SHUTDOWN_TIMEOUT_MS = 3_000;
 /** process.exit waits at most 1 s for the log to flush (main.ts); the rest is the process ending. */
