@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envSchema, readConfig } from '@logzip/core';
+import { EMF_METRICS, EMF_NAMESPACE } from '@logzip/lambda';
 import { describe, expect, it } from 'vitest';
 import { type CollectionTag, parse, type ScalarTag } from 'yaml';
 
@@ -564,6 +565,42 @@ describe('infra/template.yaml', () => {
       expect(alarm['AlarmActions']).toEqual(actions);
       expect(alarm['TreatMissingData']).toBe('notBreaching');
     }
+  });
+
+  it('alarms on the function’s EMF metrics with names and dimensions the handler writes', () => {
+    // Prepare
+    const evaluated = evaluateTemplate(main, { ...baseParams, FailureRateAlarmPercent: '25' });
+    const specs = new Map(Object.values(EMF_METRICS).map((spec) => [spec.name as string, spec]));
+
+    // Act: every metric an alarm reads in the logzip namespace, plain or inside metric math.
+    const alarms = Object.entries(evaluated.resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    const read: Array<{ alarm: string; name: string; dimensions: string[] }> = [];
+    for (const [alarm, resource] of alarms) {
+      const props = resource.Properties;
+      const metrics = (props['Metrics'] as JsonObject[] | undefined) ?? [];
+      const stats = metrics.flatMap((m) =>
+        isObject(m['MetricStat']) ? [m['MetricStat']['Metric'] as JsonObject] : [],
+      );
+      for (const metric of [props, ...stats]) {
+        if (metric['Namespace'] !== EMF_NAMESPACE) continue;
+        const dimensions = ((metric['Dimensions'] as JsonObject[]) ?? []).map((d) => String(d['Name']));
+        read.push({ alarm, name: String(metric['MetricName']), dimensions });
+      }
+    }
+
+    // Assess
+    expect(read.map((r) => r.alarm)).toEqual(
+      expect.arrayContaining(['ExtractionFailureRateAlarm', 'ExtractionDurationAlarm']),
+    );
+    for (const { alarm, name, dimensions } of read) {
+      const spec = specs.get(name);
+      expect(spec, `${alarm} reads ${name}, which the handler does not write`).toBeDefined();
+      // EMF publishes FunctionName alone and FunctionName with one of the metric's own dimensions.
+      expect(dimensions[0], alarm).toBe('FunctionName');
+      expect(dimensions.length, alarm).toBeLessThanOrEqual(2);
+      if (dimensions[1] !== undefined) expect(spec?.dimensions, alarm).toContain(dimensions[1]);
+    }
+    expect(evaluated.resources['ExtractionFailureRateAlarm']?.Properties['Threshold']).toBe('25');
   });
 });
 

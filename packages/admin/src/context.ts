@@ -1,6 +1,12 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQS } from '@aws-sdk/client-sqs';
-import { type Logger, systemClock, type TriggerControl } from '@logzip/core';
+import {
+  createGroupedStateStore,
+  type FailureIndex,
+  type Logger,
+  systemClock,
+  type TriggerControl,
+} from '@logzip/core';
 import {
   createAwsTriggerControl,
   createBufferedTriggerControl,
@@ -11,11 +17,19 @@ import {
   createBullmqProducer,
   createRedis,
   createRedisRouteStore,
+  enqueueOperationRun,
+  OPERATIONS_QUEUE_NAME,
   readSweepSnapshot,
   waitForRedis,
 } from '@logzip/core/bullmq';
+import {
+  createFailureIndexFromConfig,
+  createRedisFailureGroups,
+  createRedisOperationStore,
+} from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAuditLog } from './adapters/audit-log.js';
 import { createLambdaInvoker } from './adapters/lambda-invoker.js';
@@ -28,6 +42,7 @@ import type { BacklogView, OperationsContext } from './operations/context.js';
 /** The operations' context with the clients behind it, built once per process from the configuration. */
 export interface AdminContext extends OperationsContext {
   redis: Redis;
+  index: FailureIndex;
   producer: BullmqProducer;
   close(): Promise<void>;
 }
@@ -56,7 +71,6 @@ export async function createAdminContext(
   options: CreateAdminContextOptions,
 ): Promise<AdminContext> {
   const { logger } = options;
-  const storage = createStorage(config, { logger });
   const redis = createRedis(config.redisUrl, { logger });
   try {
     await waitForRedis(redis, options.redisTimeoutMs ?? 10_000);
@@ -64,6 +78,8 @@ export async function createAdminContext(
     redis.disconnect();
     throw error;
   }
+  const index = createFailureIndexFromConfig(config, redis);
+  const storage = createStorage(config, { logger, index });
   const routes = createRedisRouteStore(redis);
   const producer = createBullmqProducer({ connection: redis, prefix: config.admin.queuePrefix });
   const { functionName, failureQueueUrl, queuePrefix } = config.admin;
@@ -116,6 +132,17 @@ export async function createAdminContext(
     };
   };
 
+  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const groups = createRedisFailureGroups({ redis, namespace });
+  // Runs of stored operations go to the workers' queue; built on first use (most commands never do).
+  let operationsQueue: Queue | undefined;
+  const enqueueRun = async (operationId: string) => {
+    operationsQueue ??= new Queue(OPERATIONS_QUEUE_NAME, { connection: redis, prefix: queuePrefix });
+    await enqueueOperationRun(operationsQueue, operationId);
+  };
+  // Purges and resolves made here leave their groups as they happen.
+  const state = createGroupedStateStore(storage.state, groups, { logger });
+
   return {
     settings: {
       incoming: config.incoming,
@@ -124,12 +151,15 @@ export async function createAdminContext(
       triggerMode: config.env.LOGZIP_TRIGGER_MODE,
     },
     store: storage.store,
-    state: storage.state,
+    state,
+    index,
+    groups,
+    operations: { store: createRedisOperationStore({ redis, namespace }), enqueueRun },
     routes,
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state: storage.state, clock: systemClock, logger }),
+    audit: createAuditLog({ redis, state, clock: systemClock, logger, index }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),
@@ -139,6 +169,7 @@ export async function createAdminContext(
     clock: systemClock,
     redis,
     async close() {
+      await operationsQueue?.close().catch(() => {});
       await producer.close().catch(() => {});
       await redis.quit().catch(() => redis.disconnect());
       lambda?.destroy();

@@ -14,6 +14,9 @@ export const API_ERRORS = {
   rate_limited: 429,
   key_outside_prefix: 400,
   conflict: 409,
+  idempotency_key_reused: 422,
+  /** The failure index is being rebuilt: views cannot answer truthfully yet (retry shortly). */
+  index_rebuilding: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
@@ -29,6 +32,14 @@ export class AdminError extends Error {
     this.code = code;
     this.statusCode = API_ERRORS[code];
   }
+}
+
+/** The answer of every view while the index is not ready: never an empty list that looks true. */
+export function indexRebuildingError(): AdminError {
+  return new AdminError(
+    'index_rebuilding',
+    'the failure index is being rebuilt (Redis lost it): the worker rebuilds it, or run `logzip reindex`; try again shortly',
+  );
 }
 
 export function isAdminError(error: unknown): error is AdminError {

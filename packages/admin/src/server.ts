@@ -1,4 +1,4 @@
-import { EXIT_CONFIG, formatConfigErrors } from '@logzip/core';
+import { EXIT_CONFIG, formatConfigErrors, startIndexKeeper } from '@logzip/core';
 import { createLogger } from '@logzip/core/logger';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
@@ -32,10 +32,25 @@ async function start(): Promise<void> {
     redis: ctx.redis,
     queues: [ctx.producer.queue],
     publicUrl: config.admin.publicUrl,
+    clientLimits: config.admin.clientLimits,
     logger,
     ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
   });
-  app.addHook('onClose', async () => ctx.close());
+  // Like the worker, the service rebuilds a missing index (one of them wins the rebuild lock), so
+  // its views come back after a Redis loss even where no worker runs.
+  const keeper = startIndexKeeper({
+    store: ctx.store,
+    bucket: ctx.settings.output.bucket,
+    prefix: config.statePrefix,
+    index: ctx.index,
+    logger,
+    retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
+    owner: `admin-${process.pid}`,
+  });
+  app.addHook('onClose', async () => {
+    await keeper.stop();
+    await ctx.close();
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

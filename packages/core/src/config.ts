@@ -185,6 +185,23 @@ export const envSchema = z.object({
   LOGZIP_INGEST_MAX_BYTES: bytes('2GiB'),
   LOGZIP_ALERT_WEBHOOK_URL: url,
   LOGZIP_ALERT_SNS_TOPIC_ARN: optionalString,
+  LOGZIP_ALERT_DIGEST_INTERVAL: duration('0'),
+  LOGZIP_INDEX_PREFIX: z.string().default('logzip:'),
+  LOGZIP_INDEX_RETENTION_DAYS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 30;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${v}" is not a whole number of days (0 keeps everything)`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

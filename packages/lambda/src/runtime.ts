@@ -1,6 +1,6 @@
 import { readdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { Logger, QueueProducer } from '@logzip/core';
+import type { IndexWriter, Logger, LogzipConfig, QueueProducer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import { createStorage } from '@logzip/core/runtime';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
@@ -60,6 +60,36 @@ function lazyProducer(redisUrl: string, logger: Logger): QueueProducer {
 }
 
 /**
+ * The failure index, loaded and connected on the first state write (like the producer): the
+ * handler's writes then update it in the same call. A write it misses is logged by the state
+ * store, and the index heals on read or by `logzip reindex`.
+ */
+function lazyIndex(config: LogzipConfig, logger: Logger): IndexWriter {
+  let index: Promise<IndexWriter> | undefined;
+  const load = (): Promise<IndexWriter> => {
+    index ??= Promise.all([import('@logzip/core/bullmq'), import('@logzip/core/redis-index')]).then(
+      ([{ createRedis }, { createFailureIndexFromConfig }]) =>
+        createFailureIndexFromConfig(
+          config,
+          createRedis(config.redisUrl, { logger, connectTimeoutMs: 2_000 }),
+        ),
+    );
+    index.catch(() => {
+      index = undefined;
+    });
+    return index;
+  };
+  return {
+    putFailure: async (summary) => (await load()).putFailure(summary),
+    removeFailure: async (logId) => (await load()).removeFailure(logId),
+    putManifest: async (summary) => (await load()).putManifest(summary),
+    removeManifest: async (logId) => (await load()).removeManifest(logId),
+    addAudit: async (entry) => (await load()).addAudit(entry),
+    lookup: async (logId) => (await load()).lookup(logId),
+  };
+}
+
+/**
  * Everything the handler needs, built from the environment once per container. Throws
  * LambdaConfigError (one message naming every bad variable) so a misconfigured function fails
  * its cold start instead of its events.
@@ -75,7 +105,10 @@ export function createLambdaRuntime(env: Record<string, string | undefined>): Ha
     logger.error({ errors }, 'invalid configuration');
     throw error;
   }
-  const storage = createStorage(config, { logger });
+  const storage = createStorage(config, {
+    logger,
+    ...(config.redisExplicit ? { index: lazyIndex(config, logger) } : {}),
+  });
   const tmp = readTmpUsage();
   logger.info(
     {

@@ -3,11 +3,26 @@
  * The worker process: `pnpm --filter @logzip/worker start` (node dist/main.js). The only place
  * that reads process.env, handles signals and calls process.exit.
  */
-import { EXIT_CONFIG, formatConfigErrors, isLogzipError } from '@logzip/core';
+import {
+  EXIT_CONFIG,
+  formatConfigErrors,
+  type IndexKeeper,
+  isLogzipError,
+  startIndexKeeper,
+} from '@logzip/core';
+import { createRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
+import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
+import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
 import { type RunningWorker, startWorker } from './worker.js';
+
+/**
+ * Past the shutdown deadline, a worker whose Redis still answers gets this long to hand its jobs
+ * back (within the documented timeout + 15 s a process manager gives before SIGKILL).
+ */
+const HAND_BACK_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const { config, errors } = readWorkerConfig(process.env);
@@ -30,6 +45,8 @@ async function main(): Promise<void> {
   if (unknown.length > 0) logger.info({ variables: unknown }, 'LOGZIP_* variables the worker does not use');
 
   let running: RunningWorker | undefined;
+  let keeper: IndexKeeper | undefined;
+  let indexRedis: Redis | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     if (stopping !== undefined) {
@@ -41,9 +58,29 @@ async function main(): Promise<void> {
       return;
     }
     logger.info({ signal }, 'signal received: finishing active jobs');
+    // The deadline holds whatever the connections do: closing waits on Redis, and a Redis that is
+    // gone is retried forever. Without Redis nothing can be handed back, so there is nothing to
+    // wait for at the deadline; with it, handing back gets a short grace.
+    const deadline = setTimeout(() => {
+      if (running?.redisReady() === true) {
+        setTimeout(() => {
+          logger.error({}, 'shutdown did not finish after handing jobs back: exiting');
+          exit(1);
+        }, HAND_BACK_GRACE_MS).unref();
+        return;
+      }
+      logger.error(
+        { deadlineMs: config.worker.shutdownTimeoutMs },
+        'shutdown deadline reached and Redis is unreachable: exiting (active jobs stall and run again)',
+      );
+      exit(1);
+    }, config.worker.shutdownTimeoutMs);
+    deadline.unref();
     stopping = (async () => {
       try {
+        await keeper?.stop();
         await running?.close();
+        await indexRedis?.quit().catch(() => indexRedis?.disconnect());
         exit(0);
       } catch (error) {
         logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
@@ -62,8 +99,20 @@ async function main(): Promise<void> {
   });
 
   try {
-    const storage = createStorage(config, { logger });
+    // The index's own connection: its commands must fail fast, not wait like a blocked worker's.
+    indexRedis = createRedis(config.redisUrl, { logger });
+    const index = createFailureIndexFromConfig(config, indexRedis);
+    const storage = createStorage(config, { logger, index });
     running = await startWorker({ config, logger, store: storage.store, state: storage.state });
+    keeper = startIndexKeeper({
+      store: storage.store,
+      bucket: storage.output.bucket,
+      prefix: config.statePrefix,
+      index,
+      logger,
+      retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
+      owner: `worker-${process.pid}`,
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logger.fatal(

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  createGroupedAlerter,
+  createGroupedStateStore,
   type FailureAlerter,
   type Logger,
   type ObjectStore,
@@ -19,10 +21,17 @@ import {
   createRedisRouteStore,
   DEFAULT_KEYS,
   readSweepSnapshot,
+  startOperationsWorker,
   sweepSnapshotPublisher,
 } from '@logzip/core/bullmq';
+import {
+  createRedisDigestGate,
+  createRedisFailureGroups,
+  createRedisOperationStore,
+} from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
 import { startBufferedConsumers } from './buffered.js';
+import { startCanarySchedule } from './canary-schedule.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
@@ -61,6 +70,8 @@ export interface RunningWorker {
    * and handed back to the queue; then every connection closes. Safe to call twice.
    */
   close(): Promise<{ handedBack: number; forced: boolean }>;
+  /** Whether the worker's Redis connection is up (nothing can be handed back while it is not). */
+  redisReady(): boolean;
 }
 
 function messageOf(error: unknown): string {
@@ -91,7 +102,7 @@ function withDeadline<T>(
  * process.once('SIGTERM', () => running.close().then(() => process.exit(0)));
  */
 export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
-  const { config, logger, store, state } = options;
+  const { config, logger, store } = options;
   const settings = config.worker;
   const prefix = settings.queuePrefix;
   const log = logger.child({ component: 'worker' });
@@ -107,8 +118,24 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   for (const warning of check.warnings) log.warn({ redisVersion: check.version }, `Redis: ${warning}`);
   log.info({ redisVersion: check.version, maxmemoryPolicy: check.maxmemoryPolicy }, 'connected to Redis');
 
+  // Every failure record this process writes (attempts, final failures, resolves, the drain's)
+  // moves its log ID into or out of its failure group in the same call.
+  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const groups = createRedisFailureGroups({ redis, namespace });
+  const state = createGroupedStateStore(options.state, groups, {
+    logger: log,
+  });
   const producer = createBullmqProducer({ connection: redis, prefix });
-  const alerter = options.alerter ?? createAlerterFromConfig(config, { store, logger });
+  // Alerts by failure group when LOGZIP_ALERT_DIGEST_INTERVAL is set (0, the default: every final failure).
+  const alerter = createGroupedAlerter(
+    options.alerter ?? createAlerterFromConfig(config, { store, logger }),
+    {
+      gate: createRedisDigestGate({ redis, namespace }),
+      groups,
+      intervalMs: config.env.LOGZIP_ALERT_DIGEST_INTERVAL,
+      publicUrl: config.env.LOGZIP_PUBLIC_URL,
+    },
+  );
   const routes = createRedisRouteStore(redis);
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
@@ -208,6 +235,26 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     sweepWorker.on('error', (error) => log.error({ err: error.message }, 'sweep worker error'));
   }
 
+  // The canary (LOGZIP_CANARY_INTERVAL): one run per interval across the workers, like the sweeper.
+  const canary =
+    settings.canaryIntervalMs > 0
+      ? await startCanarySchedule({
+          redis,
+          queuePrefix: prefix,
+          intervalMs: settings.canaryIntervalMs,
+          workerName,
+          store,
+          state,
+          incoming: config.incoming,
+          output: config.output,
+          logIdPattern: config.logIdPattern,
+          producer,
+          routes,
+          registry: metrics.registry,
+          logger,
+        })
+      : undefined;
+
   // The Lambda's on-failure destination: SQS in AWS, a Redis list with the local emulator.
   const drainOptions = {
     state,
@@ -241,6 +288,19 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     drain = startRedisDrain({ ...drainOptions, redis: drainRedis });
   }
 
+  // Stored bulk operations (re-enqueue / purge a frozen selection), one at a time per process.
+  const operations = startOperationsWorker({
+    redis,
+    operations: createRedisOperationStore({ redis, namespace }),
+    prefix,
+    logger,
+    store,
+    state,
+    producer,
+    incoming: config.incoming,
+    output: config.output,
+    logIdPattern: config.logIdPattern,
+  });
   // Buffered mode: the trigger queue under the `queue` route, and its dead-letter queue always.
   const buffered =
     config.env.LOGZIP_TRIGGER_QUEUE_URL === undefined || config.env.LOGZIP_TRIGGER_MODE !== 'buffered'
@@ -293,6 +353,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
       drain: settings.lambdaFailureQueueUrl ?? `redis:${DEFAULT_KEYS.lambdaDestination}`,
+      canaryIntervalMs: settings.canaryIntervalMs,
       port: server?.port,
     },
     `worker started${server === undefined ? '' : `; /healthz and /metrics on port ${server.port}`}`,
@@ -307,7 +368,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     const stopWorker = worker.close();
     sweepAbort.abort();
-    const others = Promise.allSettled([sweepWorker?.close(), drain.stop(), buffered?.stop()]);
+    const others = Promise.allSettled([
+      sweepWorker?.close(),
+      drain.stop(),
+      operations.close(),
+      canary?.close(),
+      buffered?.stop(),
+    ]);
     let handedBack = 0;
     let forced = false;
     const first = await withDeadline(stopWorker, settings.shutdownTimeoutMs);
@@ -344,5 +411,6 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       closed ??= close();
       return closed;
     },
+    redisReady: () => redis.status === 'ready',
   };
 }

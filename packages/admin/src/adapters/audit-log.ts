@@ -1,6 +1,15 @@
-import type { AuditEntry, Clock, Logger, StateStore } from '@logzip/core';
+import {
+  type AuditEntry,
+  type Clock,
+  decodeCursor,
+  encodeCursor,
+  type FailureIndex,
+  type Logger,
+  type StateStore,
+} from '@logzip/core';
 import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
+import { AdminError, indexRebuildingError } from '../errors.js';
 import type { AuditLog } from '../operations/context.js';
 
 /** The Redis list of audit entries (JSON, newest first). */
@@ -14,6 +23,8 @@ export interface AuditLogOptions {
   clock: Clock;
   logger: Logger;
   key?: string;
+  /** Pages come from the index when there is one (the state store writes entries through to it). */
+  index?: FailureIndex;
 }
 
 function identity(entry: AuditEntry): string {
@@ -55,6 +66,31 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       }
       logger.info({ audit: entry }, `audit: ${entry.operator} ${entry.action} ${entry.outcome}`);
       return entry;
+    },
+
+    async page({ limit, cursor }) {
+      if (cursor !== undefined && decodeCursor(cursor) === undefined) {
+        throw new AdminError('invalid_request', 'cursor is not one this service gave out');
+      }
+      if (options.index !== undefined) {
+        const page = await options.index.pageAudit({ limit, ...(cursor === undefined ? {} : { cursor }) });
+        if (page === undefined) throw indexRebuildingError();
+        return {
+          entries: page.items,
+          total: page.total,
+          ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+        };
+      }
+      // Without an index: the newest AUDIT_MAX entries, paged by offset.
+      const decoded = cursor === undefined ? undefined : decodeCursor(cursor);
+      const offset = decoded !== undefined && 'offset' in decoded ? decoded.offset : 0;
+      const all = await this.list({ limit: AUDIT_MAX });
+      const next = offset + limit;
+      return {
+        entries: all.slice(offset, next),
+        total: all.length,
+        ...(next < all.length ? { nextCursor: encodeCursor({ offset: next }) } : {}),
+      };
     },
 
     async list(listOptions = {}) {

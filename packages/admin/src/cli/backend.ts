@@ -1,9 +1,26 @@
 import { userInfo } from 'node:os';
-import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
+import {
+  type FailureIndex,
+  formatConfigErrors,
+  type IndexCounts,
+  type Operation,
+  parseDuration,
+  type Route,
+} from '@logzip/core';
+import type { Redis } from 'ioredis';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
+import {
+  type CreateOperationAnswer,
+  controlOperation,
+  createOperation,
+  getOperation,
+  listOperations,
+  type OperationRequest,
+} from '../operations/bulk-operations.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
-import { type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
+import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
+import { type GroupList, listGroups } from '../operations/groups.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
 import {
@@ -34,8 +51,20 @@ export interface FailuresRequest {
   code?: string;
   route?: string;
   since?: string;
+  /** A log-ID prefix. */
+  logId?: string;
   limit?: number;
+  cursor?: string;
 }
+
+export interface GroupsRequest {
+  code?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** An operation as the CLI asks for it (`since` as typed). */
+export type OperationCliRequest = Omit<OperationRequest, 'since'> & { since?: string };
 
 type Progress = (done: number, total: number) => void;
 
@@ -46,6 +75,14 @@ export interface Backend {
   routeStatus(): Promise<RouteStatus>;
   switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
   failures(request: FailuresRequest): Promise<FailureList>;
+  groups(request: GroupsRequest): Promise<GroupList>;
+  createOperation(request: OperationCliRequest): Promise<CreateOperationAnswer>;
+  /** undefined when there is no such operation. */
+  operation(id: string): Promise<Operation | undefined>;
+  operations(limit: number): Promise<{ operations: Operation[] }>;
+  controlOperation(id: string, action: 'pause' | 'resume' | 'abort', reason: string): Promise<Operation>;
+  /** Failure counts by state and by code. */
+  failureCounts(): Promise<IndexCounts>;
   /** undefined when logzip knows nothing about the log ID. */
   archiveStatus(logId: string): Promise<ArchiveStatus | undefined>;
   reenqueue(request: ReenqueueRequest, onProgress: Progress): Promise<BulkResult>;
@@ -77,56 +114,107 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
   const result = readAdminConfig(io.env, { requireToken: false });
   if (result.config === undefined) throw new ExitError(EXIT.config, formatConfigErrors(result.errors));
   const config = result.config;
-  const [{ createLogger }, { createAdminContext }] = await Promise.all([
-    import('@logzip/core/logger'),
-    import('../context.js'),
-  ]);
-  const logger = createLogger({ name: 'logzip', level: io.env['LOG_LEVEL'] ?? 'warn', fd: 2 });
-  let ctx: OperationsContext & { close(): Promise<void> };
-  try {
-    ctx = await createAdminContext(config, { logger, redisTimeoutMs: 5_000 });
-  } catch (error) {
-    throw new ExitError(EXIT.failed, error instanceof Error ? error.message : String(error));
-  }
+  const unreachable = (error: unknown) =>
+    new ExitError(EXIT.failed, error instanceof Error ? error.message : String(error));
+  // The failure views need only the index: they open one Redis connection and load none of the
+  // queue, storage or AWS code (a `logzip failures` process stays quick).
+  let views: Promise<{ index: FailureIndex; redis: Redis }> | undefined;
+  const openViews = () => {
+    views ??= (async () => {
+      const [{ createRedis, waitForRedis }, { createFailureIndexFromConfig }] = await Promise.all([
+        import('@logzip/core/redis'),
+        import('@logzip/core/redis-index'),
+      ]);
+      const redis = createRedis(config.redisUrl);
+      try {
+        await waitForRedis(redis, 5_000);
+      } catch (error) {
+        redis.disconnect();
+        throw unreachable(error);
+      }
+      return { redis, index: createFailureIndexFromConfig(config, redis) };
+    })();
+    return views;
+  };
+  let full: Promise<OperationsContext & { close(): Promise<void> }> | undefined;
+  const open = () => {
+    full ??= (async () => {
+      const [{ createLogger }, { createAdminContext }] = await Promise.all([
+        import('@logzip/core/logger'),
+        import('../context.js'),
+      ]);
+      const logger = createLogger({ name: 'logzip', level: io.env['LOG_LEVEL'] ?? 'warn', fd: 2 });
+      return createAdminContext(config, { logger, redisTimeoutMs: 5_000 }).catch((error: unknown) => {
+        throw unreachable(error);
+      });
+    })();
+    return full;
+  };
   const operator = operatorName(io.env);
   const actor: Actor = { operator, channel: 'cli' };
   return {
     kind: 'direct',
     operator,
-    routeStatus: () => getRouteStatus(ctx),
-    switchRoute: (to, reason) => switchRoute(ctx, { to, reason }, actor),
+    routeStatus: async () => getRouteStatus(await open()),
+    switchRoute: async (to, reason) => switchRoute(await open(), { to, reason }, actor),
     failures: async (request) => {
       const state = parseFailureState(request.state);
-      return listFailures(ctx, {
+      return listFailures(await openViews(), {
         ...(state === undefined ? {} : { state }),
         ...(request.code === undefined ? {} : { code: request.code }),
         ...(request.route === undefined ? {} : { route: request.route }),
-        ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, ctx.clock.now()) }),
+        ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, new Date()) }),
+        ...(request.logId === undefined ? {} : { logIdPrefix: request.logId }),
         ...(request.limit === undefined ? {} : { limit: request.limit }),
+        ...(request.cursor === undefined ? {} : { cursor: request.cursor }),
       });
     },
+    groups: async (request) => listGroups(await open(), request),
+    createOperation: async ({ since, ...request }) =>
+      createOperation(
+        await open(),
+        { ...request, ...(since === undefined ? {} : { since: parseSinceArg(since, new Date()) }) },
+        actor,
+      ),
+    operation: async (id) => {
+      try {
+        return await getOperation(await open(), id);
+      } catch (error) {
+        if (error instanceof Error && 'code' in error && error.code === 'not_found') return undefined;
+        throw error;
+      }
+    },
+    operations: async (limit) => listOperations(await open(), limit),
+    controlOperation: async (id, action, reason) => controlOperation(await open(), id, action, actor, reason),
+    failureCounts: async () => countFailures(await openViews()),
     archiveStatus: async (logId) => {
-      const status = await getArchiveStatus(ctx, logId);
+      const status = await getArchiveStatus(await open(), logId);
       return status.found ? status : undefined;
     },
-    reenqueue: (request, onProgress) =>
-      reenqueue(
+    reenqueue: async (request, onProgress) => {
+      const ctx = await open();
+      return reenqueue(
         ctx,
         {
           logIds: request.logIds,
           ...(request.key === undefined ? {} : { key: request.key }),
           ...(request.allFailed ? { allFailed: true } : {}),
           ...(request.code === undefined ? {} : { code: request.code }),
-          ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, ctx.clock.now()) }),
+          ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, new Date()) }),
           via: request.via,
           force: request.force,
           dryRun: request.dryRun,
         },
         actor,
         onProgress,
-      ),
-    purge: (logIds, dryRun, onProgress) => purge(ctx, { logIds, dryRun }, actor, onProgress),
-    close: () => ctx.close(),
+      );
+    },
+    purge: async (logIds, dryRun, onProgress) => purge(await open(), { logIds, dryRun }, actor, onProgress),
+    close: async () => {
+      const light = await views?.catch(() => undefined);
+      await light?.redis.quit().catch(() => light.redis.disconnect());
+      await (await full?.catch(() => undefined))?.close();
+    },
   };
 }
 
@@ -248,6 +336,26 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
       const qs = query.toString();
       return call('GET', `/api/failures${qs === '' ? '' : `?${qs}`}`);
     },
+    groups: (request) => {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(request)) if (v !== undefined) query.set(k, String(v));
+      const qs = query.toString();
+      return call('GET', `/api/failures/groups${qs === '' ? '' : `?${qs}`}`);
+    },
+    createOperation: (request) => call('POST', '/api/operations', request),
+    operation: async (id) => {
+      try {
+        return await call<Operation>('GET', `/api/operations/${encodeURIComponent(id)}`);
+      } catch (error) {
+        if (error instanceof ApiCallError && error.status === 404 && error.code === 'not_found')
+          return undefined;
+        throw error;
+      }
+    },
+    operations: (limit) => call('GET', `/api/operations?limit=${limit}`),
+    controlOperation: (id, action, reason) =>
+      call('POST', `/api/operations/${encodeURIComponent(id)}/${action}`, { reason }),
+    failureCounts: () => call('GET', '/api/failures/counts'),
     archiveStatus: async (logId) => {
       try {
         return await call<ArchiveStatus>('GET', `/api/archives/${encodeURIComponent(logId)}`);

@@ -25,7 +25,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   reenqueue: {
     summary: 're-run archives by log ID (through the queue, or the Lambda function with --via lambda)',
     usage:
-      'logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--all-failed] [--code CODE] [--since DURATION] [--via queue|lambda] [--force] [--dry-run] [--json]',
+      'logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--via queue|lambda] [--force] [--dry-run] [--json]\n       logzip reenqueue --group FP | --all-failed [--code CODE] [--since DURATION] [--route ROUTE] [--reason TEXT] [--rate N] [--force] [--follow] [--dry-run] [--json]',
     load: () => import('./commands/reenqueue.js'),
   },
   route: {
@@ -39,14 +39,31 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: () => import('./commands/status.js'),
   },
   failures: {
-    summary: 'failed archives, newest first, with their error codes',
-    usage: 'logzip failures [--code CODE] [--since DURATION] [--json]',
+    summary: 'failed archives, newest first, a page at a time, with their error codes; or their groups',
+    usage:
+      'logzip failures [--state failed|retrying|resolved|all] [--code CODE] [--route ROUTE] [--since DURATION] [--log-id PREFIX] [--limit N] [--cursor C] [--counts] [--json]\n       logzip failures --groups [--code CODE] [--limit N] [--cursor C] [--json]',
     load: () => import('./commands/failures.js'),
+  },
+  reindex: {
+    summary: 'rebuild the failure index in Redis from the state objects (resumable), or check it for drift',
+    usage: 'logzip reindex [--check] [--json]',
+    load: () => import('./commands/reindex.js'),
   },
   purge: {
     summary: 'remove the archive, extracted files and state of log IDs (privacy requests)',
-    usage: 'logzip purge <logId...> [--dry-run] [--json]',
+    usage:
+      'logzip purge <logId...> [--dry-run] [--json]\n       logzip purge --group FP | --all-failed [--code CODE] [--since DURATION] [--route ROUTE] [--reason TEXT] [--rate N] [--follow] [--dry-run] [--json]',
     load: () => import('./commands/purge.js'),
+  },
+  ops: {
+    summary: 'stored bulk operations: list them, show one (--follow), pause, resume or abort',
+    usage: 'logzip ops list|show|pause|resume|abort [id] [--reason TEXT] [--follow] [--limit N] [--json]',
+    load: () => import('./commands/ops.js'),
+  },
+  canary: {
+    summary: 'send a known archive through the live path and check what comes out (then purge it)',
+    usage: 'logzip canary [--timeout DURATION] [--json]',
+    load: () => import('./commands/canary.js'),
   },
   sweep: {
     summary: 'enqueue archives nobody extracted (one run of the sweeper)',

@@ -17,12 +17,12 @@ export function printJson(io: CliIo, value: unknown): void {
 export function createProgressBar(
   io: CliIo,
   label: string,
-): { update(done: number, total: number): void; end(): void } {
+): { update(done: number, total: number, detail?: string): void; end(): void } {
   if (!io.stderr.isTTY) return { update() {}, end() {} };
   let last = 0;
   let drawn = false;
   return {
-    update(done, total) {
+    update(done, total, detail) {
       const now = Date.now();
       if (now - last < 100 && done < total) return;
       last = now;
@@ -30,7 +30,7 @@ export function createProgressBar(
       const ratio = total > 0 ? Math.min(1, done / total) : 1;
       const filled = Math.round(ratio * width);
       io.stderr.write(
-        `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done}/${total}`,
+        `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done}/${total}${detail === undefined ? '' : ` ${detail}`}\x1b[K`,
       );
       drawn = true;
     },

@@ -2,16 +2,25 @@ import { parseDuration, type Route } from '@logzip/core';
 import type { FastifyInstance } from 'fastify';
 import { AdminError, errorBody } from '../errors.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
-import { listFailures, parseFailureState } from '../operations/failures.js';
+import {
+  countFailures,
+  DEFAULT_FAILURE_LIMIT,
+  getIndexStatus,
+  listFailures,
+  MAX_FAILURE_LIMIT,
+  parseFailureState,
+} from '../operations/failures.js';
 import { getOverview } from '../operations/overview.js';
 import { purge } from '../operations/purge.js';
 import { type ReenqueueInput, reenqueue } from '../operations/reenqueue.js';
 import { getRouteStatus, switchRoute } from '../operations/route.js';
 import { getArchiveStatus } from '../operations/status.js';
 import { requireOperator } from './auth.js';
+import type { Sessions } from './sessions.js';
 
 export interface ApiOptions {
   ctx: OperationsContext;
+  sessions: Sessions;
 }
 
 /** `24h`, `90m`, `7d` (before now) or an ISO timestamp. */
@@ -67,15 +76,30 @@ const failuresQuery = {
     code: { type: 'string', maxLength: 64 },
     route: { type: 'string', maxLength: 16 },
     since: { type: 'string', maxLength: 64 },
-    limit: { type: 'integer', minimum: 1, maximum: 10_000 },
+    logId: { type: 'string', maxLength: 64 },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_FAILURE_LIMIT },
+    cursor: { type: 'string', maxLength: 512 },
   },
 } as const;
 
 const auditQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000 } },
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: MAX_FAILURE_LIMIT },
+    cursor: { type: 'string', maxLength: 512 },
+  },
 } as const;
+
+interface FailuresQuerystring {
+  state?: string;
+  code?: string;
+  route?: string;
+  since?: string;
+  logId?: string;
+  limit?: number;
+  cursor?: string;
+}
 
 const logIdParams = {
   type: 'object',
@@ -102,6 +126,10 @@ interface ReenqueueBody {
 export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const { ctx } = options;
   const actor = (operator: string): Actor => ({ operator, channel: 'api' });
+  // Route-level auth: every route of this plugin is bearer-only, however its path was spelled.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, auth: 'api' };
+  });
 
   app.get('/route', async () => getRouteStatus(ctx));
 
@@ -122,7 +150,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
 
   app.get('/overview', async () => getOverview(ctx));
 
-  app.get<{ Querystring: { state?: string; code?: string; route?: string; since?: string; limit?: number } }>(
+  app.get<{ Querystring: FailuresQuerystring }>(
     '/failures',
     { schema: { querystring: failuresQuery } },
     async (request) => {
@@ -134,10 +162,16 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
         ...(q.code === undefined || q.code === '' ? {} : { code: q.code }),
         ...(q.route === undefined || q.route === '' ? {} : { route: q.route }),
         ...(since === undefined ? {} : { since }),
+        ...(q.logId === undefined || q.logId === '' ? {} : { logIdPrefix: q.logId }),
         ...(q.limit === undefined ? {} : { limit: q.limit }),
+        ...(q.cursor === undefined || q.cursor === '' ? {} : { cursor: q.cursor }),
       });
     },
   );
+
+  app.get('/failures/counts', async () => countFailures(ctx));
+
+  app.get('/index', async () => getIndexStatus(ctx));
 
   app.get<{ Params: { logId: string } }>(
     '/archives/:logId',
@@ -181,11 +215,28 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
     },
   );
 
-  app.get<{ Querystring: { limit?: number } }>(
+  // "Sign out everywhere": every UI session ends (after a lost laptop, or with a token rotation).
+  app.post('/sessions/revoke', async (request) => {
+    const operator = requireOperator(request);
+    const revoked = await options.sessions.revokeAll();
+    await ctx.audit.record({
+      operator,
+      action: 'sessions_revoke',
+      outcome: 'ok',
+      details: { channel: 'api', revoked },
+    });
+    return { revoked };
+  });
+
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/audit',
     { schema: { querystring: auditQuery } },
-    async (request) => ({
-      entries: await ctx.audit.list({ limit: request.query.limit ?? 100 }),
-    }),
+    async (request) =>
+      ctx.audit.page({
+        limit: request.query.limit ?? DEFAULT_FAILURE_LIMIT,
+        ...(request.query.cursor === undefined || request.query.cursor === ''
+          ? {}
+          : { cursor: request.query.cursor }),
+      }),
   );
 }

@@ -1,6 +1,8 @@
 import type {
   AuditEntry,
   Clock,
+  FailureGroups,
+  FailureIndex,
   Logger,
   ObjectStore,
   QueueProducer,
@@ -9,6 +11,8 @@ import type {
   TriggerControl,
 } from '@logzip/core';
 import type { RerunPayload } from '@logzip/core/events';
+
+import type { OperationRunner } from './bulk-operations.js';
 
 /** Where archives arrive and where their files go: what every operation checks keys against. */
 export interface AdminSettings {
@@ -65,6 +69,14 @@ export interface AuditLog {
   /** Appends to Redis and to the state store; never throws (a lost write is logged). */
   record(entry: Omit<AuditEntry, 'at'>): Promise<AuditEntry>;
   list(options?: { limit?: number }): Promise<AuditEntry[]>;
+  /** Newest first, a page at a time (from the index when there is one). */
+  page(options: { limit: number; cursor?: string }): Promise<AuditPage>;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  total: number;
+  nextCursor?: string;
 }
 
 /** A short exclusive lock, so two operators cannot switch the route at the same time. */
@@ -77,6 +89,8 @@ export interface OperationsContext {
   settings: AdminSettings;
   store: ObjectStore;
   state: StateStore;
+  /** The index the views page through (the state store writes through to it). */
+  index: FailureIndex;
   routes: RouteStore;
   trigger: TriggerControl;
   producer: QueueProducer;
@@ -85,6 +99,10 @@ export interface OperationsContext {
   lambda?: LambdaInvoker;
   lock?: SwitchLock;
   backlog?: () => Promise<BacklogView | undefined>;
+  /** Failure groups in the Redis index (undefined: views say the index is needed). */
+  groups?: FailureGroups;
+  /** Stored bulk operations and the queue their runs go to (the workers run them). */
+  operations?: OperationRunner;
   logger: Logger;
   clock: Clock;
 }

@@ -1,7 +1,7 @@
-import type { FailureRecord } from '@logzip/core';
+import type { FailureSummary, IndexCounts } from '@logzip/core';
 import type { BacklogView, OperationsContext } from './context.js';
 import { describeFailure } from './failure-text.js';
-import { listFailures } from './failures.js';
+import { countFailures, listFailures } from './failures.js';
 import { getRouteStatus, type RouteStatus } from './route.js';
 
 /** What the dashboard shows: each part degrades on its own when its dependency is down. */
@@ -10,7 +10,9 @@ export interface Overview {
   queue: { counts: Record<string, number> | null; error: string | null };
   throughput: { sinceMinutes: number; completed: number; failed: number } | null;
   backlog: BacklogView | null;
-  failures: { recent: FailureRecord[]; total: number } | null;
+  failures: { recent: FailureSummary[]; total: number } | null;
+  /** Failure counts by state and code (from the index); null while it is unavailable. */
+  failureCounts: IndexCounts | null;
   failuresError: string | null;
 }
 
@@ -18,7 +20,7 @@ const THROUGHPUT_WINDOW_MIN = 60;
 
 export async function getOverview(ctx: OperationsContext): Promise<Overview> {
   const since = new Date(ctx.clock.now().getTime() - THROUGHPUT_WINDOW_MIN * 60_000);
-  const [route, counts, throughput, backlog, failures] = await Promise.all([
+  const [route, counts, throughput, backlog, failures, failureCounts] = await Promise.all([
     getRouteStatus(ctx),
     ctx.queue.counts().then(
       (value) => ({ counts: value, error: null }),
@@ -30,6 +32,7 @@ export async function getOverview(ctx: OperationsContext): Promise<Overview> {
       (list) => ({ list, error: null }),
       (error: unknown) => ({ list: null, error: describeFailure(error) }),
     ),
+    countFailures(ctx).catch(() => null),
   ]);
   return {
     route,
@@ -38,5 +41,6 @@ export async function getOverview(ctx: OperationsContext): Promise<Overview> {
     backlog: backlog ?? null,
     failures: failures.list === null ? null : { recent: failures.list.failures, total: failures.list.total },
     failuresError: failures.error,
+    failureCounts,
   };
 }

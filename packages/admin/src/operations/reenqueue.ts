@@ -3,7 +3,7 @@ import { AdminError } from '../errors.js';
 import { type BulkItem, type BulkResult, summarize } from './bulk.js';
 import type { Actor, OperationsContext } from './context.js';
 import { describeFailure } from './failure-text.js';
-import { listFailures } from './failures.js';
+import { selectFailedLogIds } from './failures.js';
 import { assertInsideIncoming, isInsideIncoming, isLogId } from './keys.js';
 import { runPool } from './pool.js';
 
@@ -77,13 +77,11 @@ export async function selectLogIds(ctx: OperationsContext, input: ReenqueueInput
   }
   const ids = new Set(explicit);
   if (input.allFailed || filtered) {
-    const { failures } = await listFailures(ctx, {
-      state: 'failed',
+    const selected = await selectFailedLogIds(ctx, {
       ...(input.code === undefined ? {} : { code: input.code }),
       ...(input.since === undefined ? {} : { since: input.since }),
-      limit: Number.MAX_SAFE_INTEGER,
     });
-    for (const record of failures) ids.add(record.logId);
+    for (const logId of selected) ids.add(logId);
   } else if (ids.size === 0) {
     throw new AdminError('invalid_request', 'name at least one log ID, a key, or all failed');
   }
@@ -200,7 +198,8 @@ export async function reenqueue(
   await ctx.audit.record({
     operator: actor.operator,
     action: 'reenqueue',
-    outcome: answer.summary.failed > 0 ? 'error' : 'ok',
+    // Honest: a log ID not found, refused or invalid was not re-enqueued, so the action is not "ok".
+    outcome: answer.summary.failed > 0 || answer.summary.notHandled > 0 ? 'error' : 'ok',
     details: {
       channel: actor.channel,
       via: input.via ?? 'queue',

@@ -144,6 +144,19 @@ export async function switchRoute(
   input: SwitchRouteInput,
   actor: Actor,
 ): Promise<SwitchRouteResult> {
+  // Every door (UI, API, CLI) needs a reason: a switch at 3 a.m. must say why in the audit log.
+  // A refusal is recorded too, so the log shows the attempt.
+  if (input.reason.trim() === '') {
+    await ctx.audit
+      .record({
+        operator: actor.operator,
+        action: 'route.switch',
+        outcome: 'error',
+        details: { channel: actor.channel, to: input.to, refused: 'no reason given' },
+      })
+      .catch(() => {});
+    throw new AdminError('invalid_request', 'give a reason for the switch: it goes to the audit log');
+  }
   const release =
     ctx.lock === undefined ? async () => {} : await ctx.lock.acquire('route-switch', SWITCH_LOCK_MS);
   if (release === undefined) {

@@ -60,6 +60,7 @@ export async function getArchiveStatus(ctx: OperationsContext, logId: string): P
       bucket: settings.incoming.bucket,
       incomingPrefix: settings.incoming.prefix,
       logIdPattern: settings.logIdPattern,
+      listIncoming: false,
     }).catch((error: unknown) => {
       if (isLogzipError(error) && error.code === 'source_not_found') return undefined;
       throw error;

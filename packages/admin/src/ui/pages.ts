@@ -1,13 +1,17 @@
 import {
   type AuditEntry,
   ERROR_CODES,
+  FAILURE_STATES,
   type FailureRecord,
+  type FailureSummary,
+  isErrorCode,
   type Route,
   type TriggerState,
 } from '@logzip/core';
 import { describeBuffered } from '../operations/buffered-view.js';
 import type { BulkResult } from '../operations/bulk.js';
 import { summaryLine } from '../operations/bulk.js';
+import { adviseOn } from '../operations/failure-advice.js';
 import type { FailureQuery } from '../operations/failures.js';
 import type { Overview } from '../operations/overview.js';
 import type { RouteStatus } from '../operations/route.js';
@@ -121,21 +125,39 @@ function triggerCard(actual: TriggerState | null, error: string | null, showProb
     }</div>`;
 }
 
-function failureRows(records: FailureRecord[], page: PageContext, selectable: boolean): SafeHtml {
+/** `permanent` (the archive is bad) or `transient` (a dependency failed), as a badge. */
+function kindBadge(code: string): SafeHtml {
+  const { kind } = adviseOn(code);
+  return badge(kind, kind === 'permanent' ? 'bad' : 'warn');
+}
+
+/** The entry and the stack of a whole record, when the page read it. */
+function details(record: FailureRecord | undefined): SafeHtml {
+  if (record === undefined) return html``;
+  return html`${record.entry === undefined ? html`` : html` <span class="muted small">(entry <code>${record.entry}</code>)</span>`}
+          ${record.stack === undefined ? html`` : html`<details class="stack"><summary>stack trace</summary><pre>${record.stack}</pre></details>`}`;
+}
+
+function failureRows(
+  records: FailureSummary[],
+  page: PageContext,
+  selectable: boolean,
+  full: ReadonlyMap<string, FailureRecord> = new Map(),
+): SafeHtml {
   if (records.length === 0) return html`<p class="empty">No failures match.</p>`;
   return html`<table class="failures"><thead><tr>${selectable ? html`<th></th>` : html``}<th>log ID</th><th>code</th><th>route</th><th>state</th><th>attempts</th><th>updated</th><th>message</th>${selectable ? html`<th></th>` : html``}</tr></thead><tbody>
     ${records.map(
       (r) => html`<tr data-log-id="${r.logId}">
         ${selectable ? html`<td><input type="checkbox" name="logId" value="${r.logId}" aria-label="select ${r.logId}"></td>` : html``}
         <td class="mono"><a href="/archives/${encodeURIComponent(r.logId)}">${r.logId}</a></td>
-        <td>${badge(r.code, ERROR_CODES[r.code]?.retryable ? 'warn' : 'bad')}</td>
+        <td>${badge(r.code, isErrorCode(r.code) && ERROR_CODES[r.code].retryable ? 'warn' : 'bad')} ${kindBadge(r.code)}</td>
         <td>${r.route}</td>
         <td>${badge(r.state, r.state === 'resolved' ? 'ok' : r.state === 'failed' ? 'bad' : 'warn')}</td>
-        <td>${r.attempts.length}</td>
+        <td>${r.attemptCount}</td>
         <td class="when">${when(r.updatedAt, page.now)}</td>
-        <td>${r.message}${r.entry === undefined ? html`` : html` <span class="muted small">(entry <code>${r.entry}</code>)</span>`}
-          ${r.stack === undefined ? html`` : html`<details class="stack"><summary>stack trace</summary><pre>${r.stack}</pre></details>`}</td>
-        ${selectable ? html`<td><button type="submit" class="small" name="only" value="${r.logId}">Re-enqueue</button></td>` : html``}
+        <td>${r.message}${details(full.get(r.logId))}
+          <div class="small advice">${adviseOn(r.code).advice}</div></td>
+        ${selectable ? html`<td><button type="submit" class="small" name="only" value="${r.logId}">Re-enqueue${adviseOn(r.code).kind === 'permanent' ? '…' : ''}</button></td>` : html``}
       </tr>`,
     )}</tbody></table>`;
 }
@@ -221,6 +243,14 @@ export function dashboardPage(page: PageContext, overview: Overview): string {
             ? html`<div class="banner danger">${overview.failuresError ?? 'unavailable'}</div>`
             : failureRows(overview.failures.recent.slice(0, 8), page, false)
         }
+        ${
+          overview.failureCounts === null
+            ? html``
+            : html`<p class="small" id="failure-counts">${FAILURE_STATES.map(
+                (state) =>
+                  html`<a href="/failures?state=${state}">${state}</a> <strong>${overview.failureCounts?.byState[state] ?? 0}</strong> `,
+              )}</p>`
+        }
         <p class="small"><a href="/failures">All failures →</a></p>
     </div>`,
   );
@@ -268,14 +298,26 @@ export interface FailureFilterForm {
   code: string;
   route: string;
   since: string;
+  /** A log-ID prefix. */
+  logId: string;
+}
+
+/** The same filters with another cursor: the next page keeps what the operator chose. */
+function pageLink(path: string, params: Record<string, string>, cursor: string | undefined): string {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ''));
+  if (cursor !== undefined) query.set('cursor', cursor);
+  const text = query.toString();
+  return text === '' ? path : `${path}?${text}`;
 }
 
 export function failuresPage(
   page: PageContext,
-  list: { failures: FailureRecord[]; total: number },
+  list: { failures: FailureSummary[]; total: number; nextCursor?: string },
   filters: FailureFilterForm,
   query: FailureQuery,
+  records: ReadonlyMap<string, FailureRecord>,
 ): string {
+  const filterParams = { ...filters };
   const option = (current: string, v: string, label = v) =>
     html`<option value="${v}" ${current === v ? html`selected` : html``}>${label}</option>`;
   return layout(
@@ -287,6 +329,7 @@ export function failuresPage(
       <label>Code<select name="code">${option(filters.code, '', 'any')}${Object.keys(ERROR_CODES).map((c) => option(filters.code, c))}</select></label>
       <label>Route<select name="route">${option(filters.route, '', 'any')}${option(filters.route, 'lambda')}${option(filters.route, 'queue')}${option(filters.route, 'cli')}</select></label>
       <label>Since<select name="since">${option(filters.since, '', 'any time')}${option(filters.since, '1h', 'last hour')}${option(filters.since, '24h', 'last 24 h')}${option(filters.since, '7d', 'last 7 days')}${option(filters.since, '30d', 'last 30 days')}</select></label>
+      <label>Log ID starts with<input type="search" name="logId" value="${filters.logId}" maxlength="64" pattern="[0-9A-Za-z_\-]{0,64}"></label>
       <button type="submit">Filter</button>
     </form></div>
     <form method="post" action="/ui/reenqueue" class="card">
@@ -306,7 +349,16 @@ export function failuresPage(
             : html``
         }
       </div>
-      ${failureRows(list.failures, page, true)}
+      ${failureRows(list.failures, page, true, records)}
+      <div class="row mt" id="pages">${
+        query.cursor === undefined
+          ? html``
+          : html`<a class="button" href="${pageLink('/failures', filterParams, undefined)}">← Newest</a>`
+      }${
+        list.nextCursor === undefined
+          ? html``
+          : html`<a class="button" id="next-page" href="${pageLink('/failures', filterParams, list.nextCursor)}">Older →</a>`
+      }</div>
     </form>`,
   );
 }
@@ -373,7 +425,8 @@ export function archivePage(page: PageContext, status: ArchiveStatus): string {
       failure === null
         ? html``
         : html`<div class="card" id="failure"><h2>Failure record ${badge(failure.state, failure.state === 'resolved' ? 'ok' : failure.state === 'failed' ? 'bad' : 'warn')}</h2>
-      <dl class="kv"><dt>code</dt><dd>${badge(failure.code, 'bad')} <span class="muted small">${ERROR_CODES[failure.code]?.summary ?? ''}</span></dd>
+      <dl class="kv"><dt>code</dt><dd>${badge(failure.code, 'bad')} ${kindBadge(failure.code)} <span class="muted small">${ERROR_CODES[failure.code]?.summary ?? ''}</span></dd>
+        <dt>what to do</dt><dd class="advice">${adviseOn(failure.code).advice}</dd>
         <dt>message</dt><dd>${failure.message}</dd>
         ${failure.entry === undefined ? html`` : html`<dt>entry</dt><dd><code>${failure.entry}</code></dd>`}
         <dt>source</dt><dd><code>s3://${failure.source.bucket}/${failure.source.key}</code></dd>
@@ -462,22 +515,36 @@ export function purgeReviewPage(page: PageContext, logId: string, preview: BulkR
   );
 }
 
-export function auditPage(page: PageContext, entries: AuditEntry[]): string {
+export function auditPage(
+  page: PageContext,
+  audit: { entries: AuditEntry[]; total: number; nextCursor?: string },
+  first: boolean,
+): string {
+  const { entries } = audit;
   return layout(
     'Audit log',
     page,
-    html`<h1>Audit log</h1><div class="card">${
+    html`<h1>Audit log <span class="muted small">${audit.total} entr${audit.total === 1 ? 'y' : 'ies'}</span></h1>
+    <div class="card"><h2>Sessions</h2>
+      <p class="small">A lost laptop or a shared screen: end every signed-in session of every operator, yours included. Changing LOGZIP_ADMIN_TOKEN does the same.</p>
+      <form method="post" action="/ui/sessions/revoke">${csrfField(page)}<button type="submit" class="danger" id="revoke-sessions">Sign out everywhere</button></form>
+    </div>
+    <div class="card">${
       entries.length === 0
         ? html`<p class="empty">No entries yet.</p>`
         : html`<table id="audit"><thead><tr><th>when</th><th>operator</th><th>action</th><th>outcome</th><th>details</th></tr></thead><tbody>
       ${entries.map(
         (e) =>
-          html`<tr><td>${when(e.at, page.now)}</td><td><strong>${e.operator}</strong></td><td class="mono">${e.action}</td><td>${badge(
+          html`<tr><td>${when(e.at, page.now)}</td><td><strong>${e.operator}</strong></td><td class="mono">${e.action}${e.details['dryRun'] === true ? html` ${badge('dry run', 'muted')}` : ''}</td><td>${badge(
             e.outcome,
             e.outcome === 'ok' ? 'ok' : 'bad',
           )}</td><td>${auditDetails(e.details)}</td></tr>`,
       )}</tbody></table>`
-    }</div>`,
+    }<div class="row mt" id="pages">${first ? html`` : html`<a class="button" href="/audit">← Newest</a>`}${
+      audit.nextCursor === undefined
+        ? html``
+        : html`<a class="button" id="next-page" href="${pageLink('/audit', {}, audit.nextCursor)}">Older →</a>`
+    }</div></div>`,
   );
 }
 
@@ -505,5 +572,34 @@ export function errorPage(page: PageContext, status: number, code: string, messa
     page,
     html`<h1>${status === 404 ? 'Not found' : status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'Request refused'}</h1>
     <div class="banner ${status >= 500 ? 'danger' : 'warning'}"><strong>${code}</strong>${message}</div><p><a href="/">← Dashboard</a></p>`,
+  );
+}
+
+/**
+ * Re-enqueueing archives whose failure is permanent asks first: they fail the same way unless the
+ * uploader sent a new archive. The form is sent again with `confirmPermanent=yes`.
+ */
+export function confirmPermanentPage(
+  page: PageContext,
+  form: Record<string, string | string[]>,
+  permanent: Array<{ logId: string; code: string }>,
+): string {
+  const hidden = Object.entries(form)
+    .filter(([name]) => name !== '_csrf' && name !== 'confirmPermanent')
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, v] as const));
+  return layout(
+    'Re-enqueue a permanent failure?',
+    page,
+    html`<h1>Re-enqueue a permanent failure?</h1>
+    <div class="card"><div class="banner warning">${permanent.length} of these failed with a permanent code: the archive itself is bad, and running it again fails the same way unless the uploader sent a new archive.</div>
+    <table id="permanent"><thead><tr><th>log ID</th><th>code</th><th>what to do</th></tr></thead><tbody>
+    ${permanent.slice(0, 200).map((p) => html`<tr><td class="mono">${p.logId}</td><td>${badge(p.code, 'bad')}</td><td class="small">${adviseOn(p.code).advice}</td></tr>`)}
+    </tbody></table>
+    <form method="post" action="/ui/reenqueue" class="row mt">${csrfField(page)}
+      ${hidden.map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+      <input type="hidden" name="confirmPermanent" value="yes">
+      <button type="submit" class="danger" id="confirm-permanent">Re-enqueue anyway</button>
+      <a href="/failures">Cancel</a>
+    </form></div>`,
   );
 }

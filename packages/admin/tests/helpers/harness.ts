@@ -9,6 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
+  createIndexedStateStore,
   createStateStore,
   DEFAULT_LIMITS,
   DEFAULT_LOG_ID_PATTERN,
@@ -16,6 +17,7 @@ import {
   type ObjectStore,
   type RecordedOutcome,
   type RouteStore,
+  reindex,
   type StateStore,
   silentLogger,
   systemClock,
@@ -28,6 +30,7 @@ import {
 } from '@logzip/core/aws-trigger';
 import { type BullmqProducer, createBullmqProducer, createRedisRouteStore } from '@logzip/core/bullmq';
 import { createFsObjectStore } from '@logzip/core/fs';
+import { createRedisFailureIndex } from '@logzip/core/redis-index';
 import { createS3ObjectStore } from '@logzip/core/s3';
 import {
   type BufferedStack,
@@ -191,7 +194,11 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     bucket = 'logs';
     store = createFsObjectStore({ rootDir: dir });
   }
-  const state = createStateStore({ store, bucket, prefix: STATE_PREFIX });
+  // The index lives under the same unique key prefix; built once (empty) so views answer.
+  const index = createRedisFailureIndex({ redis });
+  const plainState = createStateStore({ store, bucket, prefix: STATE_PREFIX });
+  await reindex({ store, bucket, prefix: STATE_PREFIX, index });
+  const state = createIndexedStateStore(plainState, index);
 
   let trigger: TriggerControl;
   let lambda: LambdaClient | undefined;
@@ -243,11 +250,12 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     },
     store,
     state,
+    index,
     routes,
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state, clock: systemClock, logger: silentLogger }),
+    audit: createAuditLog({ redis, state, clock: systemClock, logger: silentLogger, index }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),

@@ -321,7 +321,7 @@ describeWithRedis('admin auth, CSRF, rate limits and errors (app.inject, real Re
 
   it('5xx answers never carry internals', async () => {
     // Prepare
-    h.ctx.state.listFailures = async () => {
+    h.ctx.index!.pageFailures = async () => {
       throw new Error('secret detail: s3://internal-bucket/path at /srv/app/state.js:12');
     };
     await start();

@@ -172,13 +172,25 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
       { route: 'queue', attempt: 1, maxAttempts: 1, jobId: 'log-4242' },
     );
 
-    // Act
+    // Act: this Redis never had an index; the views say so until a reindex has run.
+    const beforeIndex = await runCli(['failures', '--json'], { env });
+    const rebuilt = await runCli(['reindex', '--json'], { env });
+    const again = await runCli(['reindex', '--check', '--json'], { env });
     const status = await runCli(['status', '4242'], { env });
     const unknown = await runCli(['status', 'nobody', '--json'], { env });
     const failures = await runCli(['failures', '--code', 'not_zip', '--since', '1h', '--json'], { env });
     const none = await runCli(['failures', '--code', 'corrupt', '--json'], { env });
 
     // Assess
+    expect(beforeIndex.code).toBe(1);
+    expect(beforeIndex.json()).toMatchObject({ error: { code: 'index_rebuilding' } });
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.json()).toMatchObject({
+      status: 'done',
+      counts: { failures: 1, skipped: 0 },
+      invalid: [],
+    });
+    expect(again.json()).toMatchObject({ inStep: true, drift: { checked: 1, missing: 0 } });
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('log ID 4242: failed (not_zip)');
     expect(status.stdout).toMatch(/LogzipError|at /);
@@ -253,6 +265,8 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     // Act
     const noTarget = await runCli(['reenqueue', '--json'], { env });
     const badRoute = await runCli(['route', 'ftp'], { env });
+    const noReason = await runCli(['route', 'queue', '--json'], { env });
+    const blankReason = await runCli(['route', 'queue', '--reason', '  '], { env });
     const badVia = await runCli(['reenqueue', '1', '--via', 'carrier-pigeon'], { env });
     const unknownFlag = await runCli(['purge', '1', '--everything'], { env });
     const codeWithIds = await runCli(['reenqueue', '1', '--code', 'not_zip'], { env });
@@ -270,6 +284,10 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     expect(noTarget.code).toBe(64);
     expect(noTarget.json()).toMatchObject({ error: { code: 'invalid_request' } });
     expect(badRoute.code).toBe(64);
+    // Regression (issue 17): the CLI switched the route without a reason; the UI always asked one.
+    expect(noReason.code).toBe(64);
+    expect(noReason.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(blankReason.code).toBe(64);
     expect(badVia.code).toBe(64);
     expect(unknownFlag.code).toBe(64);
     expect(codeWithIds.code).toBe(64);
@@ -306,6 +324,7 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     it('gives the same answers and exit codes, audited under the operator through the API', async () => {
       // Prepare
       await failedThenFixed('6006', 'incoming/6006.zip');
+      expect((await runCli(['reindex'], { env })).code).toBe(0);
 
       // Act
       const route = await runCli(['route', 'queue', '--reason', 'over the API', '--json'], { env: apiEnv });
@@ -333,6 +352,7 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
       expect(audit.map((e) => [e.operator, e.action, e.details['channel']])).toEqual([
         ['erin', 'reenqueue', 'api'],
         ['erin', 'route.switch', 'api'],
+        ['dana', 'reindex', 'cli'],
       ]);
     });
   });

@@ -95,7 +95,7 @@ export type AlertOutcome =
   /** Another process (or an earlier try) already claimed this failure's alert. */
   | { status: 'duplicate'; failureId: string }
   /** Nothing to send: no channel configured, or the record is not `failed`. */
-  | { status: 'skipped'; reason: 'no_channels' | 'not_failed' };
+  | { status: 'skipped'; reason: 'no_channels' | 'not_failed' | 'digested' };
 
 export interface NotifyOptions {
   /**

@@ -7,12 +7,18 @@ export interface ResolveArchiveOptions {
   bucket: string;
   incomingPrefix: string;
   logIdPattern: RegExp;
+  /**
+   * Whether to list the incoming prefix when no known key exists (default true). Views pass false:
+   * their cost must not grow with the number of uploads.
+   */
+  listIncoming?: boolean;
 }
 
 /**
  * Finds the archive of a log ID: the key of its failure record, else its manifest's source,
- * else the ingest API's sharded key, else the newest matching key under the incoming prefix
- * (a re-upload under another name wins by LastModified). `source_not_found` when none exists.
+ * else the ingest API's sharded key or `<prefix><logId>.zip`, else the newest matching key under
+ * the incoming prefix (a re-upload under another name wins by LastModified; not listed with
+ * `listIncoming: false`). `source_not_found` when none exists.
  */
 export async function resolveArchive(
   store: ObjectStore,
@@ -26,13 +32,14 @@ export async function resolveArchive(
   const manifest = await state.getManifest(logId);
   if (manifest !== undefined) candidates.push({ bucket: manifest.source.bucket, key: manifest.source.key });
   candidates.push({ bucket: options.bucket, key: shardedArchiveKey(options.incomingPrefix, logId) });
+  candidates.push({ bucket: options.bucket, key: `${options.incomingPrefix}${logId}.zip` });
 
   const found: ObjectInfo[] = [];
   for (const candidate of candidates) {
     const info = await store.head(candidate.bucket, candidate.key);
     if (info !== undefined) found.push(info);
   }
-  if (found.length === 0) {
+  if (found.length === 0 && options.listIncoming !== false) {
     for await (const object of store.list(options.bucket, options.incomingPrefix)) {
       if (!object.key.toLowerCase().endsWith('.zip')) continue;
       try {

@@ -279,7 +279,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isManifest(value: unknown): boolean {
+/** Whether a parsed state object has the shape this version writes (the index checks objects with it). */
+export function isManifest(value: unknown): boolean {
   return (
     isObject(value) &&
     value['version'] === 1 &&
@@ -289,7 +290,8 @@ function isManifest(value: unknown): boolean {
   );
 }
 
-function isFailureRecord(value: unknown): boolean {
+/** Whether a parsed state object has the shape this version writes (the index checks objects with it). */
+export function isFailureRecord(value: unknown): boolean {
   return (
     isObject(value) &&
     value['version'] === 1 &&
@@ -310,6 +312,7 @@ function isLease(value: unknown): boolean {
   return isObject(value) && typeof value['owner'] === 'string' && typeof value['expiresAt'] === 'string';
 }
 
-function isAuditEntry(value: unknown): boolean {
+/** Whether a parsed state object has the shape this version writes (the index checks objects with it). */
+export function isAuditEntry(value: unknown): boolean {
   return isObject(value) && typeof value['at'] === 'string' && typeof value['action'] === 'string';
 }

@@ -6,12 +6,15 @@ import { bulkExitCode } from '../../operations/bulk.js';
 import { parseIdList, readAll, usageOnError } from '../args.js';
 import { usageError } from '../exit.js';
 import { type CliIo, createProgressBar, printJson } from '../io.js';
+import { runOperationCommand } from '../operation-command.js';
 import { renderBulk } from '../render.js';
 import { withBackend } from '../run-command.js';
 
 /**
- * `logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--all-failed] [--code CODE]
- * [--since DURATION] [--via queue|lambda] [--force] [--dry-run] [--json]`
+ * `logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--via queue|lambda] [--force] [--dry-run] [--json]`
+ * runs the named log IDs now and prints one result each; over a selection (`--group FP`, or failed
+ * records by `--all-failed`, `--code`, `--since`, `--route`) it creates an operation the workers
+ * run, prints it at once and, with `--follow`, its progress until it ends.
  */
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = usageOnError(() =>
@@ -25,6 +28,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         'all-failed': { type: 'boolean' },
         code: { type: 'string' },
         since: { type: 'string' },
+        route: { type: 'string' },
+        group: { type: 'string' },
+        reason: { type: 'string' },
+        rate: { type: 'string' },
+        follow: { type: 'boolean' },
         via: { type: 'string' },
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
@@ -50,6 +58,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const allFailed = values['all-failed'] ?? false;
   const filtered = values.code !== undefined || values.since !== undefined;
+  const selection = values.group !== undefined || values.route !== undefined || allFailed || filtered;
+  if (selection && logIds.length === 0 && values.key === undefined) {
+    if (via !== 'queue') throw usageError('an operation re-enqueues through the queue: drop --via lambda');
+    return runOperationCommand(io, 'reenqueue', values);
+  }
   if (filtered && logIds.length > 0 && !allFailed) {
     throw usageError(
       '--code and --since select failed records: use them with --all-failed, not with log IDs',

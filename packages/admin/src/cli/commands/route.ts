@@ -84,6 +84,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (target === undefined && values.reason !== undefined)
     throw usageError('--reason goes with a route to switch to');
+  if (target !== undefined && (values.reason ?? '').trim() === '')
+    throw usageError(`give a reason for the audit log: logzip route ${target} --reason "…"`);
   return withBackend(io, async (backend) => {
     if (target === undefined) {
       const status = await backend.routeStatus();

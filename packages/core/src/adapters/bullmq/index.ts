@@ -1,5 +1,13 @@
-export type { RedisKeys } from './keys.js';
-export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, redisKeys } from './keys.js';
+export type { IndexKeys, RedisKeys } from './keys.js';
+export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, indexKeys, redisKeys } from './keys.js';
+export type { OperationJob } from './operations-queue.js';
+export { enqueueOperationRun, OPERATIONS_QUEUE_NAME } from './operations-queue.js';
+export type {
+  OperationItemDeps,
+  OperationsWorker,
+  StartOperationsWorkerOptions,
+} from './operations-worker.js';
+export { purgeItem, reenqueueItem, startOperationsWorker } from './operations-worker.js';
 export type { JobResult, ProcessorDeps, ProcessorMetrics } from './processor.js';
 export { createExtractProcessor, JobAttemptError } from './processor.js';
 export type { BullmqProducer, BullmqProducerOptions, QueueJobState } from './producer.js';

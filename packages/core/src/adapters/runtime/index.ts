@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { LogzipConfig } from '../../config.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
+import { createIndexedStateStore, type IndexWriter } from '../../state/indexed-state-store.js';
 import { createStateStore } from '../../state/object-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import { createFsObjectStore } from '../fs/index.js';
@@ -24,6 +25,8 @@ export interface CreateStorageOptions {
   logger?: Logger;
   /** An S3 client to use instead of one built from the config (tests, shared clients). */
   s3Client?: S3Client;
+  /** The failure index: every state write then updates it too (createRedisFailureIndex). */
+  index?: IndexWriter;
 }
 
 /**
@@ -50,9 +53,17 @@ export function createStorage(config: LogzipConfig, options: CreateStorageOption
     kind = 's3';
   }
   options.logger?.debug({ kind, incomingBucket, outputBucket }, 'storage ready');
+  const state = createStateStore({ store, bucket: outputBucket, prefix: config.statePrefix });
   return {
     store,
-    state: createStateStore({ store, bucket: outputBucket, prefix: config.statePrefix }),
+    state:
+      options.index === undefined
+        ? state
+        : createIndexedStateStore(
+            state,
+            options.index,
+            options.logger === undefined ? {} : { logger: options.logger },
+          ),
     incoming: { bucket: incomingBucket, prefix: config.incoming.prefix },
     output: { bucket: outputBucket, prefix: config.output.prefix },
     kind,
