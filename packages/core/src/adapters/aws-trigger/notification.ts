@@ -185,16 +185,42 @@ export function countForeignEntries(current: NotificationConfiguration, function
   );
 }
 
-interface PolicyStatement {
+/** The parts of a resource policy statement the checks read. */
+export interface PolicyStatement {
   Effect?: string;
   Principal?: string | { Service?: string | string[] };
   Action?: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
-function asArray<T>(value: T | T[] | undefined): T[] {
+export function asArray<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * The Allow statements of a policy document for an AWS service principal and one of `actions`;
+ * none for an empty or unreadable document.
+ */
+export function allowStatementsFor(
+  policyJson: string | undefined,
+  service: string,
+  actions: readonly string[],
+): PolicyStatement[] {
+  if (policyJson === undefined || policyJson === '') return [];
+  let policy: { Statement?: PolicyStatement | PolicyStatement[] };
+  try {
+    policy = JSON.parse(policyJson) as { Statement?: PolicyStatement | PolicyStatement[] };
+  } catch {
+    return [];
+  }
+  return asArray(policy.Statement).filter((statement) => {
+    if (statement.Effect !== 'Allow') return false;
+    const principals =
+      typeof statement.Principal === 'string' ? [statement.Principal] : asArray(statement.Principal?.Service);
+    if (!principals.includes(service) && !principals.includes('*')) return false;
+    return asArray(statement.Action).some((action) => actions.includes(action));
+  });
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {
@@ -213,24 +239,12 @@ function wildcardMatch(pattern: string, value: string): boolean {
  * condition that is absent or matches the bucket's ARN.
  */
 export function policyAllowsBucket(policyJson: string | undefined, bucketArn: string): boolean {
-  if (policyJson === undefined || policyJson === '') return false;
-  let policy: { Statement?: PolicyStatement | PolicyStatement[] };
-  try {
-    policy = JSON.parse(policyJson) as { Statement?: PolicyStatement | PolicyStatement[] };
-  } catch {
-    return false;
-  }
-  return asArray(policy.Statement).some((statement) => {
-    if (statement.Effect !== 'Allow') return false;
-    const principals =
-      typeof statement.Principal === 'string' ? [statement.Principal] : asArray(statement.Principal?.Service);
-    if (!principals.includes('s3.amazonaws.com') && !principals.includes('*')) return false;
-    const actions = asArray(statement.Action);
-    if (
-      !actions.some((action) => action === 'lambda:InvokeFunction' || action === 'lambda:*' || action === '*')
-    ) {
-      return false;
-    }
+  const statements = allowStatementsFor(policyJson, 's3.amazonaws.com', [
+    'lambda:InvokeFunction',
+    'lambda:*',
+    '*',
+  ]);
+  return statements.some((statement) => {
     const sourceArns: string[] = [];
     for (const [operator, values] of Object.entries(statement.Condition ?? {})) {
       for (const [key, value] of Object.entries(values)) {

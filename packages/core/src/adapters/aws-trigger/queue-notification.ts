@@ -1,7 +1,9 @@
 import type { NotificationConfiguration, QueueConfiguration } from '@aws-sdk/client-s3';
 import type { TriggerFilter } from '../../ports/route.js';
 import {
+  allowStatementsFor,
   announcesCreations,
+  asArray,
   isEntryFor,
   keyFilterOf,
   type NotificationPlan,
@@ -70,42 +72,19 @@ export function planQueueEntry(
   return { changed, next };
 }
 
-interface QueuePolicyStatement {
-  Effect?: string;
-  Principal?: string | { Service?: string | string[] };
-  Action?: string | string[];
-  Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-function asArray<T>(value: T | T[] | undefined): T[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
 /**
  * Whether a queue policy lets S3 send the bucket's events: an Allow statement for principal
  * `s3.amazonaws.com` and `sqs:SendMessage` whose `aws:SourceArn` condition names the bucket.
  * A statement without a source condition does not count: it would let any bucket send.
  */
 export function queuePolicyAllowsBucket(policyJson: string | undefined, bucketArn: string): boolean {
-  if (policyJson === undefined || policyJson === '') return false;
-  let policy: { Statement?: QueuePolicyStatement | QueuePolicyStatement[] };
-  try {
-    policy = JSON.parse(policyJson) as typeof policy;
-  } catch {
-    return false;
-  }
-  return asArray(policy.Statement).some((statement) => {
-    if (statement.Effect !== 'Allow') return false;
-    const principals =
-      typeof statement.Principal === 'string' ? [statement.Principal] : asArray(statement.Principal?.Service);
-    if (!principals.includes('s3.amazonaws.com')) return false;
-    if (!asArray(statement.Action).some((a) => a === 'sqs:SendMessage' || a === 'sqs:*')) return false;
-    for (const values of Object.values(statement.Condition ?? {})) {
-      for (const [key, value] of Object.entries(values)) {
-        if (key.toLowerCase() === 'aws:sourcearn' && asArray(value).includes(bucketArn)) return true;
-      }
-    }
-    return false;
-  });
+  // Only a statement naming the bucket as source counts: without it any bucket could send.
+  const statements = allowStatementsFor(policyJson, 's3.amazonaws.com', ['sqs:SendMessage', 'sqs:*']);
+  return statements.some((statement) =>
+    Object.values(statement.Condition ?? {}).some((values) =>
+      Object.entries(values).some(
+        ([key, value]) => key.toLowerCase() === 'aws:sourcearn' && asArray(value).includes(bucketArn),
+      ),
+    ),
+  );
 }
