@@ -21,8 +21,17 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          // The fault suite (packages/*/tests/faults) needs the same moto and Redis; docs/reliability.md.
-          include: ['packages/*/tests/integration/**/*.test.ts', 'packages/*/tests/faults/**/*.test.ts'],
+          include: ['packages/*/tests/integration/**/*.test.ts'],
+          globalSetup: ['packages/test-utils/src/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Tests that span packages (the fault suite, the infra templates, the stack end to end);
+          // they need the same moto and Redis, and the built dist/ of every package.
+          name: 'system',
+          include: ['tests/**/*.test.ts'],
           globalSetup: ['packages/test-utils/src/global-setup.ts'],
         },
       },

@@ -1,47 +1,23 @@
 #!/usr/bin/env node
-/**
- * Load test of the admin service: `pnpm bench:admin` (builds first), or
- * `node packages/admin/bench/load.mjs` after `pnpm build`.
- *
- * Loopback only. It starts a private redis-server (free port, temp folder; never a shared Redis:
- * the test sets the route flag and empties its database between phases) and the admin service as
- * a child process on folder storage (LOGZIP_STORAGE_DIR), seeds failure records, then runs each
- * scenario with autocannon for BENCH_SECONDS:
- *
- * Phase A, the service as shipped (`node packages/admin/dist/server.js`):
- *   GET /healthz, GET /api/route, GET /api/failures (BENCH_FAILURES records), and a flood of
- *   PUT /api/archives/:logId with a small zip (a new log ID each time): past the shipped ingest
- *   rate limit (600 calls a minute per token) the flood gets 429 `rate_limited`.
- * Phase B, the same wiring with the ingest rate limit lifted (bench/server.mjs), so the flood
- *   stores and enqueues every archive: the ingest throughput, and the UI's latency — GET /api/route
- *   at 20 requests/s on one connection, as a dashboard would — idle, then during the flood. Then it
- *   checks that every accepted upload was stored and enqueued.
- *
- * Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (10), BENCH_FAILURES (200),
- * BENCH_LOG_LEVEL (info, the service's default). Figures go to stdout (a Markdown table) and to
- * test-artifacts/bench/admin-load.json.
- */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createStateStore, LogzipError, recordAttempt } from '@logzip/core';
+import { createStateStore, LogzipError } from '@logzip/core';
 import { createFsObjectStore } from '@logzip/core/fs';
+import { recordAttempt } from '@logzip/core/state';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { ARTIFACTS, children, freePort, start, stop, waitFor } from './processes.mjs';
 import { storedZip } from './zip.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -54,53 +30,13 @@ const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_JS = join(PACKAGE, 'dist', 'server.js');
 const BENCH_SERVER = join(PACKAGE, 'bench', 'server.mjs');
 const INGEST_REQUEST = join(PACKAGE, 'bench', 'ingest-request.cjs');
-const ARTIFACTS = join(PACKAGE, '..', '..', 'test-artifacts', 'bench');
 const BUCKET = 'logzip-bench';
-
-const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function which(name) {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
   }
   return undefined;
-}
-
-async function waitFor(check, what, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-function start(command, args, options, logName) {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const log = openSync(join(ARTIFACTS, logName), 'w');
-  const child = spawn(command, args, { ...options, stdio: ['ignore', log, log] });
-  children.push(child);
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function rssMiB(pid) {

@@ -21,15 +21,14 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { ARTIFACTS, children, freePort, start, stop, waitFor } from './processes.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -39,49 +38,10 @@ const KEEP_DIR = process.env.BENCH_KEEP_DIR;
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_JS = join(PACKAGE, 'dist', 'server.js');
 const CLI_JS = join(PACKAGE, 'dist', 'cli', 'index.js');
-const ARTIFACTS = join(PACKAGE, '..', '..', 'test-artifacts', 'bench');
 const BUCKET = 'logzip-bench';
 const STATE = 'logzip-state/';
 const CODES = ['corrupt', 'storage_unavailable', 'crc_mismatch', 'timeout', 'unsafe_path'];
 const run = promisify(execFile);
-const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(check, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-function start(command, args, options, logName) {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const log = openSync(join(ARTIFACTS, logName), 'w');
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', log] });
-  children.push(child);
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 const logIdOf = (i) => `L${String(i).padStart(8, '0')}`;
 
@@ -252,7 +212,7 @@ async function main() {
 
     const server = start(process.execPath, [SERVER_JS], { env }, 'scale-admin.log');
     const base = env.LOGZIP_PUBLIC_URL;
-    await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'admin service');
+    await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'admin service', 60_000);
     const headers = { authorization: `Bearer ${adminToken}` };
     // A cursor deep in the history: page 101, or the last page of a smaller run.
     let cursor;

@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
+import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -100,7 +101,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(fastifyRateLimit, {
     global: false,
     ...(options.redis === undefined ? {} : { redis: options.redis }),
-    nameSpace: options.rateLimitNamespace ?? 'logzip:rate-limit:',
+    nameSpace: options.rateLimitNamespace ?? DEFAULT_KEYS.rateLimitPrefix,
     skipOnError: false,
     errorResponseBuilder: (_request, context) =>
       new AdminError('rate_limited', `too many attempts: retry in ${context.after}`),

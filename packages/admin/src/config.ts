@@ -3,7 +3,6 @@ import { type LogzipConfig, readConfig } from '@logzip/core';
 /** The admin's own variables, read beside core's in the same pass (documented in docs/configuration.md). */
 export const ADMIN_ENV_DEFAULTS = {
   LOGZIP_ADMIN_HOST: '0.0.0.0',
-  LOGZIP_QUEUE_PREFIX: 'bull',
 } as const;
 
 export interface AdminConfig extends LogzipConfig {
@@ -37,10 +36,6 @@ export function readAdminConfig(
     required: requireToken ? ['LOGZIP_ADMIN_TOKEN', 'LOGZIP_INCOMING_BUCKET'] : ['LOGZIP_INCOMING_BUCKET'],
   });
   const errors: string[] = [...result.errors];
-  const queuePrefix = env['LOGZIP_QUEUE_PREFIX'] || ADMIN_ENV_DEFAULTS.LOGZIP_QUEUE_PREFIX;
-  if (!/^[0-9A-Za-z_-]{1,64}$/.test(queuePrefix)) {
-    errors.push(`LOGZIP_QUEUE_PREFIX: "${queuePrefix}" must be 1-64 characters of [0-9A-Za-z_-]`);
-  }
   const host = env['LOGZIP_ADMIN_HOST'] || ADMIN_ENV_DEFAULTS.LOGZIP_ADMIN_HOST;
   if (result.config === undefined || errors.length > 0) return { config: undefined, errors };
   const core = result.config;
@@ -56,7 +51,7 @@ export function readAdminConfig(
       publicUrl: core.env.LOGZIP_PUBLIC_URL,
       functionName: core.env.LOGZIP_LAMBDA_FUNCTION,
       failureQueueUrl: core.env.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
-      queuePrefix,
+      queuePrefix: core.env.LOGZIP_QUEUE_PREFIX,
     },
   };
   return { config: Object.freeze(config), errors: [] };

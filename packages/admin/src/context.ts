@@ -13,6 +13,9 @@ import {
   createBullmqProducer,
   createRedis,
   createRedisRouteStore,
+  enqueueOperationRun,
+  OPERATIONS_QUEUE_NAME,
+  readSweepSnapshot,
   waitForRedis,
 } from '@logzip/core/bullmq';
 import {
@@ -103,7 +106,6 @@ export async function createAdminContext(
   }
 
   const backlog = async (): Promise<BacklogView | undefined> => {
-    const { readSweepSnapshot } = await import('@logzip/worker');
     const snapshot = await readSweepSnapshot(redis, queuePrefix);
     if (snapshot === undefined) return undefined;
     return {
@@ -118,7 +120,6 @@ export async function createAdminContext(
   // Runs of stored operations go to the workers' queue; built on first use (most commands never do).
   let operationsQueue: Queue | undefined;
   const enqueueRun = async (operationId: string) => {
-    const { enqueueOperationRun, OPERATIONS_QUEUE_NAME } = await import('@logzip/worker');
     operationsQueue ??= new Queue(OPERATIONS_QUEUE_NAME, { connection: redis, prefix: queuePrefix });
     await enqueueOperationRun(operationsQueue, operationId);
   };

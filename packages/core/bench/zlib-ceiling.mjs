@@ -3,7 +3,7 @@
 // (only for locating data; the timing covers inflate alone).
 import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
-import { bufferReader, readZipDirectory } from '@logzip/core';
+import { bufferReader, readZipDirectory } from '@logzip/core/zip';
 
 const archive = readFileSync(process.argv[2]);
 const dir = await readZipDirectory(bufferReader(archive), { fallbackEncoding: 'cp932', maxEntries: 1e7 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_QUEUE_PREFIX } from './job.js';
 import { DEFAULT_LOG_ID_PATTERN } from './log-id.js';
 
 const UNITS: Record<string, number> = {
@@ -131,6 +132,17 @@ const encoding = z
     return /^[0-9A-Za-z_-]+$/.test(v);
   }, 'not an encoding name');
 
+/** BullMQ key prefix: the worker and the admin must agree on it, so it has one default, here. */
+const queuePrefix = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? DEFAULT_QUEUE_PREFIX : v))
+  .superRefine((v, ctx) => {
+    if (!/^[0-9A-Za-z_-]{1,64}$/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" must be 1-64 characters of [0-9A-Za-z_-]` });
+    }
+  });
+
 /** Every environment variable logzip reads, with its default. docs/configuration.md documents each one. */
 export const envSchema = z.object({
   AWS_REGION: optionalString,
@@ -164,6 +176,7 @@ export const envSchema = z.object({
   LOGZIP_MAX_RATIO: positiveInt(1000),
   LOGZIP_WORKER_CONCURRENCY: positiveInt(2),
   LOGZIP_WORKER_METRICS_PORT: port(9464),
+  LOGZIP_QUEUE_PREFIX: queuePrefix,
   LOGZIP_SWEEP_INTERVAL: duration('5m'),
   LOGZIP_SWEEP_GRACE: duration('15m'),
   LOGZIP_LAMBDA_MAX_BYTES: bytes('1GiB'),

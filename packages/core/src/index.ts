@@ -1,35 +1,14 @@
+// The public API of @logzip/core: configuration, errors, the job and record contracts, the ports,
+// the engine (extraction, sweep) and the attempt ledger the routes write through. Internals other
+// packages or tests need have their own entry points: ./zip (the reader), ./state (the pure record
+// rules), ./alerts (channels and message rendering), ./events (cross-process payloads) and the
+// adapters (./s3, ./fs, ./bullmq, ./aws-trigger, ./logger, ./runtime).
+
 export type { DigestDecision, DigestGate } from './alerts/group-digest.js';
 export { decideDigest } from './alerts/group-digest.js';
 export type { GroupedAlerterOptions } from './alerts/grouped-alerter.js';
 export { createGroupedAlerter } from './alerts/grouped-alerter.js';
-export type {
-  AlertAttempt,
-  AlertChannel,
-  AlertOutcome,
-  AlertSource,
-  BuildAlertOptions,
-  ChannelOutcome,
-  FailureAlert,
-  FailureAlerter,
-  FailureRun,
-  FinalReason,
-  NotifyOptions,
-  SlackBlock,
-  SlackPayload,
-  SnsPublishContent,
-} from './alerts/index.js';
-export {
-  alertMarkerKey,
-  alertTitle,
-  archivePageUrl,
-  buildFailureAlert,
-  failureIdOf,
-  renderAlertText,
-  renderSlackPayload,
-  renderSnsPublish,
-  scrubSecrets,
-  secretsOf,
-} from './alerts/index.js';
+export type { AlertOutcome, AlertSource, FailureAlerter, FailureRun, NotifyOptions } from './alerts/types.js';
 export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
 export {
   DEFAULT_LIMITS,
@@ -40,24 +19,42 @@ export {
   parseDuration,
   readConfig,
 } from './config.js';
-export { contentTypeFor } from './engine/content-type.js';
-export { crc32Hex, extractArchive, logIdFolder, sameSource } from './engine/extract.js';
+export type { FailedAttempt } from './engine/attempts.js';
+export {
+  alertIfFinal,
+  attemptsOfRequest,
+  isFinalFailureOf,
+  recordFailedAttempt,
+  recordFailedAttemptOrLog,
+  resolveFailure,
+} from './engine/attempts.js';
+export { extractArchive } from './engine/extract.js';
 export type { AttemptContext, RecordedOutcome } from './engine/record.js';
 export { extractAndRecord } from './engine/record.js';
 export type { ResolveArchiveOptions } from './engine/resolve-archive.js';
 export { resolveArchive } from './engine/resolve-archive.js';
+export type {
+  SweepOptions,
+  SweepOutcome,
+  SweepReport,
+  SweepResult,
+  SweepSnapshot,
+  SweepSummary,
+} from './engine/sweep.js';
+export { sweep } from './engine/sweep.js';
 export type { ExtractDeps, ExtractOptions, ExtractProgress, ExtractResult } from './engine/types.js';
 export type { ErrorCode, LogzipErrorOptions } from './errors.js';
-export {
-  ARCHIVE_ERROR_CODES,
-  ERROR_CODES,
-  isErrorCode,
-  isLogzipError,
-  LogzipError,
-  toLogzipError,
-} from './errors.js';
+export { ERROR_CODES, isErrorCode, isLogzipError, LogzipError, toLogzipError } from './errors.js';
 export type { EnqueueResult, ExtractJob, JobReason, QueueProducer } from './job.js';
-export { extractJobSchema, JOB_REASONS, jobIdFor, LOG_ID_RE, logIdSchema, QUEUE_NAME } from './job.js';
+export {
+  DEFAULT_QUEUE_PREFIX,
+  extractJobSchema,
+  JOB_REASONS,
+  jobIdFor,
+  LOG_ID_RE,
+  logIdSchema,
+  QUEUE_NAME,
+} from './job.js';
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
 export type { OperationRun, PerformItem, RunOperationOptions } from './operations/run-operation.js';
 export { runOperation, STATE_CHECK_MS } from './operations/run-operation.js';
@@ -98,8 +95,6 @@ export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } f
 export { ROUTES } from './ports/route.js';
 export type { CheckIndexOptions, DriftProblem, IndexDrift } from './state/check-index.js';
 export { checkIndex } from './state/check-index.js';
-export type { RecordAttemptInput } from './state/failures.js';
-export { recordAttempt, resolveRecord } from './state/failures.js';
 export type { Fingerprint, FingerprintInput } from './state/fingerprint.js';
 export { FINGERPRINT_FRAMES, fingerprintFailure } from './state/fingerprint.js';
 export type { GroupedStateStoreOptions } from './state/grouped-state-store.js';
@@ -144,14 +139,3 @@ export type {
   SourceRef,
 } from './state/types.js';
 export { FAILURE_STATES } from './state/types.js';
-export type { PlannedEntry, RandomAccessReader, ZipDirectory, ZipEntry } from './zip/index.js';
-export {
-  assertEncoding,
-  blockReader,
-  bufferReader,
-  InflateBudget,
-  openEntryStream,
-  planEntries,
-  readEntry,
-  readZipDirectory,
-} from './zip/index.js';

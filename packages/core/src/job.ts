@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 export const QUEUE_NAME = 'logzip-extract';
+/** BullMQ's own key prefix (LOGZIP_QUEUE_PREFIX); every logzip process of a deployment must use the same one. */
+export const DEFAULT_QUEUE_PREFIX = 'bull';
 
 export const LOG_ID_RE = /^[0-9A-Za-z_-]{1,64}$/;
 export const logIdSchema = z.string().regex(LOG_ID_RE, 'a log ID is 1-64 characters of [0-9A-Za-z_-]');

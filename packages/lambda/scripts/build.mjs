@@ -14,7 +14,8 @@ for (const name of await readdir(dist)) if (name.endsWith('.LEGAL.txt')) await r
 await rm(join(dist, 'chunks'), { recursive: true, force: true });
 
 const result = await build({
-  entryPoints: [join(root, 'src/index.ts')],
+  // The bundle's entry builds the handler from the environment; `@logzip/lambda` itself never reads it.
+  entryPoints: { index: join(root, 'src/handler.ts') },
   outdir: dist,
   outExtension: { '.js': '.mjs' },
   // What the handler loads only when it needs it (BullMQ for a hand-off, iconv-lite for a

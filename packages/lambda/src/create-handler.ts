@@ -1,4 +1,6 @@
 import {
+  alertIfFinal,
+  attemptsOfRequest,
   type Clock,
   type ErrorCode,
   extractAndRecord,
@@ -9,7 +11,8 @@ import {
   type ObjectStore,
   parseLogId,
   type QueueProducer,
-  recordAttempt,
+  type RecordedOutcome,
+  recordFailedAttemptOrLog,
   type StateStore,
   systemClock,
   toLogzipError,
@@ -77,6 +80,32 @@ export type LogzipHandler = (event: unknown, context: InvocationContext) => Prom
 
 const DEFAULT_HANDOFF_TIMEOUT_MS = 10_000;
 
+/** HandlerDeps with its defaults filled in, built once by createHandler. */
+interface Runtime extends HandlerDeps {
+  clock: Clock;
+  output: ObjectStore;
+  handoffTimeoutMs: number;
+}
+
+/** One archive of the event being worked on: who, which attempt, and the log line bindings. */
+interface ArchiveRun {
+  work: ArchiveWork;
+  logId: string;
+  attempt: number;
+  awsRequestId: string;
+  log: Logger;
+  /** Known size and ETag (from the event, else a HEAD); undefined when the archive is missing. */
+  size: number | undefined;
+  etag: string | undefined;
+}
+
+/** A record's outcome, the error that makes Lambda retry the event, and the failure record written. */
+interface ArchiveOutcome {
+  summary: RecordSummary;
+  error?: LogzipError;
+  record?: FailureRecord | undefined;
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -104,6 +133,446 @@ function logIdOf(work: ArchiveWork | SkipWork, pattern?: RegExp): { logId?: stri
   }
 }
 
+function base(run: ArchiveRun) {
+  return { logId: run.logId, bucket: run.work.bucket, key: run.work.key, attempt: run.attempt };
+}
+
+/** Writes a failed attempt that did not come from a run (a hand-off that could not happen). */
+function recordHandlerFailure(
+  rt: Runtime,
+  run: ArchiveRun,
+  error: LogzipError,
+): Promise<FailureRecord | undefined> {
+  return recordFailedAttemptOrLog(
+    rt.state,
+    {
+      logId: run.logId,
+      source: { bucket: run.work.bucket, key: run.work.key },
+      route: 'lambda',
+      error,
+      attempt: run.attempt,
+      maxAttempts: rt.config.lambda.maxAttempts,
+      requestId: run.awsRequestId,
+    },
+    run.log,
+    rt.clock,
+  );
+}
+
+/** Whether the manifest names exactly this archive (bucket, key, size and, when known, ETag). */
+async function isCurrent(rt: Runtime, run: ArchiveRun): Promise<boolean> {
+  if (run.size === undefined) return false;
+  const manifest = await rt.state.getManifest(run.logId);
+  if (manifest === undefined) return false;
+  const source = manifest.source;
+  return (
+    source.bucket === run.work.bucket &&
+    source.key === run.work.key &&
+    source.size === run.size &&
+    (run.etag === undefined || source.etag === run.etag)
+  );
+}
+
+/** Records a hand-off that cannot happen at all (no queue, or the queue refused it): `failed`. */
+async function failHandOff(
+  rt: Runtime,
+  run: ArchiveRun,
+  reason: HandoffReason,
+  error: LogzipError,
+  logLine: { fields: Record<string, unknown>; message: string },
+): Promise<ArchiveOutcome> {
+  const record = await recordHandlerFailure(rt, run, error);
+  run.log.error({ code: error.code, reason, ...logLine.fields }, logLine.message);
+  return {
+    summary: { ...base(run), outcome: 'failed', reason, code: error.code, message: error.message },
+    record,
+  };
+}
+
+/**
+ * The error a failed enqueue leaves. After a run ran out of time the attempt stays a `timeout` (the
+ * same attempt number replaces the engine's entry), so Lambda's retry hands off at once instead of
+ * running again.
+ */
+function handOffError(reason: HandoffReason, detail: string, thrown: unknown): LogzipError {
+  const cause = toLogzipError(thrown);
+  if (reason === 'deadline_reached' || reason === 'timed_out_before') {
+    return new LogzipError('timeout', `${detail}, and the hand-off to the queue failed: ${cause.message}`, {
+      cause,
+    });
+  }
+  if (cause.code === 'storage_unavailable') return cause;
+  return new LogzipError('storage_unavailable', `could not hand the archive to the queue: ${cause.message}`, {
+    cause,
+  });
+}
+
+/** Puts the archive on the queue, or records `too_large_for_lambda` when there is no queue. */
+async function handOff(
+  rt: Runtime,
+  run: ArchiveRun,
+  reason: HandoffReason,
+  detail: string,
+): Promise<ArchiveOutcome> {
+  const { work, log } = run;
+  if (rt.producer === undefined) {
+    const error = new LogzipError(
+      'too_large_for_lambda',
+      `${detail}; no queue to hand it to (REDIS_URL is not configured)`,
+    );
+    return failHandOff(rt, run, reason, error, {
+      fields: { detail },
+      message: 'archive cannot run in Lambda and there is no queue: failed',
+    });
+  }
+  const requestIds: Record<string, string> = { awsRequestId: run.awsRequestId, ...ids(work) };
+  try {
+    const result = await withTimeout(
+      rt.producer.enqueue({
+        logId: run.logId,
+        bucket: work.bucket,
+        key: work.key,
+        reason: 'handoff',
+        requestIds,
+        ...(work.force === undefined ? {} : { force: work.force }),
+      }),
+      rt.handoffTimeoutMs,
+      `the queue did not accept the hand-off within ${rt.handoffTimeoutMs} ms`,
+    );
+    if (result.outcome === 'refused') {
+      const error = new LogzipError(
+        'too_large_for_lambda',
+        `${detail}; the queue refused it: ${result.reason}`,
+      );
+      return failHandOff(rt, run, reason, error, {
+        fields: { detail, refused: result.reason },
+        message: 'hand-off refused: failed',
+      });
+    }
+    log.info(
+      { reason, detail, jobId: result.jobId, enqueue: result.outcome },
+      'archive handed off to the queue',
+    );
+    return { summary: { ...base(run), outcome: 'handed_off', reason, jobId: result.jobId } };
+  } catch (thrown) {
+    const error = handOffError(reason, detail, thrown);
+    const record = await recordHandlerFailure(rt, run, error);
+    log.warn(
+      { code: error.code, reason, err: error.message, state: record?.state },
+      'hand-off failed, will retry',
+    );
+    return {
+      summary: {
+        ...base(run),
+        outcome: record?.state === 'failed' ? 'failed' : 'retrying',
+        reason,
+        code: error.code,
+      },
+      error,
+      record,
+    };
+  }
+}
+
+/** Hands off, unless the archive was extracted already (then there is nothing to do). */
+async function handOffUnlessCurrent(
+  rt: Runtime,
+  run: ArchiveRun,
+  reason: HandoffReason,
+  detail: string,
+): Promise<ArchiveOutcome> {
+  if (!run.work.force && (await isCurrent(rt, run))) {
+    run.log.info({ status: 'already_extracted', reason }, 'archive already extracted, nothing to hand off');
+    const { logId, bucket, key, attempt } = base(run);
+    return { summary: { outcome: 'already_extracted', logId, bucket, key, attempt } };
+  }
+  return handOff(rt, run, reason, detail);
+}
+
+/** Why the function does not touch this archive at all, or undefined when it is work. */
+function outOfScope(config: LambdaConfig, work: ArchiveWork): string | undefined {
+  if (work.bucket !== config.incoming.bucket) {
+    return `bucket ${work.bucket} is not the incoming bucket ${config.incoming.bucket}`;
+  }
+  // The recursion guard: whatever the trigger's filter says, only the incoming prefix is work.
+  if (!work.key.startsWith(config.incoming.prefix)) {
+    return `key is outside the incoming prefix ${config.incoming.prefix}`;
+  }
+  if (!work.key.toLowerCase().endsWith('.zip')) return 'not a .zip key';
+  return undefined;
+}
+
+/**
+ * Numbers this attempt from the record (Lambda's retries share the awsRequestId) and learns the
+ * archive's size when the event does not carry it. Returns whether an earlier attempt of this
+ * event already ran out of time.
+ */
+async function startRun(
+  rt: Runtime,
+  work: ArchiveWork,
+  logId: string,
+  awsRequestId: string,
+  log: Logger,
+): Promise<{ run: ArchiveRun; timedOutBefore: boolean }> {
+  const earlier = attemptsOfRequest(await rt.state.getFailure(logId), 'lambda', awsRequestId);
+  const attempt = earlier.length + 1;
+  log.info(
+    {
+      attempt,
+      maxAttempts: rt.config.lambda.maxAttempts,
+      origin: work.origin,
+      eventName: work.eventName,
+      size: work.size,
+    },
+    'extraction attempt started',
+  );
+  let size = work.size;
+  let etag = work.etag;
+  if (size === undefined) {
+    const info = await rt.store.head(work.bucket, work.key);
+    // A missing archive is for the engine to record (`source_not_found`).
+    if (info !== undefined) {
+      size = info.size;
+      etag = info.etag;
+    }
+  }
+  return {
+    run: { work, logId, attempt, awsRequestId, log, size, etag },
+    timedOutBefore: earlier.some((a) => a.code === 'timeout'),
+  };
+}
+
+/** One engine run, stopped `abortAfterMs` from now so the invocation ends before Lambda's deadline. */
+async function runExtraction(
+  rt: Runtime,
+  run: ArchiveRun,
+  abortAfterMs: number,
+): Promise<{ outcome: RecordedOutcome; aborted: boolean }> {
+  const { config } = rt;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error('the Lambda deadline is near')),
+    Math.max(0, abortAfterMs),
+  );
+  try {
+    const outcome = await extractAndRecord(
+      { source: rt.store, output: rt.output, state: rt.state, logger: run.log, clock: rt.clock },
+      {
+        logId: run.logId,
+        source: { bucket: run.work.bucket, key: run.work.key },
+        output: config.output,
+        limits: config.limits,
+        fallbackEncoding: config.fallbackEncoding,
+        signal: controller.signal,
+        ...(run.work.force === undefined ? {} : { force: run.work.force }),
+      },
+      {
+        route: 'lambda',
+        attempt: run.attempt,
+        maxAttempts: config.lambda.maxAttempts,
+        requestId: run.awsRequestId,
+      },
+    );
+    return { outcome, aborted: controller.signal.aborted };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What a failed run means for the event: a hand-off near the deadline, a Lambda retry, or `failed`. */
+async function settleFailure(
+  rt: Runtime,
+  run: ArchiveRun,
+  error: LogzipError,
+  record: FailureRecord | undefined,
+  aborted: boolean,
+): Promise<ArchiveOutcome> {
+  if (aborted && error.code === 'timeout') {
+    return handOffUnlessCurrent(rt, run, 'deadline_reached', 'the run was stopped near the Lambda deadline');
+  }
+  const failed = (outcome: RecordOutcome): RecordSummary => ({
+    outcome,
+    ...base(run),
+    code: error.code,
+    message: error.message,
+  });
+  if (error.retryable) {
+    const state = record?.state ?? 'retrying';
+    run.log.warn(
+      { code: error.code, err: error.message, attempt: run.attempt, state },
+      'extraction failed, Lambda will retry',
+    );
+    return { summary: failed(state === 'failed' ? 'failed' : 'retrying'), error, record };
+  }
+  run.log.error(
+    { code: error.code, entry: error.entry, err: error.message, stack: error.stack, attempt: run.attempt },
+    'archive rejected: failed, not retried',
+  );
+  return { summary: failed('failed'), record };
+}
+
+/** One archive of the event: scope checks, the budget, then a run or a hand-off. */
+async function processArchive(
+  rt: Runtime,
+  work: ArchiveWork,
+  context: InvocationContext,
+  invocationLog: Logger,
+): Promise<ArchiveOutcome> {
+  const { config } = rt;
+  const where = { bucket: work.bucket, key: work.key };
+  const skipReason = outOfScope(config, work);
+  if (skipReason !== undefined) {
+    invocationLog.child({ ...ids(work), ...where }).info({ reason: skipReason }, 'record skipped');
+    return { summary: { outcome: 'skipped', ...where, reason: skipReason } };
+  }
+  let logId: string;
+  try {
+    logId = work.logId ?? parseLogId(work.key, config.logIdPattern);
+  } catch (thrown) {
+    const error = toLogzipError(thrown);
+    // No log ID, so no failure record to hold it: the error line is the record.
+    invocationLog
+      .child({ ...ids(work), ...where })
+      .error({ code: error.code, err: error.message }, 'archive rejected');
+    return { summary: { outcome: 'rejected', ...where, code: error.code, message: error.message } };
+  }
+  const log = invocationLog.child({ ...ids(work), logId, ...where });
+  const { run, timedOutBefore } = await startRun(rt, work, logId, context.awsRequestId, log);
+  // An earlier attempt of this event ran out of time: running it again would only do the same.
+  if (timedOutBefore) {
+    return handOffUnlessCurrent(
+      rt,
+      run,
+      'timed_out_before',
+      'an earlier attempt of this event ran out of time',
+    );
+  }
+  let abortAfterMs = context.getRemainingTimeInMillis() - config.lambda.safetyMarginMs;
+  if (run.size !== undefined) {
+    const decision = planBudget({
+      size: run.size,
+      maxBytes: config.env.LOGZIP_LAMBDA_MAX_BYTES,
+      remainingMs: context.getRemainingTimeInMillis(),
+      safetyMarginMs: config.lambda.safetyMarginMs,
+      minThroughput: config.lambda.minThroughput,
+    });
+    if (decision.action === 'handoff') return handOffUnlessCurrent(rt, run, decision.reason, decision.detail);
+    abortAfterMs = decision.abortAfterMs;
+  }
+  const { outcome, aborted } = await runExtraction(rt, run, abortAfterMs);
+  if (!outcome.ok) return settleFailure(rt, run, outcome.error, outcome.record, aborted);
+  const { result } = outcome;
+  return {
+    summary: {
+      outcome: result.status,
+      ...base(run),
+      entries: result.entries.length,
+      bytes: result.bytes,
+      durationMs: result.durationMs,
+    },
+  };
+}
+
+/**
+ * One alert for a record this invocation left `failed` (a permanent error, or the event's last
+ * attempt), decided on the record it wrote. Awaited, because Lambda freezes the container once the
+ * handler returns; bounded by the alerter's timeouts, and it never throws. When the last attempt
+ * throws, Lambda also sends the event to the on-failure destination: the worker's drain finds the
+ * alert marker of this awsRequestId and stays quiet.
+ */
+async function alertIfFailed(
+  rt: Runtime,
+  outcome: ArchiveOutcome,
+  context: InvocationContext,
+): Promise<void> {
+  if (outcome.summary.outcome !== 'failed') return;
+  // Half the safety margin stays free: a timeout now would make Lambda retry a settled event.
+  const budgetMs = context.getRemainingTimeInMillis() - rt.config.lambda.safetyMarginMs / 2;
+  await alertIfFinal(
+    rt.alerter,
+    outcome.record,
+    { source: 'lambda', requestId: context.awsRequestId },
+    { budgetMs },
+  );
+}
+
+function skippedSummary(item: SkipWork, invocationLog: Logger): RecordSummary {
+  invocationLog
+    .child({ ...ids(item), bucket: item.bucket, key: item.key })
+    .info({ reason: item.reason }, 'record skipped');
+  return {
+    outcome: 'skipped',
+    reason: item.reason,
+    ...(item.bucket === undefined ? {} : { bucket: item.bucket }),
+    ...(item.key === undefined ? {} : { key: item.key }),
+  };
+}
+
+/** Storage failing before the engine ran (reading the failure record, HEAD): retryable. */
+function failedBeforeExtraction(item: ArchiveWork, thrown: unknown, invocationLog: Logger) {
+  const error = toLogzipError(thrown);
+  invocationLog
+    .child({ ...ids(item), bucket: item.bucket, key: item.key })
+    .warn(
+      { code: error.code, err: error.message, retryable: error.retryable },
+      'record failed before extraction',
+    );
+  const summary: RecordSummary = {
+    outcome: 'retrying',
+    bucket: item.bucket,
+    key: item.key,
+    code: error.code,
+    message: error.message,
+  };
+  return { summary, error };
+}
+
+async function handleInvocation(
+  rt: Runtime,
+  event: unknown,
+  context: InvocationContext,
+): Promise<InvocationSummary> {
+  const work = parseInvocationEvent(event);
+  // S3 sends one record per event: then the invocation's own lines carry the record's ids too.
+  const only = work.length === 1 ? work[0] : undefined;
+  const invocationLog = rt.logger.child({
+    awsRequestId: context.awsRequestId,
+    ...(only === undefined
+      ? {}
+      : { ...ids(only), ...logIdOf(only, rt.config.logIdPattern), bucket: only.bucket, key: only.key }),
+  });
+  invocationLog.info({ records: work.length }, 'invocation started');
+  const results: RecordSummary[] = [];
+  const errors: LogzipError[] = [];
+  for (const item of work) {
+    if (item.kind === 'skip') {
+      results.push(skippedSummary(item, invocationLog));
+      continue;
+    }
+    try {
+      const outcome = await processArchive(rt, item, context, invocationLog);
+      results.push(outcome.summary);
+      await alertIfFailed(rt, outcome, context);
+      if (outcome.error !== undefined) errors.push(outcome.error);
+    } catch (thrown) {
+      const { summary, error } = failedBeforeExtraction(item, thrown, invocationLog);
+      results.push(summary);
+      errors.push(error);
+    }
+  }
+  const counts: Record<string, number> = {};
+  for (const result of results) counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+  if (errors.length > 0) {
+    invocationLog.warn(
+      { outcomes: counts, retryable: errors.length },
+      'invocation failed: Lambda retries the event',
+    );
+    throw errors[0];
+  }
+  invocationLog.info({ outcomes: counts }, 'invocation finished');
+  return { awsRequestId: context.awsRequestId, results };
+}
+
 /**
  * Builds the Lambda handler: S3 `ObjectCreated` records (or a re-run payload) in, one extraction
  * attempt per archive through the core engine, a summary per record out.
@@ -117,389 +586,11 @@ function logIdOf(work: ArchiveWork | SkipWork, pattern?: RegExp): { logId?: stri
  * export const handler = createHandler({ config, store, state, producer, logger });
  */
 export function createHandler(deps: HandlerDeps): LogzipHandler {
-  const { config } = deps;
-  const clock = deps.clock ?? systemClock;
-  const output = deps.output ?? deps.store;
-  const handoffTimeoutMs = deps.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS;
-
-  /** Writes a failed attempt that did not come from a run (a hand-off that could not happen). */
-  async function recordFailure(
-    work: ArchiveWork,
-    logId: string,
-    error: LogzipError,
-    attempt: number,
-    awsRequestId: string,
-    log: Logger,
-  ): Promise<FailureRecord | undefined> {
-    try {
-      const previous = await deps.state.getFailure(logId);
-      const record = recordAttempt(previous, {
-        logId,
-        source: { bucket: work.bucket, key: work.key },
-        route: 'lambda',
-        error,
-        attempt,
-        maxAttempts: config.lambda.maxAttempts,
-        at: clock.now(),
-        requestId: awsRequestId,
-      });
-      await deps.state.putFailure(record);
-      return record;
-    } catch (recordError) {
-      log.error(
-        { err: toLogzipError(recordError).message, code: error.code },
-        'could not write the failure record',
-      );
-      return undefined;
-    }
-  }
-
-  async function isCurrent(work: ArchiveWork, logId: string, size: number, etag: string | undefined) {
-    const manifest = await deps.state.getManifest(logId);
-    if (manifest === undefined) return false;
-    const source = manifest.source;
-    return (
-      source.bucket === work.bucket &&
-      source.key === work.key &&
-      source.size === size &&
-      (etag === undefined || source.etag === etag)
-    );
-  }
-
-  /** Puts the archive on the queue, or records `too_large_for_lambda` when there is no queue. */
-  async function handOff(
-    work: ArchiveWork,
-    logId: string,
-    reason: HandoffReason,
-    detail: string,
-    attempt: number,
-    awsRequestId: string,
-    log: Logger,
-  ): Promise<{ summary: RecordSummary; error?: LogzipError }> {
-    const base = { logId, bucket: work.bucket, key: work.key, attempt };
-    if (deps.producer === undefined) {
-      const error = new LogzipError(
-        'too_large_for_lambda',
-        `${detail}; no queue to hand it to (REDIS_URL is not configured)`,
-      );
-      await recordFailure(work, logId, error, attempt, awsRequestId, log);
-      log.error(
-        { code: error.code, reason, detail },
-        'archive cannot run in Lambda and there is no queue: failed',
-      );
-      return { summary: { ...base, outcome: 'failed', reason, code: error.code, message: error.message } };
-    }
-    const requestIds: Record<string, string> = { awsRequestId };
-    if (work.s3RequestId !== undefined) requestIds['s3RequestId'] = work.s3RequestId;
-    if (work.s3Id2 !== undefined) requestIds['s3Id2'] = work.s3Id2;
-    try {
-      const result = await withTimeout(
-        deps.producer.enqueue({
-          logId,
-          bucket: work.bucket,
-          key: work.key,
-          reason: 'handoff',
-          requestIds,
-          ...(work.force === undefined ? {} : { force: work.force }),
-        }),
-        handoffTimeoutMs,
-        `the queue did not accept the hand-off within ${handoffTimeoutMs} ms`,
-      );
-      if (result.outcome === 'refused') {
-        const error = new LogzipError(
-          'too_large_for_lambda',
-          `${detail}; the queue refused it: ${result.reason}`,
-        );
-        await recordFailure(work, logId, error, attempt, awsRequestId, log);
-        log.error({ code: error.code, reason, detail, refused: result.reason }, 'hand-off refused: failed');
-        return { summary: { ...base, outcome: 'failed', reason, code: error.code, message: error.message } };
-      }
-      log.info(
-        { reason, detail, jobId: result.jobId, enqueue: result.outcome },
-        'archive handed off to the queue',
-      );
-      return { summary: { ...base, outcome: 'handed_off', reason, jobId: result.jobId } };
-    } catch (thrown) {
-      const cause = toLogzipError(thrown);
-      // After a run ran out of time the attempt stays a `timeout` (the same attempt number
-      // replaces the engine's entry), so Lambda's retry hands off at once instead of running again.
-      const outOfTime = reason === 'deadline_reached' || reason === 'timed_out_before';
-      const error = outOfTime
-        ? new LogzipError('timeout', `${detail}, and the hand-off to the queue failed: ${cause.message}`, {
-            cause,
-          })
-        : cause.code === 'storage_unavailable'
-          ? cause
-          : new LogzipError(
-              'storage_unavailable',
-              `could not hand the archive to the queue: ${cause.message}`,
-              {
-                cause,
-              },
-            );
-      const record = await recordFailure(work, logId, error, attempt, awsRequestId, log);
-      log.warn(
-        { code: error.code, reason, err: error.message, state: record?.state },
-        'hand-off failed, will retry',
-      );
-      return {
-        summary: {
-          ...base,
-          outcome: record?.state === 'failed' ? 'failed' : 'retrying',
-          reason,
-          code: error.code,
-        },
-        error,
-      };
-    }
-  }
-
-  async function processArchive(
-    work: ArchiveWork,
-    context: InvocationContext,
-    invocationLog: Logger,
-  ): Promise<{ summary: RecordSummary; error?: LogzipError }> {
-    const where = { bucket: work.bucket, key: work.key };
-    const skip = (reason: string): { summary: RecordSummary } => {
-      invocationLog.child({ ...ids(work), ...where }).info({ reason }, 'record skipped');
-      return { summary: { outcome: 'skipped', ...where, reason } };
-    };
-    if (work.bucket !== config.incoming.bucket) {
-      return skip(`bucket ${work.bucket} is not the incoming bucket ${config.incoming.bucket}`);
-    }
-    // The recursion guard: whatever the trigger's filter says, only the incoming prefix is work.
-    if (!work.key.startsWith(config.incoming.prefix)) {
-      return skip(`key is outside the incoming prefix ${config.incoming.prefix}`);
-    }
-    if (!work.key.toLowerCase().endsWith('.zip')) return skip('not a .zip key');
-
-    let logId: string;
-    try {
-      logId = work.logId ?? parseLogId(work.key, config.logIdPattern);
-    } catch (thrown) {
-      const error = toLogzipError(thrown);
-      // No log ID, so no failure record to hold it: the error line is the record.
-      invocationLog
-        .child({ ...ids(work), ...where })
-        .error({ code: error.code, err: error.message }, 'archive rejected');
-      return { summary: { outcome: 'rejected', ...where, code: error.code, message: error.message } };
-    }
-    const log = invocationLog.child({ ...ids(work), logId, ...where });
-    const { awsRequestId } = context;
-
-    const previous = await deps.state.getFailure(logId);
-    const earlier = (previous?.attempts ?? []).filter(
-      (a) => a.route === 'lambda' && a.requestId === awsRequestId,
-    );
-    const attempt = earlier.length + 1;
-    log.info(
-      {
-        attempt,
-        maxAttempts: config.lambda.maxAttempts,
-        origin: work.origin,
-        eventName: work.eventName,
-        size: work.size,
-      },
-      'extraction attempt started',
-    );
-
-    let size = work.size;
-    let etag = work.etag;
-    if (size === undefined) {
-      const info = await deps.store.head(work.bucket, work.key);
-      // A missing archive is for the engine to record (`source_not_found`).
-      if (info !== undefined) {
-        size = info.size;
-        etag = info.etag;
-      }
-    }
-
-    const handOffUnlessCurrent = async (reason: HandoffReason, detail: string) => {
-      if (!work.force && size !== undefined && (await isCurrent(work, logId, size, etag))) {
-        log.info({ status: 'already_extracted', reason }, 'archive already extracted, nothing to hand off');
-        return { summary: { outcome: 'already_extracted' as const, logId, ...where, attempt } };
-      }
-      return handOff(work, logId, reason, detail, attempt, awsRequestId, log);
-    };
-
-    // An earlier attempt of this event ran out of time: running it again would only do the same.
-    if (earlier.some((a) => a.code === 'timeout')) {
-      return handOffUnlessCurrent('timed_out_before', 'an earlier attempt of this event ran out of time');
-    }
-
-    let abortAfterMs = context.getRemainingTimeInMillis() - config.lambda.safetyMarginMs;
-    if (size !== undefined) {
-      const decision = planBudget({
-        size,
-        maxBytes: config.env.LOGZIP_LAMBDA_MAX_BYTES,
-        remainingMs: context.getRemainingTimeInMillis(),
-        safetyMarginMs: config.lambda.safetyMarginMs,
-        minThroughput: config.lambda.minThroughput,
-      });
-      if (decision.action === 'handoff') return handOffUnlessCurrent(decision.reason, decision.detail);
-      abortAfterMs = decision.abortAfterMs;
-    }
-
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new Error('the Lambda deadline is near')),
-      Math.max(0, abortAfterMs),
-    );
-    let outcome: Awaited<ReturnType<typeof extractAndRecord>>;
-    try {
-      outcome = await extractAndRecord(
-        { source: deps.store, output, state: deps.state, logger: log, clock },
-        {
-          logId,
-          source: where,
-          output: config.output,
-          limits: config.limits,
-          fallbackEncoding: config.fallbackEncoding,
-          signal: controller.signal,
-          ...(work.force === undefined ? {} : { force: work.force }),
-        },
-        { route: 'lambda', attempt, maxAttempts: config.lambda.maxAttempts, requestId: awsRequestId },
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-
-    if (outcome.ok) {
-      const { result } = outcome;
-      return {
-        summary: {
-          outcome: result.status,
-          logId,
-          ...where,
-          attempt,
-          entries: result.entries.length,
-          bytes: result.bytes,
-          durationMs: result.durationMs,
-        },
-      };
-    }
-    const { error, record } = outcome;
-    if (controller.signal.aborted && error.code === 'timeout') {
-      return handOffUnlessCurrent('deadline_reached', 'the run was stopped near the Lambda deadline');
-    }
-    if (error.retryable) {
-      const state = record?.state ?? 'retrying';
-      log.warn(
-        { code: error.code, err: error.message, attempt, state },
-        'extraction failed, Lambda will retry',
-      );
-      return {
-        summary: {
-          outcome: state === 'failed' ? 'failed' : 'retrying',
-          logId,
-          ...where,
-          attempt,
-          code: error.code,
-          message: error.message,
-        },
-        error,
-      };
-    }
-    log.error(
-      { code: error.code, entry: error.entry, err: error.message, stack: error.stack, attempt },
-      'archive rejected: failed, not retried',
-    );
-    return {
-      summary: { outcome: 'failed', logId, ...where, attempt, code: error.code, message: error.message },
-    };
-  }
-
-  /**
-   * One alert for a record this invocation left `failed` (a permanent error, or the event's last
-   * attempt). Awaited, because Lambda freezes the container once the handler returns; bounded by
-   * the alerter's timeouts, and it never throws. When the last attempt throws, Lambda also sends
-   * the event to the on-failure destination: the worker's drain finds the alert marker of this
-   * awsRequestId and stays quiet.
-   */
-  async function alertIfFailed(
-    summary: RecordSummary,
-    context: InvocationContext,
-    log: Logger,
-  ): Promise<void> {
-    const alerter = deps.alerter;
-    if (alerter === undefined || !alerter.enabled) return;
-    if (summary.outcome !== 'failed' || summary.logId === undefined) return;
-    try {
-      const record = await deps.state.getFailure(summary.logId);
-      // The newest attempt must be this invocation's (not another route's run written since).
-      const { awsRequestId } = context;
-      if (record?.state !== 'failed' || record.attempts.at(-1)?.requestId !== awsRequestId) return;
-      // Half the safety margin stays free: a timeout now would make Lambda retry a settled event.
-      const budgetMs = context.getRemainingTimeInMillis() - config.lambda.safetyMarginMs / 2;
-      await alerter.notifyFailure(record, { source: 'lambda', requestId: awsRequestId }, { budgetMs });
-    } catch (error) {
-      log.warn(
-        { logId: summary.logId, err: toLogzipError(error).message },
-        'could not read the failure record to alert on it',
-      );
-    }
-  }
-
-  return async function handler(event, context) {
-    const work = parseInvocationEvent(event);
-    // S3 sends one record per event: then the invocation's own lines carry the record's ids too.
-    const only = work.length === 1 ? work[0] : undefined;
-    const invocationLog = deps.logger.child({
-      awsRequestId: context.awsRequestId,
-      ...(only === undefined
-        ? {}
-        : { ...ids(only), ...logIdOf(only, config.logIdPattern), bucket: only.bucket, key: only.key }),
-    });
-    invocationLog.info({ records: work.length }, 'invocation started');
-    const results: RecordSummary[] = [];
-    const errors: LogzipError[] = [];
-    for (const item of work) {
-      if (item.kind === 'skip') {
-        invocationLog
-          .child({ ...ids(item), bucket: item.bucket, key: item.key })
-          .info({ reason: item.reason }, 'record skipped');
-        results.push({
-          outcome: 'skipped',
-          reason: item.reason,
-          ...(item.bucket === undefined ? {} : { bucket: item.bucket }),
-          ...(item.key === undefined ? {} : { key: item.key }),
-        });
-        continue;
-      }
-      try {
-        const { summary, error } = await processArchive(item, context, invocationLog);
-        results.push(summary);
-        await alertIfFailed(summary, context, invocationLog);
-        if (error !== undefined) errors.push(error);
-      } catch (thrown) {
-        // Storage failing before the engine ran (reading the failure record, HEAD): retryable.
-        const error = toLogzipError(thrown);
-        invocationLog
-          .child({ ...ids(item), bucket: item.bucket, key: item.key })
-          .warn(
-            { code: error.code, err: error.message, retryable: error.retryable },
-            'record failed before extraction',
-          );
-        results.push({
-          outcome: 'retrying',
-          bucket: item.bucket,
-          key: item.key,
-          code: error.code,
-          message: error.message,
-        });
-        errors.push(error);
-      }
-    }
-    const counts: Record<string, number> = {};
-    for (const result of results) counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
-    if (errors.length > 0) {
-      invocationLog.warn(
-        { outcomes: counts, retryable: errors.length },
-        'invocation failed: Lambda retries the event',
-      );
-      throw errors[0];
-    }
-    invocationLog.info({ outcomes: counts }, 'invocation finished');
-    return { awsRequestId: context.awsRequestId, results };
+  const rt: Runtime = {
+    ...deps,
+    clock: deps.clock ?? systemClock,
+    output: deps.output ?? deps.store,
+    handoffTimeoutMs: deps.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS,
   };
+  return (event, context) => handleInvocation(rt, event, context);
 }

@@ -1,5 +1,9 @@
-import { logIdSchema } from '@logzip/core';
-import { z } from 'zod';
+import {
+  decodeS3Key,
+  isSupportedEventVersion,
+  rerunPayloadSchema,
+  s3RecordSchema,
+} from '@logzip/core/events';
 
 /** One archive the invocation was asked to extract, whatever the event shape it came from. */
 export interface ArchiveWork {
@@ -34,55 +38,6 @@ export interface SkipWork {
 
 export type Work = ArchiveWork | SkipWork;
 
-/** The direct re-run payload (admin, `logzip reenqueue --via lambda`). */
-export const rerunPayloadSchema = z
-  .object({
-    logId: logIdSchema,
-    bucket: z.string().min(1).max(255),
-    key: z.string().min(1).max(1024),
-    force: z.boolean().optional(),
-  })
-  .strict();
-
-export type RerunPayload = z.infer<typeof rerunPayloadSchema>;
-
-const s3RecordSchema = z.object({
-  eventVersion: z.string(),
-  eventSource: z.string(),
-  eventName: z.string(),
-  eventTime: z.string().optional(),
-  responseElements: z
-    .object({ 'x-amz-request-id': z.string().optional(), 'x-amz-id-2': z.string().optional() })
-    .partial()
-    .optional(),
-  s3: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      eTag: z.string().optional(),
-      sequencer: z.string().optional(),
-    }),
-  }),
-});
-
-/**
- * S3 sends keys form-URL-encoded: `+` is a space and everything else non-ASCII is %-escaped
- * (a literal `+` arrives as `%2B`). Returns undefined for a malformed escape.
- */
-export function decodeS3Key(encoded: string): string | undefined {
-  try {
-    return decodeURIComponent(encoded.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The inverse of decodeS3Key, as S3 writes keys into event records (slashes stay as they are). */
-export function encodeS3Key(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/');
-}
-
 function parseS3Record(raw: unknown, index: number): Work {
   const parsed = s3RecordSchema.safeParse(raw);
   if (!parsed.success) {
@@ -115,7 +70,7 @@ function parseS3Record(raw: unknown, index: number): Work {
   if (record.eventSource !== 'aws:s3') {
     return { kind: 'skip', reason: `event source ${record.eventSource} is not aws:s3`, bucket, key, ...ids };
   }
-  if (!/^2\.\d+$/.test(record.eventVersion)) {
+  if (!isSupportedEventVersion(record.eventVersion)) {
     return { kind: 'skip', reason: `event version ${record.eventVersion} is not 2.x`, bucket, key, ...ids };
   }
   if (!record.eventName.startsWith('ObjectCreated:')) {

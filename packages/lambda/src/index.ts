@@ -11,6 +11,5 @@ export type {
   RecordSummary,
 } from './create-handler.js';
 export { createHandler } from './create-handler.js';
-export type { ArchiveWork, RerunPayload, SkipWork, Work } from './event.js';
-export { decodeS3Key, encodeS3Key, parseInvocationEvent, rerunPayloadSchema } from './event.js';
-export { handler } from './handler.js';
+export type { ArchiveWork, SkipWork, Work } from './event.js';
+export { parseInvocationEvent } from './event.js';

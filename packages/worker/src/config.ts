@@ -1,6 +1,5 @@
 import { envSchema, type LogzipConfig, parseDuration, readConfig } from '@logzip/core';
 import { alertConfigErrors } from '@logzip/core/alerts';
-import { DEFAULT_QUEUE_PREFIX } from '@logzip/core/bullmq';
 
 /**
  * The worker's own settings, read next to core's configuration in the same pass. Core's schema
@@ -36,7 +35,6 @@ export const WORKER_ENV_DEFAULTS = {
   LOGZIP_WORKER_SHUTDOWN_TIMEOUT: '30s',
   LOGZIP_WORKER_LOCK_DURATION: '60s',
   LOGZIP_WORKER_MAX_STALLED: '3',
-  LOGZIP_QUEUE_PREFIX: DEFAULT_QUEUE_PREFIX,
 } as const;
 
 export type WorkerConfigResult =
@@ -64,11 +62,7 @@ function readSettings(env: Record<string, string | undefined>, errors: string[])
   if (!Number.isInteger(maxStalledCount) || maxStalledCount < 0 || maxStalledCount > 100) {
     errors.push(`LOGZIP_WORKER_MAX_STALLED: "${stalledText}" is not a whole number from 0 to 100`);
   }
-  const queuePrefix = value('LOGZIP_QUEUE_PREFIX');
-  if (!/^[0-9A-Za-z_-]{1,64}$/.test(queuePrefix)) {
-    errors.push(`LOGZIP_QUEUE_PREFIX: "${queuePrefix}" must be 1-64 characters of [0-9A-Za-z_-]`);
-  }
-  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount, queuePrefix };
+  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount };
 }
 
 /**
@@ -93,6 +87,7 @@ export function readWorkerConfig(env: Record<string, string | undefined>): Worke
     sweepIntervalMs: coreEnv.LOGZIP_SWEEP_INTERVAL,
     sweepGraceMs: coreEnv.LOGZIP_SWEEP_GRACE,
     lambdaFailureQueueUrl: coreEnv.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
+    queuePrefix: coreEnv.LOGZIP_QUEUE_PREFIX,
     ...settings,
   };
   if (worker.sweepIntervalMs !== 0 && worker.sweepIntervalMs < 1_000) {

@@ -1,165 +1,21 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
+  alertIfFinal,
+  attemptsOfRequest,
   type Clock,
-  type ErrorCode,
   type FailureAlerter,
   type FailureRecord,
   isErrorCode,
   type Logger,
   LogzipError,
-  logIdSchema,
-  parseLogId,
-  recordAttempt,
-  resolveRecord,
+  recordFailedAttempt,
   type StateStore,
   silentLogger,
   systemClock,
 } from '@logzip/core';
+import { DEFAULT_KEYS } from '@logzip/core/bullmq';
+import { type LambdaFailure, parseDestinationMessage } from '@logzip/core/events';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-
-/** The local on-failure destination (used when no SQS queue is configured): payload JSON strings, newest first. */
-export const LAMBDA_DESTINATION_KEY = 'logzip:lambda-destination';
-
-const destinationSchema = z.object({
-  timestamp: z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not a timestamp'),
-  requestContext: z.object({
-    requestId: z.string().min(1),
-    functionArn: z.string().optional(),
-    condition: z.string().optional(),
-    approximateInvokeCount: z.number().int().positive().optional(),
-  }),
-  requestPayload: z.unknown(),
-  responseContext: z.object({ functionError: z.string().optional() }).partial().nullish(),
-  responsePayload: z
-    .object({
-      errorType: z.string().optional(),
-      errorMessage: z.string().optional(),
-      trace: z.array(z.string()).optional(),
-    })
-    .partial()
-    .nullish()
-    .catch(undefined),
-});
-
-const s3RecordSchema = z.object({
-  s3: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({ key: z.string().min(1) }),
-  }),
-});
-const rerunSchema = z.object({ logId: logIdSchema, bucket: z.string().min(1), key: z.string().min(1) });
-
-/** One archive whose Lambda run failed for good, as the destination reports it. */
-export interface LambdaFailure {
-  logId: string;
-  source: { bucket: string; key: string };
-  requestId: string;
-  at: Date;
-  /** Lambda's approximate invoke count (the attempt that failed last). */
-  attempt: number;
-  condition: string | undefined;
-  errorType: string | undefined;
-  code: ErrorCode;
-  message: string;
-  trace: string[];
-}
-
-export type ParsedDestination = { ok: true; failures: LambdaFailure[] } | { ok: false; reason: string };
-
-/** `+` is a space and the rest is %-escaped in S3 event keys. */
-function decodeS3Key(encoded: string): string | undefined {
-  try {
-    return decodeURIComponent(encoded.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The error code a destination message stands for: the error type when it is a logzip code,
- * `timeout` for Lambda's "Task timed out", else `internal` (crashes, out of memory, expired events).
- */
-export function codeOfDestination(
-  errorType: string | undefined,
-  errorMessage: string | undefined,
-): ErrorCode {
-  if (isErrorCode(errorType)) return errorType;
-  if (errorMessage !== undefined && /Task timed out/i.test(errorMessage)) return 'timeout';
-  return 'internal';
-}
-
-/**
- * Reads one destination message (the SQS body or the Redis list item). Never throws: a message
- * it cannot understand comes back with the reason, for the caller to leave to the dead-letter queue.
- */
-export function parseDestinationMessage(body: string, logIdPattern: RegExp): ParsedDestination {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { ok: false, reason: 'the message is not JSON' };
-  }
-  const parsed = destinationSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return {
-      ok: false,
-      reason: `not a Lambda destination payload (${issue?.path.join('.')}: ${issue?.message})`,
-    };
-  }
-  const payload = parsed.data;
-  const response = payload.responsePayload ?? undefined;
-  const condition = payload.requestContext.condition;
-  const errorType = response?.errorType;
-  const message =
-    response?.errorMessage ??
-    (condition === 'EventAgeExceeded'
-      ? 'the event expired before Lambda could run it (EventAgeExceeded)'
-      : `the Lambda run failed (${condition ?? 'no condition given'}) without an error message`);
-  const common = {
-    requestId: payload.requestContext.requestId,
-    at: new Date(payload.timestamp),
-    attempt: payload.requestContext.approximateInvokeCount ?? 1,
-    condition,
-    errorType,
-    code: codeOfDestination(errorType, response?.errorMessage),
-    message,
-    trace: response?.trace ?? [],
-  };
-
-  const request = payload.requestPayload;
-  const failures: LambdaFailure[] = [];
-  const records =
-    typeof request === 'object' && request !== null ? (request as { Records?: unknown }).Records : undefined;
-  if (Array.isArray(records)) {
-    for (const raw of records) {
-      const record = s3RecordSchema.safeParse(raw);
-      if (!record.success) continue;
-      const key = decodeS3Key(record.data.s3.object.key);
-      if (key === undefined) continue;
-      let logId: string;
-      try {
-        logId = parseLogId(key, logIdPattern);
-      } catch {
-        continue;
-      }
-      failures.push({ ...common, logId, source: { bucket: record.data.s3.bucket.name, key } });
-    }
-    if (failures.length === 0) return { ok: false, reason: 'the S3 event names no archive with a log ID' };
-    return { ok: true, failures };
-  }
-  const rerun = rerunSchema.safeParse(request);
-  if (rerun.success) {
-    failures.push({
-      ...common,
-      logId: rerun.data.logId,
-      source: { bucket: rerun.data.bucket, key: rerun.data.key },
-    });
-    return { ok: true, failures };
-  }
-  return { ok: false, reason: 'the request payload is neither an S3 event nor a re-run payload' };
-}
 
 export interface RecordLambdaFailureDeps {
   state: StateStore;
@@ -176,13 +32,36 @@ export async function recordLambdaFailure(
   deps: RecordLambdaFailureDeps,
   failure: LambdaFailure,
 ): Promise<FailureRecord> {
-  const clock = deps.clock ?? systemClock;
-  const previous = await deps.state.getFailure(failure.logId);
+  const manifest = await deps.state.getManifest(failure.logId);
+  return recordFailedAttempt(
+    deps.state,
+    {
+      logId: failure.logId,
+      source: failure.source,
+      route: 'lambda',
+      error: (previous) => destinationError(failure, previous),
+      attempt: failure.attempt,
+      // The destination only hears of an event whose retries are over: this attempt was the last.
+      maxAttempts: failure.attempt,
+      requestId: failure.requestId,
+      at: failure.at,
+      extractedSince:
+        manifest !== undefined &&
+        manifest.source.key === failure.source.key &&
+        Date.parse(manifest.finishedAt) > failure.at.getTime(),
+    },
+    deps.clock ?? systemClock,
+  );
+}
+
+/**
+ * The error a destination message stands for. When the handler itself already recorded this
+ * attempt with a precise code, that code is kept: the destination only sees the error's type name.
+ */
+function destinationError(failure: LambdaFailure, previous: FailureRecord | undefined): LogzipError {
   // By request id alone: when one of the handler's record writes failed its attempt numbers run
   // short of Lambda's invoke count, and the code it knew must not turn into `internal`.
-  const known = previous?.attempts
-    .filter((a) => a.route === 'lambda' && a.requestId === failure.requestId)
-    .at(-1);
+  const known = attemptsOfRequest(previous, 'lambda', failure.requestId).at(-1);
   const useKnown = known !== undefined && !isErrorCode(failure.errorType) && failure.code === 'internal';
   const error = new LogzipError(
     useKnown ? known.code : failure.code,
@@ -194,27 +73,7 @@ export async function recordLambdaFailure(
       : failure.trace.length > 0
         ? failure.trace.join('\n')
         : `${failure.errorType ?? 'Error'}: ${failure.message}`;
-  let record = recordAttempt(previous, {
-    logId: failure.logId,
-    source: failure.source,
-    route: 'lambda',
-    error,
-    attempt: failure.attempt,
-    // The destination only hears of an event whose retries are over: this attempt was the last.
-    maxAttempts: failure.attempt,
-    requestId: failure.requestId,
-    at: failure.at,
-  });
-  const manifest = await deps.state.getManifest(failure.logId);
-  if (
-    manifest !== undefined &&
-    manifest.source.key === failure.source.key &&
-    Date.parse(manifest.finishedAt) > failure.at.getTime()
-  ) {
-    record = resolveRecord(record, clock.now());
-  }
-  await deps.state.putFailure(record);
-  return record;
+  return error;
 }
 
 export interface DrainHandlerOptions {
@@ -269,13 +128,11 @@ export async function handleDestinationMessage(
       },
       'Lambda run failed for good: failure record written from its on-failure destination',
     );
-    if (record.state === 'failed' && options.alerter !== undefined) {
-      await options.alerter.notifyFailure(record, {
-        source: 'lambda-destination',
-        requestId: failure.requestId,
-        condition: failure.condition,
-      });
-    }
+    await alertIfFinal(options.alerter, record, {
+      source: 'lambda-destination',
+      requestId: failure.requestId,
+      condition: failure.condition,
+    });
   }
   return { outcome: 'recorded', records };
 }
@@ -394,7 +251,7 @@ export interface RedisDrainOptions extends DrainHandlerOptions {
  * there to be put back at the next start; unparseable items go to `<key>:dead`.
  */
 export function startRedisDrain(options: RedisDrainOptions): Drain {
-  const key = options.key ?? LAMBDA_DESTINATION_KEY;
+  const key = options.key ?? DEFAULT_KEYS.lambdaDestination;
   const processing = `${key}:processing`;
   const dead = `${key}:dead`;
   const redis = options.redis;

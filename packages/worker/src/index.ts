@@ -4,17 +4,12 @@ export type {
   Drain,
   DrainHandlerOptions,
   HandleOutcome,
-  LambdaFailure,
-  ParsedDestination,
   RecordLambdaFailureDeps,
   RedisDrainOptions,
   SqsDrainOptions,
 } from './drain.js';
 export {
-  codeOfDestination,
   handleDestinationMessage,
-  LAMBDA_DESTINATION_KEY,
-  parseDestinationMessage,
   recordLambdaFailure,
   startRedisDrain,
   startSqsDrain,
@@ -23,37 +18,9 @@ export type { HealthReport, MetricsServer } from './http.js';
 export { startMetricsServer } from './http.js';
 export type { WorkerMetrics, WorkerMetricsSources } from './metrics.js';
 export { createWorkerMetrics } from './metrics.js';
-export type {
-  OperationItemDeps,
-  OperationJob,
-  OperationsWorker,
-  StartOperationsWorkerOptions,
-} from './operations.js';
-export {
-  enqueueOperationRun,
-  OPERATIONS_QUEUE_NAME,
-  purgeItem,
-  reenqueueItem,
-  startOperationsWorker,
-} from './operations.js';
-export type { JobResult, ProcessorDeps } from './processor.js';
-export { createExtractProcessor } from './processor.js';
-export type { RunSweepOptions } from './run-sweep.js';
-export { runSweep } from './run-sweep.js';
-export type {
-  SweepOptions,
-  SweepOutcome,
-  SweepReport,
-  SweepResult,
-  SweepSnapshot,
-  SweepSummary,
-} from './sweeper.js';
-export { sweep } from './sweeper.js';
 export type { RunningWorker, StartWorkerOptions } from './worker.js';
 export {
-  readSweepSnapshot,
   SWEEP_QUEUE_NAME,
   SWEEP_SCHEDULER_ID,
   startWorker,
-  sweepSnapshotKey,
 } from './worker.js';

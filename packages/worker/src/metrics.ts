@@ -1,5 +1,5 @@
+import type { SweepSnapshot } from '@logzip/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { SweepSnapshot } from './sweeper.js';
 
 export interface WorkerMetricsSources {
   /** Job counts by state, read from the queue at scrape time. */

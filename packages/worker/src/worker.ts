@@ -8,15 +8,21 @@ import {
   type ObjectStore,
   QUEUE_NAME,
   type StateStore,
+  type SweepReport,
+  sweep,
 } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import {
   type BullmqProducer,
   checkRedis,
   createBullmqProducer,
+  createExtractProcessor,
   createRedis,
   createRedisRouteStore,
-  DEFAULT_QUEUE_PREFIX,
+  DEFAULT_KEYS,
+  readSweepSnapshot,
+  startOperationsWorker,
+  sweepSnapshotPublisher,
 } from '@logzip/core/bullmq';
 import {
   createRedisDigestGate,
@@ -24,36 +30,14 @@ import {
   createRedisOperationStore,
 } from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
-import { startOperationsWorker } from './operations.js';
-import { createExtractProcessor } from './processor.js';
-import { type SweepReport, type SweepSnapshot, sweep } from './sweeper.js';
 
 /** The queue of scheduled sweeps (kept apart from extraction jobs, which it would fail validation of). */
 export const SWEEP_QUEUE_NAME = 'logzip-sweep';
 export const SWEEP_SCHEDULER_ID = 'logzip-sweep';
-
-/** Where the last sweep's backlog is shared between processes (metrics of every worker, the admin). */
-export function sweepSnapshotKey(queuePrefix: string = DEFAULT_QUEUE_PREFIX): string {
-  return queuePrefix === DEFAULT_QUEUE_PREFIX ? 'logzip:sweep:last' : `logzip:sweep:last:${queuePrefix}`;
-}
-
-export async function readSweepSnapshot(
-  redis: Redis,
-  queuePrefix?: string,
-): Promise<SweepSnapshot | undefined> {
-  const text = await redis.get(sweepSnapshotKey(queuePrefix));
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as SweepSnapshot;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -214,9 +198,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       graceMs: settings.sweepGraceMs,
       dryRun,
       logger,
-      publish: async (snapshot) => {
-        await redis.set(sweepSnapshotKey(prefix), JSON.stringify(snapshot));
-      },
+      publish: sweepSnapshotPublisher(redis, prefix),
     });
   if (settings.sweepIntervalMs > 0) {
     sweepQueue = new Queue(SWEEP_QUEUE_NAME, { connection: redis, prefix });
@@ -330,7 +312,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       maxStalledCount: settings.maxStalledCount,
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
-      drain: settings.lambdaFailureQueueUrl ?? 'redis:logzip:lambda-destination',
+      drain: settings.lambdaFailureQueueUrl ?? `redis:${DEFAULT_KEYS.lambdaDestination}`,
       port: server?.port,
     },
     `worker started${server === undefined ? '' : `; /healthz and /metrics on port ${server.port}`}`,

@@ -7,12 +7,13 @@ import {
   type Logger,
   type StateStore,
 } from '@logzip/core';
+import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 import { AdminError, indexRebuildingError } from '../errors.js';
 import type { AuditLog } from '../operations/context.js';
 
 /** The Redis list of audit entries (JSON, newest first). */
-export const AUDIT_KEY = 'logzip:audit';
+export const AUDIT_KEY = DEFAULT_KEYS.audit;
 /** Entries kept in Redis; the state store keeps every one. */
 export const AUDIT_MAX = 10_000;
 

@@ -1,16 +1,8 @@
 import { jobIdFor } from '@logzip/core';
+import { COUNTED_STATES } from '@logzip/core/bullmq';
 import type { Job, Queue } from 'bullmq';
 import type { QueueJobView, QueueView } from '../operations/context.js';
 
-const COUNTED_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'waiting-children',
-  'failed',
-  'completed',
-] as const;
 const THROUGHPUT_SCAN = 1000;
 
 function iso(ms: number | undefined): string | null {

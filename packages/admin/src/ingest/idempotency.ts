@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 
 /** The answer a completed upload gave, replayed to a retry with the same Idempotency-Key. */
@@ -41,7 +42,7 @@ export interface IdempotencyTimes {
 
 const DEFAULT_ANSWER_TTL_MS = 24 * 3600_000;
 const DEFAULT_LEASE_TTL_MS = 5 * 60_000;
-export const IDEMPOTENCY_KEY_PREFIX = 'logzip:ingest:idempotency:';
+export const IDEMPOTENCY_KEY_PREFIX = DEFAULT_KEYS.ingestIdempotencyPrefix;
 
 interface LeaseRecord {
   state: 'in_progress';

@@ -10,6 +10,7 @@ import type {
   StateStore,
   TriggerControl,
 } from '@logzip/core';
+import type { RerunPayload } from '@logzip/core/events';
 
 import type { OperationRunner } from './bulk-operations.js';
 
@@ -47,14 +48,6 @@ export interface QueueView {
   remove(logId: string): Promise<'removed' | 'active' | 'none'>;
   /** Jobs that finished since the given time. */
   throughput(since: Date): Promise<{ completed: number; failed: number }>;
-}
-
-/** What `--via lambda` sends: the Lambda handler's re-run payload. */
-export interface RerunPayload {
-  logId: string;
-  bucket: string;
-  key: string;
-  force: boolean;
 }
 
 /** Invokes the extraction function asynchronously (InvocationType Event). */

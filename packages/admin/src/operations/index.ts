@@ -9,7 +9,6 @@ export type {
   OperationsContext,
   QueueJobView,
   QueueView,
-  RerunPayload,
   SwitchLock,
 } from './context.js';
 export { describeFailure, isUnavailable } from './failure-text.js';

@@ -1,43 +1,33 @@
-import { DEFAULT_LIMITS, type ExtractJob, extractAndRecord, QUEUE_NAME, silentLogger } from '@logzip/core';
-import { UnrecoverableError, Worker } from 'bullmq';
+import { DEFAULT_LIMITS, QUEUE_NAME, silentLogger } from '@logzip/core';
+import { createExtractProcessor } from '@logzip/core/bullmq';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Harness, OUTPUT_PREFIX } from './harness.js';
 
 /**
- * A BullMQ worker on the harness's queue that runs the engine like the queue route does
- * (extractAndRecord: the manifest on success, the failure record resolved or updated).
+ * A BullMQ worker on the harness's queue running the queue route's own processor (the manifest on
+ * success, the failure record resolved or updated, the `failed` event's bookkeeping).
  */
 export function startTestWorker(
   harness: Pick<Harness, 'store' | 'state' | 'bucket' | 'queuePrefix'>,
   redisUrl: string,
 ): { close(): Promise<void> } {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const worker = new Worker<ExtractJob>(
-    QUEUE_NAME,
-    async (job) => {
-      const data = job.data;
-      const outcome = await extractAndRecord(
-        { source: harness.store, output: harness.store, state: harness.state, logger: silentLogger },
-        {
-          logId: data.logId,
-          source: { bucket: data.bucket, key: data.key },
-          output: { bucket: harness.bucket, prefix: OUTPUT_PREFIX },
-          limits: DEFAULT_LIMITS,
-          fallbackEncoding: 'cp932',
-          ...(data.force ? { force: true } : {}),
-        },
-        {
-          route: 'queue',
-          attempt: job.attemptsMade + 1,
-          maxAttempts: 1,
-          ...(job.id === undefined ? {} : { jobId: job.id }),
-        },
-      );
-      if (!outcome.ok) throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
-      return { status: outcome.result.status, entries: outcome.result.entries.length };
-    },
-    { connection, prefix: harness.queuePrefix, concurrency: 2 },
-  );
+  const processor = createExtractProcessor({
+    source: harness.store,
+    output: harness.store,
+    state: harness.state,
+    outputLocation: { bucket: harness.bucket, prefix: OUTPUT_PREFIX },
+    limits: DEFAULT_LIMITS,
+    fallbackEncoding: 'cp932',
+    logger: silentLogger,
+  });
+  const worker = new Worker(QUEUE_NAME, processor.process, {
+    connection,
+    prefix: harness.queuePrefix,
+    concurrency: 2,
+  });
+  worker.on('failed', (job, error) => void processor.onFailed(job, error).catch(() => {}));
   worker.on('error', () => {});
   return {
     async close() {

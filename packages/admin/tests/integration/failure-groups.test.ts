@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FailureRecord, LogzipError, recordAttempt, silentLogger } from '@logzip/core';
+import { type FailureRecord, LogzipError, silentLogger } from '@logzip/core';
+import { recordAttempt } from '@logzip/core/state';
 import { findExecutable, isCI } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -2,8 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -27,11 +25,7 @@ import { eventually } from '../helpers/worker.js';
 
 const MiB = 1024 * 1024;
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
-const WORKER = join(
-  dirname(createRequire(import.meta.url).resolve('@logzip/worker/package.json')),
-  'dist',
-  'main.js',
-);
+const WORKER = fileURLToPath(new URL('../../../worker/dist/main.js', import.meta.url));
 /** A Redis database of its own: the child processes use the real, unprefixed `logzip:*` keys. */
 const REDIS_DB = 13;
 const ADMIN_TOKEN = `admin-${randomUUID()}-${randomUUID()}`;

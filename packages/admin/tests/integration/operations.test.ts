@@ -11,11 +11,11 @@ import {
   fingerprintFailure,
   LogzipError,
   type Operation,
-  recordAttempt,
   silentLogger,
 } from '@logzip/core';
+import { startOperationsWorker } from '@logzip/core/bullmq';
+import { recordAttempt } from '@logzip/core/state';
 import { findExecutable, isCI } from '@logzip/test-utils';
-import { startOperationsWorker } from '@logzip/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';

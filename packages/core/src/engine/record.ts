@@ -1,14 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
-import { silentLogger } from '../ports/logger.js';
-import { recordAttempt, resolveRecord } from '../state/failures.js';
+import { type Logger, silentLogger } from '../ports/logger.js';
 import type { AttemptRoute, FailureRecord } from '../state/types.js';
+import { recordFailedAttemptOrLog, resolveFailure } from './attempts.js';
 import { extractArchive } from './extract.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
-
-const RESOLVE_TRIES = 3;
-const RESOLVE_BACKOFF_MS = 200;
 
 export interface AttemptContext {
   route: AttemptRoute;
@@ -37,58 +33,12 @@ export async function extractAndRecord(
 ): Promise<RecordedOutcome> {
   const clock = deps.clock ?? systemClock;
   const log = (deps.logger ?? silentLogger).child({ logId: options.logId });
+  let result: ExtractResult;
   try {
-    const result = await extractArchive(deps, {
-      ...options,
-      route: context.route,
-      requestId: context.requestId,
-    });
-    // Nothing revisits an archive that has its manifest, so a record left open here would stay
-    // open for good: a few tries, since the storage may just have failed the previous attempt.
-    for (let attempt = 1; attempt <= RESOLVE_TRIES; attempt++) {
-      try {
-        const previous = await deps.state.getFailure(options.logId);
-        if (previous !== undefined && previous.state !== 'resolved') {
-          await deps.state.putFailure(resolveRecord(previous, clock.now()));
-          log.info({ previousCode: previous.code }, 'failure record resolved');
-        }
-        break;
-      } catch (error) {
-        // The extraction is done and its manifest written; a stale record is shown, not fatal.
-        log.warn(
-          { err: toLogzipError(error).message, attempt },
-          'could not mark the failure record resolved',
-        );
-        if (attempt < RESOLVE_TRIES) await sleep(RESOLVE_BACKOFF_MS * attempt);
-      }
-    }
-    return { ok: true, result };
+    result = await extractArchive(deps, { ...options, route: context.route, requestId: context.requestId });
   } catch (thrown) {
     const error = toLogzipError(thrown);
-    // Only a record that was written is returned: callers fall back to writing it themselves
-    // (the worker's `failed` event) when this one could not be stored.
-    let record: FailureRecord | undefined;
-    try {
-      const previous = await deps.state.getFailure(options.logId);
-      const next = recordAttempt(previous, {
-        logId: options.logId,
-        source: options.source,
-        route: context.route,
-        error,
-        attempt: context.attempt,
-        maxAttempts: context.maxAttempts,
-        at: clock.now(),
-        ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
-        ...(context.jobId === undefined ? {} : { jobId: context.jobId }),
-      });
-      await deps.state.putFailure(next);
-      record = next;
-    } catch (recordError) {
-      log.error(
-        { err: toLogzipError(recordError).message, code: error.code },
-        'could not write the failure record',
-      );
-    }
+    const record = await recordOrLog(deps, options, context, error, log);
     log.warn(
       {
         code: error.code,
@@ -101,4 +51,34 @@ export async function extractAndRecord(
     );
     return { ok: false, error, record };
   }
+  await resolveFailure(deps.state, options.logId, log, clock);
+  return { ok: true, result };
+}
+
+/**
+ * Only a record that was written is returned: callers fall back to writing it themselves (the
+ * worker's `failed` event) when this one could not be stored.
+ */
+function recordOrLog(
+  deps: ExtractDeps,
+  options: ExtractOptions,
+  context: AttemptContext,
+  error: LogzipError,
+  log: Logger,
+): Promise<FailureRecord | undefined> {
+  return recordFailedAttemptOrLog(
+    deps.state,
+    {
+      logId: options.logId,
+      source: options.source,
+      route: context.route,
+      error,
+      attempt: context.attempt,
+      maxAttempts: context.maxAttempts,
+      requestId: context.requestId,
+      jobId: context.jobId,
+    },
+    log,
+    deps.clock ?? systemClock,
+  );
 }

@@ -79,7 +79,12 @@ export function createIndexedStateStore(
     listHistory: (logId) => state.listHistory(logId),
     async getFailure(logId) {
       const record = await state.getFailure(logId);
-      return record === undefined ? undefined : healFailure(logId, record);
+      if (record !== undefined) return healFailure(logId, record);
+      // Gone (a lifecycle rule, a purge elsewhere): an entry left behind goes too.
+      await quietly('heal', logId, async () => {
+        if ((await index.lookup(logId)).failure !== undefined) await index.removeFailure(logId);
+      });
+      return undefined;
     },
     async putFailure(record) {
       await state.putFailure(record);

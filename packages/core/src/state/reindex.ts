@@ -62,6 +62,8 @@ export type ReindexResult =
       /** Times it started over because Redis lost the index mid-run. */
       restarts: number;
       counts: ReindexCounts;
+      /** Index entries whose failure record is gone (deleted by a lifecycle rule, by hand) that were removed. */
+      pruned: number;
       durationMs: number;
       rate: number;
     }
@@ -74,7 +76,8 @@ class IndexLostError extends Error {}
 
 /**
  * Rebuilds the index from the objects of the state prefix: manifests, failure records, audit
- * entries, each listed as a stream and indexed a batch at a time (memory: one batch). Safe beside
+ * entries, each listed as a stream and indexed a batch at a time (memory: one batch); then drops
+ * the entries whose record is gone. Safe beside
  * live writes: an older summary never replaces a newer one. Resumable: after every batch the
  * checkpoint (phase, last key) is in Redis, and a run that finds one continues from it. One run at
  * a time: a second one gets `busy`. Redis flushed mid-run: the run notices (its lock and marker
@@ -116,6 +119,7 @@ export async function reindex(options: ReindexOptions): Promise<ReindexResult> {
       try {
         const outcome = await runPhases({ ...options, prefix, owner, ttl }, checkpoint, started);
         if (outcome === 'interrupted') return { status: 'interrupted', checkpoint };
+        const pruned = await pruneOrphans({ ...options, prefix, owner, ttl });
         if (!(await index.rebuild.finish(checkpoint.runId, clock.now()))) throw new IndexLostError();
         const durationMs = Date.now() - started;
         const { manifests, failures, audit, skipped } = checkpoint.counts;
@@ -125,6 +129,7 @@ export async function reindex(options: ReindexOptions): Promise<ReindexResult> {
           resumed,
           restarts,
           counts: checkpoint.counts,
+          pruned,
           durationMs,
           rate: Math.round(((manifests + failures + audit + skipped) * 1000) / Math.max(1, durationMs)),
         };
@@ -144,6 +149,28 @@ export async function reindex(options: ReindexOptions): Promise<ReindexResult> {
 }
 
 type RunOptions = ReindexOptions & { prefix: string; owner: string; ttl: number };
+
+/** Removes index entries whose failure record no longer exists (one HEAD per indexed failure). */
+async function pruneOrphans(options: RunOptions): Promise<number> {
+  const { store, bucket, prefix, index } = options;
+  const concurrency = options.concurrency ?? 16;
+  let pruned = 0;
+  for await (const ids of index.scanFailureIds()) {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
+        while (next < ids.length) {
+          const logId = ids[next++] as string;
+          if ((await store.head(bucket, `${prefix}failures/${logId}.json`)) !== undefined) continue;
+          await index.removeFailure(logId);
+          pruned += 1;
+        }
+      }),
+    );
+    if (!(await index.rebuild.renew(options.owner, options.ttl))) throw new IndexLostError();
+  }
+  return pruned;
+}
 
 async function runPhases(
   options: RunOptions,

@@ -329,6 +329,8 @@ function defineIndexContract(name: string, enabled: boolean, open: () => Promise
       const drift = await checkIndex({ store: h.store, bucket: h.bucket, prefix: f.prefix, index: f.index });
       const healed = await f.state.getFailure('801');
       const after = await checkIndex({ store: h.store, bucket: h.bucket, prefix: f.prefix, index: f.index });
+      const rebuilt = await rebuild(f);
+      const fixed = await checkIndex({ store: h.store, bucket: h.bucket, prefix: f.prefix, index: f.index });
 
       // Assess
       expect(drift).toMatchObject({ checked: 2, missing: 1, stale: 1, orphan: 1 });
@@ -342,6 +344,22 @@ function defineIndexContract(name: string, enabled: boolean, open: () => Promise
       expect(healed?.state).toBe('resolved');
       expect((await f.index.lookup('801')).failure?.state).toBe('resolved');
       expect(after).toMatchObject({ stale: 0, missing: 1, orphan: 1 });
+      expect(rebuilt).toMatchObject({ status: 'done', pruned: 1 });
+      expect(fixed).toMatchObject({ checked: 2, missing: 0, stale: 0, orphan: 0 });
+    });
+
+    it('drops the entry of a record that is gone when it is read', async () => {
+      // Prepare: a lifecycle rule expired the object behind the index's back.
+      const f = fresh();
+      await f.state.putFailure(failure('851', minute(1)));
+      await h.store.deleteMany(h.bucket, [`${f.prefix}failures/851.json`]);
+
+      // Act
+      const read = await f.state.getFailure('851');
+
+      // Assess
+      expect(read).toBeUndefined();
+      expect(await f.index.lookup('851')).toEqual({});
     });
 
     it('keeps resolved failures and audit entries out of the index after the retention days', async () => {

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger, ObjectInfo, ObjectStore } from '@logzip/core';
 import { silentLogger } from '@logzip/core';
-import type { Redis } from 'ioredis';
+import { redisKeys } from '@logzip/core/bullmq';
 import {
   buildDestinationPayload,
-  type DestinationSink,
+  buildS3Event,
   type InvocationError,
+  type S3Event,
   toInvocationError,
-} from './destination.js';
+} from '@logzip/core/events';
+import type { Redis } from 'ioredis';
+import type { DestinationSink } from './destination.js';
 import { matchesFilter, type TriggerGate } from './gate.js';
-import { buildS3Event, type S3Event } from './s3-event.js';
 
 /** The Lambda context the emulator passes (the fields the Node runtime provides). */
 export interface EmulatedContext {
@@ -109,8 +111,7 @@ function sleep(ms: number): Promise<void> {
  */
 export async function startTriggerEmulator(options: TriggerEmulatorOptions): Promise<TriggerEmulator> {
   const log = (options.logger ?? silentLogger).child({ component: 'trigger-emulator' });
-  const keyPrefix = options.keyPrefix ?? 'logzip:';
-  const memoryKey = `${keyPrefix}emulator:fired:${options.bucket}:${options.prefix}`;
+  const memoryKey = redisKeys(options.keyPrefix).emulatorFired(options.bucket, options.prefix);
   const intervalMs = options.intervalMs ?? 2_000;
   const retryDelaysMs = options.retryDelaysMs ?? [2_000, 4_000];
   const timeoutMs = options.timeoutMs ?? 15 * 60_000;

@@ -1,5 +1,6 @@
 import { GetBucketNotificationConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RouteStore, TriggerFilter } from '@logzip/core';
+import { createLocalTriggerControl, triggerOfNotification } from '@logzip/core/aws-trigger';
 
 /** Whether the emulated trigger is on right now, and which keys it fires for. */
 export interface TriggerGateState {
@@ -18,15 +19,19 @@ export interface TriggerGate {
   read(): Promise<TriggerGateState>;
 }
 
-/** Folder storage: the trigger is on while the route flag in Redis says `lambda`. */
+/**
+ * Folder storage: the trigger is what core's local trigger control reads, on while the route flag
+ * in Redis says `lambda`.
+ */
 export function routeFlagGate(routes: RouteStore): TriggerGate {
+  const control = createLocalTriggerControl({ routeStore: routes });
   return {
     describe: 'route flag',
     async read() {
-      const route = await routes.get();
-      return route === 'lambda'
-        ? { enabled: true }
-        : { enabled: false, reason: `route is ${route ?? 'unset'}` };
+      const state = await control.read();
+      if (state.enabled) return { enabled: true };
+      const flag = state.details['flag'];
+      return { enabled: false, reason: `route is ${typeof flag === 'string' ? flag : 'unset'}` };
     },
   };
 }
@@ -34,31 +39,22 @@ export function routeFlagGate(routes: RouteStore): TriggerGate {
 /**
  * An S3-compatible server that keeps notification configurations (moto): the trigger is on while
  * the bucket's configuration holds an ObjectCreated entry for the logzip function, exactly what
- * `logzip route lambda` writes and `logzip route queue` removes.
+ * `logzip route lambda` writes and `logzip route queue` removes, by core's definition
+ * (triggerOfNotification), the one the AWS trigger control reports.
  */
 export function notificationGate(s3: S3Client, bucket: string, functionName: string): TriggerGate {
-  const suffix = `:function:${functionName}`;
   return {
     describe: `notification configuration of ${bucket}`,
     async read() {
       const configuration = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
-      const entry = (configuration.LambdaFunctionConfigurations ?? []).find(
-        (candidate) =>
-          candidate.LambdaFunctionArn?.endsWith(suffix) &&
-          (candidate.Events ?? []).some((event) => event.startsWith('s3:ObjectCreated:')),
-      );
-      if (entry === undefined) {
+      const trigger = triggerOfNotification(configuration, functionName);
+      if (!trigger.enabled || trigger.firing === undefined) {
         return { enabled: false, reason: `no ObjectCreated entry for function ${functionName}` };
-      }
-      const filter: Partial<TriggerFilter> = {};
-      for (const rule of entry.Filter?.Key?.FilterRules ?? []) {
-        const name = rule.Name?.toLowerCase();
-        if ((name === 'prefix' || name === 'suffix') && rule.Value !== undefined) filter[name] = rule.Value;
       }
       return {
         enabled: true,
-        filter,
-        ...(entry.Id === undefined ? {} : { configurationId: entry.Id }),
+        ...(trigger.filter === undefined ? {} : { filter: trigger.filter }),
+        ...(trigger.firing.Id === undefined ? {} : { configurationId: trigger.firing.Id }),
       };
     },
   };

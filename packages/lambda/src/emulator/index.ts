@@ -1,10 +1,5 @@
-export type { DestinationPayload, DestinationSink, InvocationError } from './destination.js';
-export {
-  buildDestinationPayload,
-  redisListDestination,
-  sqsDestination,
-  toInvocationError,
-} from './destination.js';
+export type { DestinationSink } from './destination.js';
+export { redisListDestination, sqsDestination } from './destination.js';
 export type {
   EmulatedContext,
   EmulatedHandler,
@@ -16,5 +11,3 @@ export type {
 export { startTriggerEmulator } from './emulator.js';
 export type { TriggerGate, TriggerGateState } from './gate.js';
 export { matchesFilter, notificationGate, routeFlagGate } from './gate.js';
-export type { S3Event, S3EventOptions } from './s3-event.js';
-export { buildS3Event, fakeId2, fakeRequestId, nextSequencer } from './s3-event.js';

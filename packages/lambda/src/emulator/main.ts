@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EXIT_CONFIG, formatConfigErrors, parseDuration } from '@logzip/core';
-import { createRedis, createRedisRouteStore, waitForRedis } from '@logzip/core/bullmq';
+import { createRedis, createRedisRouteStore, DEFAULT_KEYS, waitForRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const queueUrl = config.env.LOGZIP_LAMBDA_FAILURE_QUEUE_URL;
   const destination =
     queueUrl === undefined
-      ? redisListDestination(redis, 'logzip:lambda-destination')
+      ? redisListDestination(redis, DEFAULT_KEYS.lambdaDestination)
       : sqsDestination(
           new SQSClient({
             ...(config.env.AWS_REGION === undefined ? {} : { region: config.env.AWS_REGION }),

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createStateStore } from '@logzip/core';
 import { alertMarkerKey, createAlerterFromConfig } from '@logzip/core/alerts';
+import { buildS3Event } from '@logzip/core/events';
 import { createS3Client, createS3ObjectStore } from '@logzip/core/s3';
 import {
   buildZip,
@@ -19,7 +20,6 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { readLambdaConfig } from '../../src/config.js';
 import { createHandler, type LogzipHandler } from '../../src/create-handler.js';
-import { buildS3Event } from '../../src/emulator/s3-event.js';
 import { createLambdaLogger } from '../../src/logger.js';
 import { createLambdaRuntime } from '../../src/runtime.js';
 import { lambdaContext, newLogId, upload } from '../helpers/harness.js';

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { jobIdFor } from '@logzip/core';
 import { createBullmqProducer, createRedis } from '@logzip/core/bullmq';
+import { buildS3Event } from '@logzip/core/events';
 import {
   buildZip,
   createMotoS3Client,
@@ -20,7 +21,6 @@ import {
   writeZip,
 } from '@logzip/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildS3Event } from '../../src/emulator/s3-event.js';
 import { BUNDLE_PATH, ensureBundle, PACKAGE_DIR } from '../helpers/bundle.js';
 import { listObjects, newLogId, upload } from '../helpers/harness.js';
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { PutBucketNotificationConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
@@ -10,7 +11,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { LogzipError, type ObjectStore, type RouteStore } from '@logzip/core';
+import { createAwsTriggerControl } from '@logzip/core/aws-trigger';
 import { createRedis, createRedisRouteStore } from '@logzip/core/bullmq';
+import { type DestinationPayload, decodeS3Key } from '@logzip/core/events';
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createS3Client, createS3ObjectStore } from '@logzip/core/s3';
 import {
@@ -30,7 +33,6 @@ import {
 } from '@logzip/test-utils';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { DestinationPayload } from '../../src/emulator/destination.js';
 import { redisListDestination, sqsDestination } from '../../src/emulator/destination.js';
 import {
   type EmulatedContext,
@@ -40,7 +42,6 @@ import {
   type TriggerEmulatorOptions,
 } from '../../src/emulator/emulator.js';
 import { notificationGate, routeFlagGate } from '../../src/emulator/gate.js';
-import { decodeS3Key } from '../../src/event.js';
 import { BUNDLE_PATH, ensureBundle } from '../helpers/bundle.js';
 
 interface Call {
@@ -376,5 +377,50 @@ describeWithMoto('trigger emulator on an S3-compatible server (notification conf
     expect(payload.requestPayload).toMatchObject({
       Records: [{ s3: { configurationId: 'logzip-extract' } }],
     });
+  });
+
+  it("bug: a qualified function ARN read 'on' for the trigger control and 'off' for the emulator", async () => {
+    // Prepare
+    const functionName = `logzip-${randomUUID().slice(0, 8)}`;
+    const client = createS3Client({ AWS_ENDPOINT_URL_S3: requireMoto(), AWS_REGION: MOTO_REGION });
+    const lambda = new LambdaClient({
+      endpoint: requireMoto(),
+      region: MOTO_REGION,
+      credentials: MOTO_CREDENTIALS,
+    });
+    const control = createAwsTriggerControl({
+      s3: client,
+      lambda,
+      bucket,
+      prefix: 'incoming/',
+      functionName,
+    });
+    const gate = notificationGate(client, bucket, functionName);
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [
+            {
+              Id: 'logzip-extract',
+              LambdaFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}:live`,
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+            },
+          ],
+        },
+      }),
+    );
+    try {
+      // Act
+      const controlled = await control.read();
+      const gated = await gate.read();
+      // Assess
+      expect(controlled.enabled).toBe(true);
+      expect(gated.enabled).toBe(controlled.enabled);
+      expect(gated.filter).toEqual(controlled.filter);
+    } finally {
+      lambda.destroy();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { jobIdFor } from '@logzip/core';
 import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
+import { buildS3Event, encodeS3Key } from '@logzip/core/events';
 import {
   buildZip,
   createMotoS3Client,
@@ -16,8 +17,6 @@ import {
 } from '@logzip/test-utils';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildS3Event } from '../../src/emulator/s3-event.js';
-import { encodeS3Key } from '../../src/event.js';
 import { createHarness, lambdaContext, listObjects, newLogId, upload } from '../helpers/harness.js';
 
 async function body(s3: S3Client, bucket: string, key: string): Promise<Buffer> {

@@ -1,6 +1,6 @@
+import { buildS3Event, decodeS3Key, encodeS3Key } from '@logzip/core/events';
 import { describe, expect, it } from 'vitest';
-import { buildS3Event } from '../../src/emulator/s3-event.js';
-import { decodeS3Key, encodeS3Key, parseInvocationEvent } from '../../src/event.js';
+import { parseInvocationEvent } from '../../src/event.js';
 
 // The record as the production write-up quotes it (eventVersion 2.0), keys URL-encoded by S3.
 function seedRecord(key: string, overrides: Record<string, unknown> = {}) {

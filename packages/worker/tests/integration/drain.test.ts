@@ -5,9 +5,10 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { compileLogIdPattern, LogzipError, recordAttempt, type StateStore } from '@logzip/core';
+import { compileLogIdPattern, LogzipError, type StateStore } from '@logzip/core';
 import { createRedis } from '@logzip/core/bullmq';
 import { createStorage } from '@logzip/core/runtime';
+import { recordAttempt } from '@logzip/core/state';
 import {
   describeWithMoto,
   describeWithRedis,

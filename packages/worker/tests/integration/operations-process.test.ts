@@ -10,16 +10,15 @@ import {
   type FailureRecord,
   fingerprintFailure,
   LogzipError,
-  recordAttempt,
 } from '@logzip/core';
-import { createRedis } from '@logzip/core/bullmq';
+import { createRedis, enqueueOperationRun, OPERATIONS_QUEUE_NAME } from '@logzip/core/bullmq';
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createRedisFailureGroups, createRedisOperationStore } from '@logzip/core/redis-index';
+import { recordAttempt } from '@logzip/core/state';
 import { describeWithRedis, type TempDir, tempDir } from '@logzip/test-utils';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { enqueueOperationRun, OPERATIONS_QUEUE_NAME } from '../../src/operations.js';
 import { spawnWorker, stopWorker, type WorkerProcess, waitFor, workerEnv } from '../helpers/harness.js';
 
 const TOTAL = 3_000;

@@ -5,29 +5,24 @@ import {
   type Manifest,
   type ObjectStore,
   type Route,
-  recordAttempt,
   type StateStore,
+  type SweepOptions,
+  sweep,
 } from '@logzip/core';
 import {
   type BullmqProducer,
   createBullmqProducer,
   createRedis,
   createRedisRouteStore,
+  readSweepSnapshot,
 } from '@logzip/core/bullmq';
 import { createStorage } from '@logzip/core/runtime';
+import { recordAttempt } from '@logzip/core/state';
 import { buildZip, describeWithRedis, type TempDir, tempDir, uniquePrefix } from '@logzip/test-utils';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import {
-  readSweepSnapshot,
-  readWorkerConfig,
-  SWEEP_QUEUE_NAME,
-  SWEEP_SCHEDULER_ID,
-  type SweepOptions,
-  startWorker,
-  sweep,
-} from '../../src/index.js';
+import { readWorkerConfig, SWEEP_QUEUE_NAME, SWEEP_SCHEDULER_ID, startWorker } from '../../src/index.js';
 import { captureLogger, waitFor, workerEnv } from '../helpers/harness.js';
 
 const HOUR = 3_600_000;

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { checkIndex, formatConfigErrors, type ReindexProgress, reindex } from '@logzip/core';
+import { checkIndex, formatConfigErrors, type ReindexProgress, reindex, type StateStore } from '@logzip/core';
 import { readAdminConfig } from '../../config.js';
-import type { AdminContext } from '../../context.js';
 import { usageOnError } from '../args.js';
 import { operatorName } from '../backend.js';
 import { EXIT, ExitError, usageError } from '../exit.js';
@@ -27,23 +26,29 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = readAdminConfig(io.env, { requireToken: false });
   if (parsed.config === undefined) throw new ExitError(EXIT.config, formatConfigErrors(parsed.errors));
   const config = parsed.config;
-  const [{ createLogger }, { createAdminContext }] = await Promise.all([
+  // Storage, one Redis connection and the index: none of the queue or AWS control-plane code.
+  const [
+    { createLogger },
+    { createRedis, waitForRedis },
+    { createFailureIndexFromConfig },
+    { createStorage },
+  ] = await Promise.all([
     import('@logzip/core/logger'),
-    import('../../context.js'),
+    import('@logzip/core/redis'),
+    import('@logzip/core/redis-index'),
+    import('@logzip/core/runtime'),
   ]);
   const logger = createLogger({ name: 'logzip', level: io.env['LOG_LEVEL'] ?? 'warn', fd: 2 });
-  let ctx: AdminContext;
+  const redis = createRedis(config.redisUrl, { logger });
   try {
-    ctx = await createAdminContext(config, { logger, redisTimeoutMs: 5_000 });
+    await waitForRedis(redis, 5_000);
   } catch (error) {
+    redis.disconnect();
     throw new ExitError(EXIT.failed, error instanceof Error ? error.message : String(error));
   }
-  const target = {
-    store: ctx.store,
-    bucket: ctx.settings.output.bucket,
-    prefix: config.statePrefix,
-    index: ctx.index,
-  };
+  const index = createFailureIndexFromConfig(config, redis);
+  const storage = createStorage(config, { logger, index });
+  const target = { store: storage.store, bucket: storage.output.bucket, prefix: config.statePrefix, index };
   try {
     if (values.check) {
       const days = config.env.LOGZIP_INDEX_RETENTION_DAYS;
@@ -62,15 +67,15 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       }
       return inStep ? EXIT.ok : EXIT.failed;
     }
-    return await rebuild(io, ctx, target, values.json ?? false);
+    return await rebuild(io, storage.state, target, values.json ?? false);
   } finally {
-    await ctx.close();
+    await redis.quit().catch(() => redis.disconnect());
   }
 }
 
 async function rebuild(
   io: CliIo,
-  ctx: AdminContext,
+  state: StateStore,
   target: Pick<Parameters<typeof reindex>[0], 'store' | 'bucket' | 'prefix' | 'index'>,
   json: boolean,
 ): Promise<number> {
@@ -114,7 +119,9 @@ async function rebuild(
       `reindex interrupted during ${result.checkpoint.phase}: run \`logzip reindex\` again to resume where it stopped`,
     );
   }
-  await ctx.audit.record({
+  // Into the state store (and so the index), like every audit entry.
+  await state.appendAudit({
+    at: new Date().toISOString(),
     operator: operatorName(io.env),
     action: 'reindex',
     outcome: 'ok',
@@ -127,6 +134,7 @@ async function rebuild(
     io.stdout.write(
       `indexed ${c.failures} failure record(s), ${c.manifests} manifest(s), ${c.audit} audit entr${c.audit === 1 ? 'y' : 'ies'}` +
         ` in ${(result.durationMs / 1000).toFixed(1)} s (${result.rate}/s)${result.resumed ? ', resumed' : ''}` +
+        `${result.pruned > 0 ? `; ${result.pruned} entr${result.pruned === 1 ? 'y' : 'ies'} of records that are gone removed` : ''}` +
         `${c.skipped > 0 ? `; ${c.skipped} object(s) skipped (corrupt or foreign, listed above)` : ''}\n`,
     );
   }

@@ -28,11 +28,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = readAdminConfig(io.env, { requireToken: false });
   if (parsed.config === undefined) throw new ExitError(EXIT.config, formatConfigErrors(parsed.errors));
   const config = parsed.config;
-  const [{ createLogger }, { createAdminContext }, { runSweep }] = await Promise.all([
-    import('@logzip/core/logger'),
-    import('../../context.js'),
-    import('@logzip/worker'),
-  ]);
+  const [{ createLogger }, { createAdminContext }, { sweep }, { sweepSnapshotPublisher }] = await Promise.all(
+    [
+      import('@logzip/core/logger'),
+      import('../../context.js'),
+      import('@logzip/core'),
+      import('@logzip/core/bullmq'),
+    ],
+  );
   const logger = createLogger({ name: 'logzip', level: io.env['LOG_LEVEL'] ?? 'warn', fd: 2 });
   let ctx: Awaited<ReturnType<typeof createAdminContext>>;
   try {
@@ -41,14 +44,18 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     throw new ExitError(EXIT.failed, error instanceof Error ? error.message : String(error));
   }
   try {
-    const report = await runSweep({
-      config,
+    // A real run also publishes the backlog for the workers' metrics and the overview.
+    const report = await sweep({
+      store: ctx.store,
+      incoming: config.incoming,
+      state: ctx.state,
+      producer: ctx.producer,
+      routes: ctx.routes,
+      logIdPattern: config.logIdPattern,
+      graceMs: config.env.LOGZIP_SWEEP_GRACE,
       dryRun,
       logger,
-      store: ctx.store,
-      state: ctx.state,
-      redis: ctx.redis,
-      queuePrefix: config.admin.queuePrefix,
+      publish: sweepSnapshotPublisher(ctx.redis, config.admin.queuePrefix),
     });
     const s = report.summary;
     await ctx.audit.record({

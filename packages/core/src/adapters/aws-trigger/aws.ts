@@ -19,11 +19,10 @@ import type { TriggerControl, TriggerFilter, TriggerState } from '../../ports/ro
 import { TriggerControlError, type TriggerStep } from './errors.js';
 import {
   countForeignEntries,
-  filterOf,
-  findEntries,
   planDisable,
   planEnable,
   policyAllowsBucket,
+  triggerOfNotification,
 } from './notification.js';
 
 /**
@@ -211,8 +210,7 @@ export function createAwsTriggerControl(options: AwsTriggerControlOptions): Trig
     ]);
     const problems: string[] = [];
     const errors: Record<string, string> = {};
-    const { entries, firing } = findEntries(notification, functionName);
-    const filter = firing === undefined ? undefined : filterOf(firing);
+    const { enabled, entries, firing, filter } = triggerOfNotification(notification, functionName);
 
     if (entries.length > 1) {
       problems.push(
@@ -314,7 +312,7 @@ export function createAwsTriggerControl(options: AwsTriggerControlOptions): Trig
     }
 
     return {
-      enabled: firing !== undefined,
+      enabled,
       ...(filter === undefined ? {} : { filter }),
       details: {
         kind: 'aws',

@@ -1,3 +1,5 @@
+import { LogzipError } from '../../errors.js';
+
 /** The step of a trigger read or switch that failed, so a half-done switch can say where it stopped. */
 export type TriggerStep =
   | 'read_notification'
@@ -14,15 +16,16 @@ export type TriggerFailure =
   | 'not_configured';
 
 /**
- * A trigger read or switch that could not be done. Not a LogzipError: it is about the platform's
- * configuration, not an archive. `message` is written for operators (it names the step, the
- * resource and the platform's error name) and never carries a stack or credentials.
+ * A trigger read or switch that could not be done: a LogzipError like every error that leaves
+ * core, `storage_unavailable` when trying again later can help (throttling, 5xx, network), else
+ * `internal` (not retryable: the platform's configuration must change). It is about the platform,
+ * not an archive, so `failure` and `step` say what went wrong. `message` is written for operators
+ * (it names the step, the resource and the platform's error name) and never carries a stack or
+ * credentials.
  */
-export class TriggerControlError extends Error {
+export class TriggerControlError extends LogzipError {
   readonly step: TriggerStep;
   readonly failure: TriggerFailure;
-  /** Whether trying again later can help (throttling, 5xx, network). */
-  readonly retryable: boolean;
   /** The platform's error name (e.g. `AccessDenied`), when there is one. */
   readonly platformError: string | undefined;
 
@@ -32,11 +35,14 @@ export class TriggerControlError extends Error {
     message: string,
     options: ErrorOptions & { retryable?: boolean; platformError?: string } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const retryable = options.retryable ?? false;
+    super(retryable ? 'storage_unavailable' : 'internal', message, {
+      retryable,
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
     this.name = 'TriggerControlError';
     this.step = step;
     this.failure = failure;
-    this.retryable = options.retryable ?? false;
     this.platformError = options.platformError;
   }
 }

@@ -4,7 +4,7 @@ export type { TriggerFailure, TriggerStep } from './errors.js';
 export { isTriggerControlError, TriggerControlError } from './errors.js';
 export type { LocalTriggerControlOptions } from './local.js';
 export { createLocalTriggerControl } from './local.js';
-export type { NotificationPlan } from './notification.js';
+export type { NotificationPlan, NotificationTrigger } from './notification.js';
 export {
   buildEntry,
   filterOf,
@@ -14,4 +14,5 @@ export {
   policyAllowsBucket,
   TRIGGER_EVENTS,
   TRIGGER_ID,
+  triggerOfNotification,
 } from './notification.js';

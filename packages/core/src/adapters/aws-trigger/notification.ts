@@ -132,6 +132,34 @@ export function findEntries(
   return { entries, firing: entries.find(subscribesToCreation) };
 }
 
+/** Whether the configuration makes S3 invoke the function for new objects, and for which keys. */
+export interface NotificationTrigger {
+  enabled: boolean;
+  /** The function's entries (more than one means each event may run twice). */
+  entries: LambdaFunctionConfiguration[];
+  /** The entry that subscribes to object creation, when there is one. */
+  firing: LambdaFunctionConfiguration | undefined;
+  filter: TriggerFilter | undefined;
+}
+
+/**
+ * The one definition of "this notification entry is ours and it fires": an entry whose function
+ * (name, qualified name or ARN) is the function, subscribed to `s3:ObjectCreated:*` events. The
+ * AWS trigger control reports it and the local trigger emulator fires by it.
+ */
+export function triggerOfNotification(
+  current: NotificationConfiguration,
+  functionName: string,
+): NotificationTrigger {
+  const { entries, firing } = findEntries(current, functionName);
+  return {
+    enabled: firing !== undefined,
+    entries,
+    firing,
+    filter: firing === undefined ? undefined : filterOf(firing),
+  };
+}
+
 /** Counts every entry of the configuration that is not the function's. */
 export function countForeignEntries(current: NotificationConfiguration, functionName: string): number {
   const lambdas = (current.LambdaFunctionConfigurations ?? []).filter(

@@ -1,12 +1,36 @@
+export type { IndexKeys, RedisKeys } from './keys.js';
+export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, indexKeys, redisKeys } from './keys.js';
+export type {
+  OperationItemDeps,
+  OperationJob,
+  OperationsWorker,
+  StartOperationsWorkerOptions,
+} from './operations.js';
+export {
+  enqueueOperationRun,
+  OPERATIONS_QUEUE_NAME,
+  purgeItem,
+  reenqueueItem,
+  startOperationsWorker,
+} from './operations.js';
+export type { JobResult, ProcessorDeps, ProcessorMetrics } from './processor.js';
+export { createExtractProcessor, JobAttemptError } from './processor.js';
 export type { BullmqProducer, BullmqProducerOptions, QueueJobState } from './producer.js';
 export {
+  COUNTED_STATES,
   createBullmqProducer,
-  DEFAULT_QUEUE_PREFIX,
   DEFAULT_REMOVE_ON_COMPLETE,
   DEFAULT_REMOVE_ON_FAIL,
   EXTRACT_JOB_NAME,
   PENDING_STATES,
 } from './producer.js';
 export type { CreateRedisOptions, RedisCheck } from './redis.js';
-export { checkRedis, createRedis, redactRedisUrl, waitForRedis } from './redis.js';
-export { createRedisRouteStore, ROUTE_KEY } from './route-store.js';
+export {
+  checkRedis,
+  createRedis,
+  isRedisUnreachable,
+  redactRedisUrl,
+  waitForRedis,
+} from './redis.js';
+export { createRedisRouteStore } from './route-store.js';
+export { readSweepSnapshot, sweepSnapshotPublisher } from './sweep-snapshot.js';

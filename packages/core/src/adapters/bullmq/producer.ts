@@ -9,9 +9,8 @@ import {
   QUEUE_NAME,
   type QueueProducer,
 } from '../../job.js';
+import { DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX } from './keys.js';
 
-/** BullMQ's own key prefix; every logzip process must use the same one. */
-export const DEFAULT_QUEUE_PREFIX = 'bull';
 /** The BullMQ job name of an extraction job. */
 export const EXTRACT_JOB_NAME = 'extract';
 
@@ -23,6 +22,13 @@ export const PENDING_STATES: readonly JobState[] = [
   'prioritized',
   'waiting-children',
 ];
+
+/** The job states the queue's counts are given for (the admin's overview, the worker's metrics). */
+export const COUNTED_STATES = [
+  ...PENDING_STATES,
+  'failed',
+  'completed',
+] as const satisfies readonly JobState[];
 
 /** Retention: Redis must not grow without bound; failure records keep the history that matters. */
 export const DEFAULT_REMOVE_ON_COMPLETE: KeepJobs = { age: 7 * 24 * 3600, count: 10_000 };
@@ -112,7 +118,7 @@ export function createBullmqProducer(options: BullmqProducerOptions): BullmqProd
     if (!parsed.success) return { outcome: 'refused', reason: `invalid job: ${firstIssue(parsed.error)}` };
     const data = parsed.data;
     const jobId = jobIdFor(data.logId);
-    const lockKey = `logzip:enqueue-lock:${prefix}:${queueName}:${jobId}`;
+    const lockKey = DEFAULT_KEYS.enqueueLock(prefix, queueName, jobId);
     const token = randomUUID();
     // Another caller is enqueueing this log ID right now: its job is the one that will run.
     if (!(await acquire(lockKey, token))) return { outcome: 'already_queued', jobId };
@@ -138,15 +144,7 @@ export function createBullmqProducer(options: BullmqProducerOptions): BullmqProd
     enqueue,
     getJobState,
     async getCounts() {
-      return queue.getJobCounts(
-        'waiting',
-        'active',
-        'delayed',
-        'prioritized',
-        'waiting-children',
-        'failed',
-        'completed',
-      );
+      return queue.getJobCounts(...COUNTED_STATES);
     },
     async close() {
       await queue.close();

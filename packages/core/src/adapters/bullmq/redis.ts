@@ -161,3 +161,19 @@ export async function checkRedis(redis: Redis, options: { timeoutMs?: number } =
   }
   return { version, maxmemoryPolicy, warnings };
 }
+
+/**
+ * How ioredis says that Redis could not be reached: socket error codes, and a few plain errors
+ * that carry no code (a closed connection, an offline queue given up on).
+ */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE']);
+const UNREACHABLE_TEXT =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i;
+
+/** Whether an error of the Redis client (or BullMQ over it) means Redis could not be reached. */
+export function isRedisUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+  return error.name === 'MaxRetriesPerRequestError' || UNREACHABLE_TEXT.test(error.message);
+}

@@ -1,18 +1,17 @@
 import type { Redis } from 'ioredis';
 import { ROUTES, type Route, type RouteStore } from '../../ports/route.js';
-
-/** The desired route, shared by every logzip process. Missing means nobody decided yet. */
-export const ROUTE_KEY = 'logzip:route';
+import { DEFAULT_KEYS } from './keys.js';
 
 /**
- * The route flag in Redis (`logzip:route` = `lambda` | `queue`). Any other value reads as
+ * The route flag in Redis (`logzip:route` = `lambda` | `queue`), shared by every logzip process;
+ * missing means nobody decided yet. Any other value reads as
  * unknown, never as a guess.
  *
  * @example
  * const routes = createRedisRouteStore(redis);
  * if ((await routes.get()) === 'queue') { ... }
  */
-export function createRedisRouteStore(redis: Redis, key: string = ROUTE_KEY): RouteStore {
+export function createRedisRouteStore(redis: Redis, key: string = DEFAULT_KEYS.route): RouteStore {
   return {
     async get(): Promise<Route | undefined> {
       const value = await redis.get(key);

@@ -2,9 +2,13 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BullmqProducer } from '@logzip/core/bullmq';
 import { waitUntil } from '@logzip/test-utils';
-import { spawnWorker, stopWorker, type WorkerProcess } from '../../helpers/harness.js';
+import {
+  spawnWorker,
+  stopWorker,
+  type WorkerProcess,
+} from '../../../packages/worker/tests/helpers/harness.js';
 
-const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/faults/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/faults/', import.meta.url));
 
 /**
  * Worker processes (`node packages/worker/dist/main.js`) that can be SIGKILLed and replaced. Their

@@ -1,17 +1,12 @@
-import {
-  type Clock,
-  type FailureRecord,
-  type Logger,
-  type ObjectInfo,
-  type ObjectStore,
-  parseLogId,
-  type QueueProducer,
-  type Route,
-  type RouteStore,
-  type StateStore,
-  silentLogger,
-  systemClock,
-} from '@logzip/core';
+import type { QueueProducer } from '../job.js';
+import { parseLogId } from '../log-id.js';
+import { type Clock, systemClock } from '../ports/clock.js';
+import { type Logger, silentLogger } from '../ports/logger.js';
+import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
+import type { Route, RouteStore } from '../ports/route.js';
+import type { StateStore } from '../state/state-store.js';
+import type { FailureRecord } from '../state/types.js';
+import { runPool } from './pool.js';
 
 /** What the sweeper did (or, in a dry run, would do) with one unprocessed archive. */
 export type SweepOutcome =
@@ -95,17 +90,6 @@ export interface SweepOptions {
 }
 
 const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
-
-async function runPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
-}
 
 function checkStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Error('the sweep was stopped before it finished (shutting down)');

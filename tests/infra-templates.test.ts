@@ -12,7 +12,7 @@ import { type CollectionTag, parse, type ScalarTag } from 'yaml';
 // the template, Lambda's retry/destination settings, least privilege) on the templates as
 // CloudFormation would evaluate them for given parameters.
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INFRA = join(REPO, 'infra');
 const CI = process.env['CI'] === 'true';
 

@@ -1,20 +1,25 @@
-import {
-  type Clock,
-  type ExtractJob,
-  extractAndRecord,
-  extractJobSchema,
-  type FailureAlerter,
-  type Limits,
-  type Logger,
-  LogzipError,
-  type ObjectStore,
-  recordAttempt,
-  type StateStore,
-  systemClock,
-  toLogzipError,
-} from '@logzip/core';
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
-import type { WorkerMetrics } from './metrics.js';
+import { type Job, WaitingError } from 'bullmq';
+import type { FailureAlerter } from '../../alerts/types.js';
+import type { Limits } from '../../config.js';
+import { alertIfFinal, recordFailedAttempt } from '../../engine/attempts.js';
+import { extractAndRecord } from '../../engine/record.js';
+import { LogzipError, toLogzipError } from '../../errors.js';
+import { type ExtractJob, extractJobSchema } from '../../job.js';
+import { type Clock, systemClock } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import type { ObjectStore } from '../../ports/object-store.js';
+import type { StateStore } from '../../state/state-store.js';
+import type { FailureRecord } from '../../state/types.js';
+
+/** The counters the processor feeds (the worker's Prometheus metrics fit). */
+export interface ProcessorMetrics {
+  jobsCompleted: { inc(labels: { status: string }): void };
+  jobsFailed: { inc(labels: { code: string; final: string }): void };
+  jobsHandedBack: { inc(): void };
+  jobDuration: { observe(labels: { outcome: string }, seconds: number): void };
+  bytesExtracted: { inc(value: number): void };
+  entriesExtracted: { inc(value: number): void };
+}
 
 /** What a completed job keeps in Redis: a summary, never the entry list. */
 export interface JobResult {
@@ -33,7 +38,7 @@ export interface ProcessorDeps {
   limits: Limits;
   fallbackEncoding: string;
   logger: Logger;
-  metrics?: WorkerMetrics;
+  metrics?: ProcessorMetrics;
   clock?: Clock;
   /** Parallel object writes inside one extraction. */
   writeConcurrency?: number;
@@ -48,27 +53,57 @@ export interface ProcessorDeps {
   alerter?: FailureAlerter;
 }
 
-/** Errors the processor has already written into the failure record, so the `failed` event does not again. */
-const recorded = new WeakSet<Error>();
-/** The LogzipError behind an error thrown to BullMQ. */
-const origins = new WeakMap<Error, LogzipError>();
-
 const PROGRESS_INTERVAL_MS = 2_000;
 
-function jobError(error: LogzipError, recordedAlready: boolean): Error {
-  const text = `${error.code}: ${error.message}`;
-  const thrown = error.retryable ? new Error(text) : new UnrecoverableError(text);
-  // BullMQ keeps failedReason and the stack; the code leads both so `failed` jobs say what happened.
-  thrown.stack = `${thrown.name}: ${text}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
-  Object.assign(thrown, { code: error.code });
-  origins.set(thrown, error);
-  if (recordedAlready) recorded.add(thrown);
-  return thrown;
+/**
+ * What the processor throws to BullMQ for a failed attempt (a LogzipError): the code leads the message (BullMQ keeps
+ * it as failedReason), and it carries the LogzipError and the failure record the attempt wrote to
+ * the worker's `failed` event, which BullMQ hands the same object.
+ */
+export class JobAttemptError extends LogzipError {
+  /**
+   * Nothing is left for the `failed` event to record: the record was written (`record`), or the
+   * job names no archive to record it under.
+   */
+  readonly settled: boolean;
+
+  constructor(
+    readonly failure: LogzipError,
+    readonly record: FailureRecord | undefined,
+    options: { settled?: boolean; text?: string } = {},
+  ) {
+    const text = options.text ?? `${failure.code}: ${failure.message}`;
+    super(failure.code, text, {
+      retryable: failure.retryable,
+      cause: failure,
+      ...(failure.entry === undefined ? {} : { entry: failure.entry }),
+    });
+    // BullMQ recognises a permanent failure by this name too: no retry for a non-retryable error.
+    this.name = failure.retryable ? 'Error' : 'UnrecoverableError';
+    this.settled = options.settled ?? record !== undefined;
+    // BullMQ keeps the stack as well; the code leads it so `failed` jobs say what happened.
+    this.stack = `${this.name}: ${text}\n${(failure.stack ?? '').split('\n').slice(1).join('\n')}`;
+  }
 }
 
-function codeOf(error: Error): string {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'internal';
+/**
+ * The error a failure outside the engine stands for: the attempt's own when the processor threw it,
+ * else `internal`, worded for the stall BullMQ reports when the workers running the job died.
+ */
+function unprocessedError(job: Job, error: Error): LogzipError {
+  if (error instanceof JobAttemptError) return error.failure;
+  if (error instanceof LogzipError) return error;
+  const stalled = /stalled more than allowable limit/.test(error.message);
+  const failure = new LogzipError(
+    'internal',
+    stalled
+      ? `the job stalled ${job.stalledCounter ?? 'too many'} time(s), more than LOGZIP_WORKER_MAX_STALLED allows: ` +
+          'the workers running it died or lost their lock (out of memory? killed?)'
+      : `the job failed before its extraction could run: ${error.message}`,
+    { cause: error },
+  );
+  failure.stack = `${failure.name}: ${failure.message}\n${error.stack ?? ''}`;
+  return failure;
 }
 
 /**
@@ -90,10 +125,11 @@ export function createExtractProcessor(deps: ProcessorDeps) {
         { jobId, reason, data: JSON.stringify(job.data).slice(0, 1_000) },
         'invalid job payload',
       );
-      const error = new UnrecoverableError(`invalid job payload: ${reason}`);
-      Object.assign(error, { code: 'invalid_job' });
-      recorded.add(error);
-      throw error;
+      // Every logzip producer validates the job before enqueueing it: only a bug or a foreign
+      // producer gets here, which is what `internal` stands for. No log ID, so no record to write.
+      const text = `invalid job payload: ${reason}`;
+      const failure = new LogzipError('internal', text, { retryable: false });
+      throw new JobAttemptError(failure, undefined, { settled: true, text });
     }
     const data: ExtractJob = parsed.data;
     const jobBindings = {
@@ -176,83 +212,61 @@ export function createExtractProcessor(deps: ProcessorDeps) {
       const { error } = outcome;
       deps.metrics?.jobDuration.observe({ outcome: 'failed' }, seconds);
       // A record that could not be written is left for the failed event to try again.
-      throw jobError(error, outcome.record !== undefined);
+      throw new JobAttemptError(error, outcome.record);
     } finally {
       active.delete(jobId);
     }
   }
 
-  async function recordUnprocessed(job: Job, error: Error): Promise<void> {
+  /** Records a failure that never reached the engine's ledger write; returns the record written. */
+  async function recordUnprocessed(job: Job, error: Error): Promise<FailureRecord | undefined> {
     const parsed = extractJobSchema.safeParse(job.data);
-    if (!parsed.success) return;
+    if (!parsed.success) return undefined;
     const data = parsed.data;
-    const cause = origins.get(error) ?? (error instanceof LogzipError ? error : undefined);
-    const stalled = /stalled more than allowable limit/.test(error.message);
-    const failure =
-      cause ??
-      new LogzipError(
-        'internal',
-        stalled
-          ? `the job stalled ${job.stalledCounter ?? 'too many'} time(s), more than LOGZIP_WORKER_MAX_STALLED allows: ` +
-              'the workers running it died or lost their lock (out of memory? killed?)'
-          : `the job failed before its extraction could run: ${error.message}`,
-        { cause: error },
-      );
-    if (cause === undefined) failure.stack = `${failure.name}: ${failure.message}\n${error.stack ?? ''}`;
-    const previous = await deps.state.getFailure(data.logId);
-    const final = job.finishedOn !== undefined;
-    const maxAttempts = job.opts.attempts ?? 1;
-    const record = recordAttempt(previous, {
-      logId: data.logId,
-      source: { bucket: data.bucket, key: data.key },
-      route: 'queue',
-      error: failure,
-      // BullMQ has counted this attempt already when it emits `failed`.
-      attempt: Math.max(1, job.attemptsMade),
-      maxAttempts,
-      jobId: job.id,
-      at: clock.now(),
-    });
-    await deps.state.putFailure(final ? { ...record, state: 'failed' } : record);
+    return recordFailedAttempt(
+      deps.state,
+      {
+        logId: data.logId,
+        source: { bucket: data.bucket, key: data.key },
+        route: 'queue',
+        error: unprocessedError(job, error),
+        // BullMQ has counted this attempt already when it emits `failed`.
+        attempt: Math.max(1, job.attemptsMade),
+        maxAttempts: job.opts.attempts ?? 1,
+        jobId: job.id,
+        final: job.finishedOn !== undefined,
+      },
+      clock,
+    );
   }
 
   /**
-   * One alert for a job that failed for good (a permanent error, or its last attempt). The record
-   * must be `failed` and its newest attempt this job's, so a run of another route or a later job
-   * that wrote the record since is not announced as this one. The alerter's marker, named after
-   * the job id and creation time, keeps a `failed` event handled twice from alerting twice.
+   * One alert for a job that failed for good (a permanent error, or its last attempt), decided on
+   * the record this job wrote. The alerter's marker, named after the job id and creation time,
+   * keeps a `failed` event handled twice from alerting twice.
    */
-  async function alertFinal(job: Job, log: Logger): Promise<void> {
-    const alerter = deps.alerter;
-    if (alerter === undefined || !alerter.enabled) return;
-    const parsed = extractJobSchema.safeParse(job.data);
-    if (!parsed.success) return;
-    try {
-      const record = await deps.state.getFailure(parsed.data.logId);
-      if (record?.state !== 'failed' || record.attempts.at(-1)?.jobId !== job.id) return;
-      await alerter.notifyFailure(record, {
-        source: 'queue',
-        jobId: job.id,
-        jobCreatedAt: new Date(job.timestamp),
-      });
-    } catch (error) {
-      log.warn({ err: toLogzipError(error).message }, 'could not read the failure record to alert on it');
-    }
+  async function alertFinal(job: Job, record: FailureRecord | undefined): Promise<void> {
+    await alertIfFinal(deps.alerter, record, {
+      source: 'queue',
+      jobId: job.id,
+      jobCreatedAt: new Date(job.timestamp),
+    });
   }
 
   /** The worker's `failed` event: metrics for every failed attempt, records for those the processor could not write. */
   async function onFailed(job: Job | undefined, error: Error): Promise<void> {
     const final = job === undefined || job.finishedOn !== undefined;
-    const code = codeOf(error);
+    const attemptError = error instanceof JobAttemptError ? error : undefined;
     const logId = (job?.data as { logId?: unknown } | undefined)?.logId;
     const log = deps.logger.child({ jobId: job?.id, ...(typeof logId === 'string' ? { logId } : {}) });
-    if (recorded.has(error)) {
+    if (attemptError?.settled) {
+      const code = attemptError.code;
       deps.metrics?.jobsFailed.inc({ code, final: String(final) });
       (final ? log.error.bind(log) : log.warn.bind(log))(
         { code, attempt: job?.attemptsMade, final, err: error.message },
         final ? 'job failed' : 'job attempt failed, BullMQ retries it',
       );
-      if (final && job !== undefined) await alertFinal(job, log);
+      if (final && job !== undefined) await alertFinal(job, attemptError.record);
       return;
     }
     if (job === undefined) {
@@ -260,10 +274,11 @@ export function createExtractProcessor(deps: ProcessorDeps) {
       log.error({ err: error.message }, 'a job failed and was removed before its failure could be recorded');
       return;
     }
-    const recordCode = origins.get(error)?.code ?? (error instanceof LogzipError ? error.code : 'internal');
+    const recordCode = attemptError?.code ?? (error instanceof LogzipError ? error.code : 'internal');
     deps.metrics?.jobsFailed.inc({ code: recordCode, final: String(final) });
+    let record: FailureRecord | undefined;
     try {
-      await recordUnprocessed(job, error);
+      record = await recordUnprocessed(job, error);
       log.error(
         { code: recordCode, err: error.message, final },
         'job failed outside the extraction; failure recorded',
@@ -274,7 +289,7 @@ export function createExtractProcessor(deps: ProcessorDeps) {
         'job failed and its failure record could not be written',
       );
     }
-    if (final) await alertFinal(job, log);
+    if (final) await alertFinal(job, record);
   }
 
   return {

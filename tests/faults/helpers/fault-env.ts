@@ -14,7 +14,7 @@ import {
 } from '@logzip/test-utils';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { workerEnv } from '../../helpers/harness.js';
+import { workerEnv } from '../../../packages/worker/tests/helpers/harness.js';
 import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
 
 export interface FaultEnvOptions {

@@ -1,6 +1,6 @@
 import { compileLogIdPattern } from '@logzip/core';
+import { codeOfDestination, parseDestinationMessage } from '@logzip/core/events';
 import { describe, expect, it } from 'vitest';
-import { codeOfDestination, parseDestinationMessage } from '../../src/drain.js';
 
 const pattern = compileLogIdPattern();
 

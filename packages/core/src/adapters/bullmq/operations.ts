@@ -1,17 +1,14 @@
-import {
-  isLogzipError,
-  type Logger,
-  type ObjectStore,
-  type OperationStore,
-  type PerformItem,
-  type QueueProducer,
-  resolveArchive,
-  runOperation,
-  type StateStore,
-} from '@logzip/core';
-import { createRedisOperationStore } from '@logzip/core/redis-index';
 import { type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { resolveArchive } from '../../engine/resolve-archive.js';
+import { isLogzipError } from '../../errors.js';
+import type { QueueProducer } from '../../job.js';
+import { type PerformItem, runOperation } from '../../operations/run-operation.js';
+import type { Logger } from '../../ports/logger.js';
+import type { ObjectStore } from '../../ports/object-store.js';
+import type { OperationStore } from '../../ports/operations.js';
+import type { StateStore } from '../../state/state-store.js';
+import { createRedisOperationStore } from '../redis-index/redis-operation-store.js';
 
 /** The BullMQ queue whose jobs run stored operations (one job = one run of one operation). */
 export const OPERATIONS_QUEUE_NAME = 'logzip-operations';

@@ -13,7 +13,7 @@ import { afterEach, expect, it } from 'vitest';
 // builds first), free ports, a temporary LOGZIP_HOME, and a Redis database of this test alone on the
 // run's Redis (the route flag `logzip:route` and the queue keys are global within a database).
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLAIM_KEY = 'logzip:e2e:claim';
 
 interface DemoRow {

@@ -333,7 +333,7 @@ export function newFigures(scenario: string, seed: number): FaultFigures {
   };
 }
 
-const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/faults/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/faults/', import.meta.url));
 
 /** Prints the figures (one block per scenario) and appends them to test-artifacts/faults/figures.jsonl. */
 export function printFigures(figures: FaultFigures): void {

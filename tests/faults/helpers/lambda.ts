@@ -11,13 +11,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 
-export const LAMBDA_BUNDLE = fileURLToPath(new URL('../../../../lambda/dist/index.mjs', import.meta.url));
+export const LAMBDA_BUNDLE = fileURLToPath(
+  new URL('../../../packages/lambda/dist/index.mjs', import.meta.url),
+);
 const CONTAINER = fileURLToPath(new URL('./lambda-container.mjs', import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL('../../../../../test-artifacts/faults/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/faults/', import.meta.url));
 /** Where the worker's drain reads the local on-failure destination. */
-export const DESTINATION_KEY = 'logzip:lambda-destination';
+export const DESTINATION_KEY = DEFAULT_KEYS.lambdaDestination;
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:logzip-extract';
 
 export interface S3ObjectRef {

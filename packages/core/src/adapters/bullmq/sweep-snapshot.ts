@@ -1,0 +1,30 @@
+import type { Redis } from 'ioredis';
+import type { SweepSnapshot } from '../../engine/sweep.js';
+import { DEFAULT_KEYS } from './keys.js';
+
+/**
+ * The last sweep's backlog, shared through Redis: the sweeping process writes it, every worker's
+ * metrics and the admin's overview read it. One snapshot per BullMQ prefix.
+ */
+export async function readSweepSnapshot(
+  redis: Redis,
+  queuePrefix?: string,
+): Promise<SweepSnapshot | undefined> {
+  const text = await redis.get(DEFAULT_KEYS.sweepSnapshot(queuePrefix));
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as SweepSnapshot;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `publish` callback of a sweep: writes its snapshot where readSweepSnapshot finds it. */
+export function sweepSnapshotPublisher(
+  redis: Redis,
+  queuePrefix?: string,
+): (snapshot: SweepSnapshot) => Promise<void> {
+  return async (snapshot) => {
+    await redis.set(DEFAULT_KEYS.sweepSnapshot(queuePrefix), JSON.stringify(snapshot));
+  };
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { logIdSchema } from '../job.js';
+
+/**
+ * The direct re-run payload: what the admin (`logzip reenqueue --via lambda`) invokes the function
+ * with, and what the on-failure destination echoes back as the request payload.
+ */
+export const rerunPayloadSchema = z
+  .object({
+    logId: logIdSchema,
+    bucket: z.string().min(1).max(255),
+    key: z.string().min(1).max(1024),
+    force: z.boolean().optional(),
+  })
+  .strict();
+
+export type RerunPayload = z.infer<typeof rerunPayloadSchema>;
