@@ -15,7 +15,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/tests/unit/**/*.test.ts'] },
+        test: { name: 'unit', include: ['packages/*/tests/unit/**/*.test.ts', 'infra/tests/**/*.test.ts'] },
       },
       {
         extends: true,

@@ -594,7 +594,7 @@ async function main() {
         body: JSON.stringify({ route: 'lambda', reason: 'pnpm start: first start, the local default' }),
       });
       routeNote = answer.ok
-        ? 'lambda (the flag was unset: pnpm start set it, the local default; switch with `pnpm logzip route queue`)'
+        ? 'lambda (the flag was unset: pnpm start set it, the local default; switch with `pnpm logzip route queue --reason "…"`)'
         : `unset (setting it to lambda failed: HTTP ${answer.status})`;
     } else {
       routeNote = status.desired ?? 'unset (set it with `pnpm logzip route lambda|queue`)';
@@ -620,8 +620,10 @@ async function main() {
     `  admin UI     ${adminUrl}/  (sign in with the admin token and your name)`,
     `  admin env    ${display(adminEnvPath)}  (the CLI and pnpm demo read it)`,
     `               LOGZIP_ADMIN_URL=${adminUrl}`,
-    `               LOGZIP_ADMIN_TOKEN=${adminToken}`,
-    `               LOGZIP_INGEST_TOKEN=${ingestToken}`,
+    // Prefixes only: a terminal is scrolled back, screen-shared and pasted into tickets; the file
+    // above holds the full tokens.
+    `               LOGZIP_ADMIN_TOKEN=${adminToken.slice(0, 12)}…  (full token in the admin env file)`,
+    `               LOGZIP_INGEST_TOKEN=${ingestToken.slice(0, 12)}…`,
     `  storage      ${storage}`,
     `  redis        ${redactUrl(redisUrl)} (${redis.how})`,
     `  route        ${routeNote}`,

@@ -1,12 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeWithRedis, freePort, requireRedis, waitUntil } from '@logzip/test-utils';
-import { Redis } from 'ioredis';
+import {
+  claimEmptyDatabase,
+  cleanEnv,
+  describeWithRedis,
+  freePort,
+  requireRedis,
+  waitUntil,
+} from '@logzip/test-utils';
 import { afterEach, expect, it } from 'vitest';
 
 // `pnpm start` and `pnpm demo` as a new user runs them: the real scripts, the built dist/ (pnpm test
@@ -14,7 +19,6 @@ import { afterEach, expect, it } from 'vitest';
 // run's Redis (the route flag `logzip:route` and the queue keys are global within a database).
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const CLAIM_KEY = 'logzip:e2e:claim';
 
 interface DemoRow {
   logId: string;
@@ -39,46 +43,6 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/** A database nobody uses (empty), claimed with a key that expires should this test die. */
-async function claimEmptyDatabase(base: string): Promise<{ url: string; release(): Promise<void> }> {
-  const token = randomUUID();
-  const candidates = Array.from({ length: 15 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
-  for (const db of candidates) {
-    const client = new Redis(base, { db, lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await client.connect();
-      if ((await client.dbsize()) !== 0) continue;
-      if ((await client.set(CLAIM_KEY, token, 'EX', 600, 'NX')) !== 'OK') continue;
-      const url = new URL(base);
-      url.pathname = `/${db}`;
-      return {
-        url: url.toString(),
-        release: async () => {
-          const again = new Redis(base, { db, maxRetriesPerRequest: 1 });
-          try {
-            if ((await again.get(CLAIM_KEY)) === token) await again.flushdb();
-          } finally {
-            again.disconnect();
-          }
-        },
-      };
-    } finally {
-      client.disconnect();
-    }
-  }
-  throw new Error(`no empty Redis database (1-15) at ${base} for the end-to-end test`);
-}
-
-/** The environment of a new shell: nothing of logzip's, AWS's or the test run's. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(LOGZIP_|AWS_|REDIS_URL$|VITEST|NODE_OPTIONS$)/.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, NO_COLOR: '1', ...extra };
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
@@ -239,6 +203,15 @@ describeWithRedis('pnpm start + pnpm demo, end to end', () => {
     expect(route.stderr).toContain('using the local stack');
     expect(JSON.parse(route.stdout)).toMatchObject({ desired: 'lambda' });
     expect((await stat(adminEnv)).mode & 0o777).toBe(0o600);
+
+    // Regression (issue 17): the tokens were printed in full; now a prefix, the file has the rest.
+    const kept = await readFile(adminEnv, 'utf8');
+    for (const name of ['LOGZIP_ADMIN_TOKEN', 'LOGZIP_INGEST_TOKEN']) {
+      const token = new RegExp(`^${name}=(\\S+)$`, 'm').exec(kept)?.[1] ?? '';
+      expect(token.length, name).toBeGreaterThanOrEqual(32);
+      expect(output).not.toContain(token);
+      expect(output).toContain(`${name}=${token.slice(0, 12)}…`);
+    }
 
     // Readable, prefixed logs from every part, carrying the log ID.
     expect(output).toMatch(/^\S+ trigger +INFO +archive extracted .*logId=demo_/m);

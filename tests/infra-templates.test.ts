@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envSchema, readConfig } from '@logzip/core';
+import { EMF_METRICS, EMF_NAMESPACE } from '@logzip/lambda';
 import { describe, expect, it } from 'vitest';
 import { type CollectionTag, parse, type ScalarTag } from 'yaml';
 
@@ -336,7 +337,13 @@ describe('infra/template.yaml', () => {
     // Assess
     expect(main['Transform']).toBeUndefined();
     expect(types).not.toContain('AWS::S3::Bucket');
-    expect(types).not.toContain('AWS::Lambda::EventSourceMapping');
+    // Buffered mode's event source mapping is created disabled: its Enabled flag is the route switch's.
+    for (const resource of Object.values(resources).filter(
+      (r) => r['Type'] === 'AWS::Lambda::EventSourceMapping',
+    )) {
+      expect(resource['Condition']).toBe('IsBuffered');
+      expect((resource['Properties'] as JsonObject)['Enabled']).toBe(false);
+    }
     expect(
       types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource'),
     ).toEqual([]);
@@ -558,6 +565,152 @@ describe('infra/template.yaml', () => {
       expect(alarm['AlarmActions']).toEqual(actions);
       expect(alarm['TreatMissingData']).toBe('notBreaching');
     }
+  });
+
+  it('alarms on the function’s EMF metrics with names and dimensions the handler writes', () => {
+    // Prepare
+    const evaluated = evaluateTemplate(main, { ...baseParams, FailureRateAlarmPercent: '25' });
+    const specs = new Map(Object.values(EMF_METRICS).map((spec) => [spec.name as string, spec]));
+
+    // Act: every metric an alarm reads in the logzip namespace, plain or inside metric math.
+    const alarms = Object.entries(evaluated.resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    const read: Array<{ alarm: string; name: string; dimensions: string[] }> = [];
+    for (const [alarm, resource] of alarms) {
+      const props = resource.Properties;
+      const metrics = (props['Metrics'] as JsonObject[] | undefined) ?? [];
+      const stats = metrics.flatMap((m) =>
+        isObject(m['MetricStat']) ? [m['MetricStat']['Metric'] as JsonObject] : [],
+      );
+      for (const metric of [props, ...stats]) {
+        if (metric['Namespace'] !== EMF_NAMESPACE) continue;
+        const dimensions = ((metric['Dimensions'] as JsonObject[]) ?? []).map((d) => String(d['Name']));
+        read.push({ alarm, name: String(metric['MetricName']), dimensions });
+      }
+    }
+
+    // Assess
+    expect(read.map((r) => r.alarm)).toEqual(
+      expect.arrayContaining(['ExtractionFailureRateAlarm', 'ExtractionDurationAlarm']),
+    );
+    for (const { alarm, name, dimensions } of read) {
+      const spec = specs.get(name);
+      expect(spec, `${alarm} reads ${name}, which the handler does not write`).toBeDefined();
+      // EMF publishes FunctionName alone and FunctionName with one of the metric's own dimensions.
+      expect(dimensions[0], alarm).toBe('FunctionName');
+      expect(dimensions.length, alarm).toBeLessThanOrEqual(2);
+      if (dimensions[1] !== undefined) expect(spec?.dimensions, alarm).toContain(dimensions[1]);
+    }
+    expect(evaluated.resources['ExtractionFailureRateAlarm']?.Properties['Threshold']).toBe('25');
+  });
+});
+
+describe('infra/template.yaml, buffered trigger mode', () => {
+  const buffered = evaluateTemplate(main, { ...baseParams, TriggerMode: 'buffered' });
+  const direct = evaluateTemplate(main, baseParams);
+  const ofType = (type: string) => Object.values(buffered.resources).filter((r) => r.Type === type);
+
+  it('creates the queue, its dead-letter queue, the policy and the mapping only in buffered mode', () => {
+    // Act
+    const names = (evaluated: typeof buffered) =>
+      Object.keys(evaluated.resources).filter((n) => n.startsWith('Trigger'));
+
+    // Assess
+    expect(names(direct)).toEqual([]);
+    expect(names(buffered).sort()).toEqual([
+      'TriggerDeadLetterQueue',
+      'TriggerDeadLetterQueueDepthAlarm',
+      'TriggerEventSourceMapping',
+      'TriggerQueue',
+      'TriggerQueueAgeAlarm',
+      'TriggerQueueConsumePolicy',
+      'TriggerQueuePolicy',
+    ]);
+  });
+
+  it('keeps a batch invisible six function timeouts long and moves a message to its dead-letter queue after the handler’s attempts', () => {
+    // Prepare
+    const queue = buffered.resources['TriggerQueue']!.Properties;
+    const timeout = Number(buffered.params['Timeout']);
+
+    // Assess
+    expect(Number(queue['VisibilityTimeout'])).toBeGreaterThanOrEqual(6 * timeout);
+    expect(queue['MessageRetentionPeriod']).toBe(1209600);
+    expect(queue['RedrivePolicy']).toEqual({
+      deadLetterTargetArn: 'getatt:TriggerDeadLetterQueue.Arn',
+      maxReceiveCount: '3',
+    });
+  });
+
+  it('lets only the incoming bucket of this account send to the queue', () => {
+    // Prepare
+    const policy = buffered.resources['TriggerQueuePolicy']!.Properties;
+
+    // Act
+    const [statement] = statementsOf(policy['PolicyDocument']!);
+
+    // Assess
+    expect(statement).toMatchObject({
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: ['getatt:TriggerQueue.Arn'],
+    });
+    expect(statement?.Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${BUCKET}` },
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+    });
+  });
+
+  it('maps the queue to the function disabled, with a concurrency cap and partial batch responses', () => {
+    // Prepare
+    const [mapping] = ofType('AWS::Lambda::EventSourceMapping');
+    const consume = statementsOf(
+      buffered.resources['TriggerQueueConsumePolicy']!.Properties['PolicyDocument']!,
+    );
+
+    // Assess
+    expect(mapping?.Properties).toMatchObject({
+      FunctionName: 'ref:Function',
+      EventSourceArn: 'getatt:TriggerQueue.Arn',
+      Enabled: false,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: '10' },
+    });
+    expect(consume.flatMap((s) => s.Resource)).toEqual(['getatt:TriggerQueue.Arn']);
+  });
+
+  it('alarms on the age of the oldest message and on the dead-letter queue', () => {
+    // Act
+    const alarms = ofType('AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    const on = (queue: string) =>
+      alarms.filter((a) => JSON.stringify(a['Dimensions']).includes(`getatt:${queue}.QueueName`));
+
+    // Assess
+    expect(on('TriggerQueue').map((a) => a['MetricName'])).toEqual(['ApproximateAgeOfOldestMessage']);
+    expect(on('TriggerDeadLetterQueue').map((a) => a['MetricName'])).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+    ]);
+  });
+
+  it('gives the worker and the admin only their queues and the function’s mappings (infra/iam/buffered-policies.yaml)', () => {
+    // Prepare
+    const policies = evaluateTemplate(loadTemplate(join(INFRA, 'iam', 'buffered-policies.yaml')), {
+      FunctionArn: PLACEHOLDERS.FunctionArn,
+      TriggerQueueArn: 'arn:aws:sqs:us-east-1:123456789012:logzip-trigger',
+      TriggerDeadLetterQueueArn: 'arn:aws:sqs:us-east-1:123456789012:logzip-trigger-dlq',
+    });
+    const worker = statementsOf(policies.resources['WorkerBufferedPolicy']!.Properties['PolicyDocument']!);
+    const admin = statementsOf(policies.resources['AdminBufferedPolicy']!.Properties['PolicyDocument']!);
+
+    // Act
+    const update = admin.find((s) => s.Action.includes('lambda:UpdateEventSourceMapping'));
+
+    // Assess
+    expect(worker.flatMap((s) => s.Resource).every((r) => r.includes(':logzip-trigger'))).toBe(true);
+    expect(worker.flatMap((s) => s.Action)).not.toContain('sqs:SendMessage');
+    expect(update?.Condition).toEqual({ StringEquals: { 'lambda:FunctionArn': PLACEHOLDERS.FunctionArn } });
+    expect(admin.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action)).toEqual([
+      'lambda:ListEventSourceMappings',
+    ]);
   });
 });
 

@@ -34,8 +34,20 @@ function clock(time) {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
+/**
+ * Control characters (ESC, BEL, NUL...) and bidi overrides written as `\u001b`: a log ID or a
+ * message from an upload must not move the cursor, recolour or retitle the operator's terminal.
+ */
+export function escapeControls(text) {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function short(value) {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = escapeControls(typeof value === 'string' ? value : JSON.stringify(value));
   const oneLine = text.replace(/\s+/g, ' ');
   return /[\s"]/.test(oneLine)
     ? JSON.stringify(oneLine.length > 160 ? `${oneLine.slice(0, 157)}...` : oneLine)
@@ -79,15 +91,15 @@ export function formatLine(name, line, options, requests = new Map()) {
     }
   }
   if (entry === undefined || typeof entry !== 'object' || entry === null) {
-    return `${c.dim}${clock()}${c.reset} ${prefix} ${line}`;
+    return `${c.dim}${clock()}${c.reset} ${prefix} ${escapeControls(line)}`;
   }
   const levelName =
     typeof entry.level === 'number'
       ? (NUMERIC_LEVELS[entry.level] ?? String(entry.level))
       : String(entry.level ?? 'info');
-  let msg = entry.msg ?? '';
+  let msg = escapeControls(String(entry.msg ?? ''));
   if (msg === 'incoming request' && entry.req !== undefined && entry.reqId !== undefined) {
-    requests.set(String(entry.reqId), `${entry.req.method} ${entry.req.url}`);
+    requests.set(String(entry.reqId), escapeControls(`${entry.req.method} ${entry.req.url}`));
     if (requests.size > 1000) requests.delete(requests.keys().next().value);
     return undefined;
   }

@@ -6,12 +6,11 @@
  * completes, every archive is extracted exactly.
  */
 import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
-import { describeWithMoto, waitUntil } from '@logzip/test-utils';
+import { describeWithMoto, redisServerAvailable, waitUntil } from '@logzip/test-utils';
 import type { Redis } from 'ioredis';
 import { beforeAll, expect, it } from 'vitest';
 import { type UploadedArchive, uploadBatch } from './helpers/corpus.js';
 import { faultWorkerEnv, useFaultEnv } from './helpers/fault-env.js';
-import { redisServerAvailable } from './helpers/redis-server.js';
 import { randomInt, readFaultSettings, scenarioTimeoutMs, seededRandom } from './helpers/settings.js';
 import {
   addFaults,

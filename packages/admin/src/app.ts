@@ -1,18 +1,31 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
-import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Queue } from 'bullmq';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
-import { AdminError } from './errors.js';
+import { createMemoryResultStore, createRedisResultStore } from './adapters/result-store.js';
+import {
+  createMemorySessionStore,
+  createRedisSessionStore,
+  type SessionStore,
+} from './adapters/session-store.js';
+import { AdminError, errorBody } from './errors.js';
 import { apiRoutes } from './http/api.js';
-import { registerAuth, sessionSecret } from './http/auth.js';
-import { registerErrorHandling } from './http/errors.js';
+import { derivedSecret, registerAuth } from './http/auth.js';
+import { answerClientError, registerErrorHandling } from './http/errors.js';
 import { groupRoutes } from './http/groups.js';
 import { operationRoutes } from './http/operations.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
+import { withRequestRedaction } from './http/request-log.js';
+import { csrfBinding, csrfTokenFor, Sessions } from './http/sessions.js';
+import {
+  CLIENT_LIMIT_DEFAULTS,
+  type ClientLimits,
+  registerSlowClientLimits,
+  serverTimeouts,
+} from './http/slow-clients.js';
 import { type IngestOptions, ingestRoutes } from './ingest/index.js';
 import type { OperationsContext } from './operations/context.js';
 import { errorPage } from './ui/pages.js';
@@ -44,8 +57,12 @@ export interface BuildAppOptions {
   rateLimitNamespace?: string;
   /** UI session lifetime (default 12 h). */
   sessionTtlMs?: number;
+  /** Where UI sessions live (default: Redis when `redis` is given, else this process's memory). */
+  sessions?: SessionStore;
   /** Trust X-Forwarded-For from a proxy in front (rate limits then count the client's address). */
   trustProxy?: boolean | string | string[];
+  /** Request timeouts and connections per address (defaults: CLIENT_LIMIT_DEFAULTS). */
+  clientLimits?: Partial<ClientLimits>;
   /** Options for the ingest endpoints (issue 6). */
   ingest?: IngestOptions;
 }
@@ -58,6 +75,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'cross-origin-opener-policy': 'same-origin',
 };
+/** Sent when LOGZIP_PUBLIC_URL is https: browsers then refuse plain HTTP to this host for a year. */
+const HSTS = 'max-age=31536000';
 // The UI has no script at all; bull-board (under /queues) brings its own and gets no CSP from us.
 const CSP =
   "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -80,23 +99,49 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
   const { ctx } = options;
   const secure = (options.publicUrl ?? '').startsWith('https:');
-  const session = { secure, ttlMs: options.sessionTtlMs ?? 12 * 3600_000 };
+  const nowMs = () => ctx.clock.now().getTime();
+  const sessions = new Sessions({
+    secure,
+    ttlMs: options.sessionTtlMs ?? 12 * 3600_000,
+    store:
+      options.sessions ??
+      (options.redis === undefined
+        ? createMemorySessionStore(nowMs)
+        : createRedisSessionStore(options.redis, nowMs)),
+    adminToken: options.adminToken,
+    now: () => ctx.clock.now(),
+  });
+  const clientLimits = { ...CLIENT_LIMIT_DEFAULTS, ...options.clientLimits };
   const app = Fastify({
+    ...serverTimeouts(clientLimits),
     ...(options.logger === undefined || options.logger === false
       ? { logger: false }
-      : { loggerInstance: options.logger }),
+      : { loggerInstance: withRequestRedaction(options.logger) }),
     bodyLimit: 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     // Unknown body fields are refused, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    // Fastify's own answers (a malformed URL, a broken request) in the documented error shape.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as unknown as FastifyReply)
+        .code(400)
+        .type('application/json; charset=utf-8')
+        .send(errorBody('invalid_request', error.message));
+    },
+    clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
 
-  await app.register(fastifyCookie, { secret: sessionSecret(options.adminToken) });
-  await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
+  // First of the onRequest hooks: a request refused by a later one (401) is still timed.
+  registerSlowClientLimits(app, clientLimits);
+  await app.register(fastifyCookie, { secret: derivedSecret(options.adminToken, 'session') });
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'logzip_csrf',
     cookieOpts: { signed: true, httpOnly: true, sameSite: 'strict', path: '/', secure },
+    // A token is bound to the session it was made for: a CSRF cookie and token taken from one
+    // session (say, the attacker's own) are refused in another.
+    csrfOpts: { hmacKey: derivedSecret(options.adminToken, 'csrf') },
+    getUserInfo: csrfBinding,
   });
   await app.register(fastifyRateLimit, {
     global: false,
@@ -111,7 +156,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     renderPage: (request, reply, error) =>
       errorPage(
         {
-          csrf: reply.generateCsrf(),
+          csrf: csrfTokenFor(request, reply),
           now: ctx.clock.now(),
           ...(request.auth?.operator == null ? {} : { operator: request.auth.operator }),
         },
@@ -122,12 +167,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   registerAuth(app, {
     token: options.adminToken,
-    now: () => ctx.clock.now(),
+    sessions,
     failedAttempts: options.authFailureRateLimit ?? { max: 20, timeWindowMs: 60_000 },
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    if (secure) reply.header('strict-transport-security', HSTS);
     if (!request.url.startsWith(QUEUES_PATH)) reply.header('content-security-policy', CSP);
     return payload;
   });
@@ -145,7 +191,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   });
 
-  await app.register(apiRoutes, { prefix: '/api', ctx });
+  await app.register(apiRoutes, { prefix: '/api', ctx, sessions });
   await app.register(groupRoutes, { prefix: '/api', ctx });
   await app.register(operationRoutes, { prefix: '/api', ctx });
   await app.register(ingestRoutes, {
@@ -155,7 +201,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(uiRoutes, {
     ctx,
     token: options.adminToken,
-    session,
+    sessions,
+    results:
+      options.redis === undefined ? createMemoryResultStore(nowMs) : createRedisResultStore(options.redis),
     loginRateLimit: options.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
   });
   if (options.queues !== undefined && options.queues.length > 0) {

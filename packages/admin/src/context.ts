@@ -7,7 +7,11 @@ import {
   systemClock,
   type TriggerControl,
 } from '@logzip/core';
-import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
+import {
+  createAwsTriggerControl,
+  createBufferedTriggerControl,
+  createLocalTriggerControl,
+} from '@logzip/core/aws-trigger';
 import {
   type BullmqProducer,
   createBullmqProducer,
@@ -82,7 +86,20 @@ export async function createAdminContext(
 
   let trigger: TriggerControl;
   let lambda: LambdaClient | undefined;
-  if (config.env.LOGZIP_STORAGE_DIR !== undefined) {
+  const queueUrl = config.env.LOGZIP_TRIGGER_QUEUE_URL;
+  if (config.env.LOGZIP_TRIGGER_MODE === 'buffered' && functionName !== undefined && queueUrl !== undefined) {
+    // Buffered mode needs S3's notifications even locally (the emulator plays the mapping over moto).
+    lambda = new LambdaClient(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_LAMBDA));
+    trigger = createBufferedTriggerControl({
+      s3: createS3Client(config.env),
+      lambda,
+      sqs: new SQS(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_SQS)),
+      bucket: config.incoming.bucket,
+      prefix: config.incoming.prefix,
+      functionName,
+      queueUrl,
+    });
+  } else if (config.env.LOGZIP_STORAGE_DIR !== undefined) {
     trigger = createLocalTriggerControl({ routeStore: routes });
   } else if (functionName !== undefined) {
     lambda = new LambdaClient(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_LAMBDA));
@@ -127,7 +144,12 @@ export async function createAdminContext(
   const state = createGroupedStateStore(storage.state, groups, { logger });
 
   return {
-    settings: { incoming: config.incoming, output: config.output, logIdPattern: config.logIdPattern },
+    settings: {
+      incoming: config.incoming,
+      output: config.output,
+      logIdPattern: config.logIdPattern,
+      triggerMode: config.env.LOGZIP_TRIGGER_MODE,
+    },
     store: storage.store,
     state,
     index,

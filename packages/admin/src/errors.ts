@@ -14,6 +14,7 @@ export const API_ERRORS = {
   rate_limited: 429,
   key_outside_prefix: 400,
   conflict: 409,
+  idempotency_key_reused: 422,
   /** The failure index is being rebuilt: views cannot answer truthfully yet (retry shortly). */
   index_rebuilding: 503,
 } as const;

@@ -12,5 +12,6 @@ export { createAdminContext } from './context.js';
 export type { ApiErrorBody, ApiErrorCode } from './errors.js';
 export { AdminError, API_ERRORS, errorBody, isAdminError } from './errors.js';
 export type { AuthInfo, AuthMode } from './http/auth.js';
-export { OPERATOR_HEADER, SESSION_COOKIE } from './http/auth.js';
+export { OPERATOR_HEADER } from './http/auth.js';
+export { SESSION_COOKIE } from './http/sessions.js';
 export * from './operations/index.js';

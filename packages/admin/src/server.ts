@@ -32,6 +32,7 @@ async function start(): Promise<void> {
     redis: ctx.redis,
     queues: [ctx.producer.queue],
     publicUrl: config.admin.publicUrl,
+    clientLimits: config.admin.clientLimits,
     logger,
     ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
   });

@@ -159,6 +159,8 @@ export const envSchema = z.object({
   LOGZIP_LOG_ID_PATTERN: pattern,
   LOGZIP_LAMBDA_FUNCTION: optionalString,
   LOGZIP_LAMBDA_FAILURE_QUEUE_URL: url,
+  LOGZIP_TRIGGER_MODE: z.enum(['direct', 'buffered']).default('direct'),
+  LOGZIP_TRIGGER_QUEUE_URL: url,
   REDIS_URL: url,
   LOGZIP_ADMIN_TOKEN: token,
   LOGZIP_INGEST_TOKEN: token,
@@ -277,6 +279,11 @@ export function readConfig(
   ) {
     errors.push(
       `LOGZIP_STATE_PREFIX: "${env.LOGZIP_STATE_PREFIX}" overlaps LOGZIP_OUTPUT_PREFIX "${env.LOGZIP_OUTPUT_PREFIX}"`,
+    );
+  }
+  if (env.LOGZIP_TRIGGER_MODE === 'buffered' && env.LOGZIP_TRIGGER_QUEUE_URL === undefined) {
+    errors.push(
+      'LOGZIP_TRIGGER_QUEUE_URL: required when LOGZIP_TRIGGER_MODE=buffered (the queue S3 notifies)',
     );
   }
   if (errors.length > 0) return { config: undefined, errors };

@@ -17,6 +17,15 @@ export const ERROR_CODES = {
     summary: 'an entry name is absolute, escapes its folder, or is a special file',
   },
   duplicate_entry: { retryable: false, summary: 'two entries map to the same key' },
+  name_mismatch: {
+    retryable: false,
+    summary:
+      "an entry's name records (local header, central directory, Unicode Path field) name different files",
+  },
+  undecodable_name: {
+    retryable: false,
+    summary: 'an entry name is neither UTF-8 nor valid in the fallback encoding (LOGZIP_FALLBACK_ENCODING)',
+  },
   key_too_long: { retryable: false, summary: 'a destination key is longer than 1,024 bytes' },
   invalid_key: { retryable: false, summary: 'the archive key does not yield a log ID' },
   source_not_found: { retryable: false, summary: 'the archive does not exist' },

@@ -9,6 +9,18 @@ export { decideDigest } from './alerts/group-digest.js';
 export type { GroupedAlerterOptions } from './alerts/grouped-alerter.js';
 export { createGroupedAlerter } from './alerts/grouped-alerter.js';
 export type { AlertOutcome, AlertSource, FailureAlerter, FailureRun, NotifyOptions } from './alerts/types.js';
+export type {
+  CanaryArchive,
+  CanaryDelivery,
+  CanaryEntry,
+  CanaryObservation,
+  CanaryOptions,
+  CanaryPorts,
+  CanaryResult,
+  CanaryStatus,
+  ObservedEntry,
+} from './canary/index.js';
+export { buildCanaryArchive, compareCanaryEntries, makeCanaryLogId, runCanary } from './canary/index.js';
 export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
 export {
   DEFAULT_LIMITS,
@@ -77,7 +89,7 @@ export type {
 } from './ports/failure-index.js';
 export type { Logger } from './ports/logger.js';
 export { silentLogger } from './ports/logger.js';
-export type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from './ports/object-store.js';
+export type { ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './ports/object-store.js';
 export { isPreconditionFailed, PreconditionFailedError } from './ports/object-store.js';
 export type {
   ItemOutcome,

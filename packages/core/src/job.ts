@@ -7,7 +7,8 @@ export const DEFAULT_QUEUE_PREFIX = 'bull';
 export const LOG_ID_RE = /^[0-9A-Za-z_-]{1,64}$/;
 export const logIdSchema = z.string().regex(LOG_ID_RE, 'a log ID is 1-64 characters of [0-9A-Za-z_-]');
 
-export const JOB_REASONS = ['upload', 'reenqueue', 'sweep', 'handoff'] as const;
+/** `notification`: taken from the trigger queue by the worker (buffered mode, route `queue`). */
+export const JOB_REASONS = ['upload', 'reenqueue', 'sweep', 'handoff', 'notification'] as const;
 export type JobReason = (typeof JOB_REASONS)[number];
 
 /** The extraction job, validated on both ends of the queue. */

@@ -19,6 +19,8 @@ export interface LambdaSettings {
    * stopped (no manifest, folder cleared) and handed to the queue.
    */
   safetyMarginMs: number;
+  /** Messages of one SQS batch (buffered mode) extracted at once. */
+  batchConcurrency: number;
 }
 
 export interface LambdaConfig extends LogzipConfig {
@@ -32,6 +34,7 @@ export const LAMBDA_ENV_DEFAULTS = {
   LOGZIP_LAMBDA_MAX_ATTEMPTS: '3',
   LOGZIP_LAMBDA_MIN_THROUGHPUT: '4MB',
   LOGZIP_LAMBDA_SAFETY_MARGIN: '30s',
+  LOGZIP_LAMBDA_BATCH_CONCURRENCY: '4',
 } as const;
 
 export type LambdaConfigResult =
@@ -60,7 +63,19 @@ function readSettings(env: Record<string, string | undefined>, errors: string[])
   if (safetyMarginMs === undefined) {
     errors.push(`LOGZIP_LAMBDA_SAFETY_MARGIN: "${marginText}" is not a duration like 30s or 500ms`);
   }
-  return { maxAttempts, minThroughput: minThroughput ?? 0, safetyMarginMs: safetyMarginMs ?? 0 };
+  const concurrencyText = value('LOGZIP_LAMBDA_BATCH_CONCURRENCY');
+  const batchConcurrency = Number(concurrencyText);
+  if (!Number.isInteger(batchConcurrency) || batchConcurrency < 1 || batchConcurrency > 10) {
+    errors.push(
+      `LOGZIP_LAMBDA_BATCH_CONCURRENCY: "${concurrencyText}" is not a whole number from 1 to 10 (an SQS batch holds at most 10 messages)`,
+    );
+  }
+  return {
+    maxAttempts,
+    minThroughput: minThroughput ?? 0,
+    safetyMarginMs: safetyMarginMs ?? 0,
+    batchConcurrency,
+  };
 }
 
 /**

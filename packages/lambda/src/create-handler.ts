@@ -20,6 +20,7 @@ import {
 import { type HandoffReason, planBudget } from './budget.js';
 import type { LambdaConfig } from './config.js';
 import { type ArchiveWork, parseInvocationEvent, type SkipWork } from './event.js';
+import { isSqsBatchEvent, processSqsBatch, type SqsBatchEvent, type SqsMessage } from './sqs-batch.js';
 
 /** What the handler needs; the module scope builds it once per container, tests inject their own. */
 export interface HandlerDeps {
@@ -74,6 +75,8 @@ export interface RecordSummary {
 export interface InvocationSummary {
   awsRequestId: string;
   results: RecordSummary[];
+  /** An SQS batch's partial response (buffered mode): the messages that return to the queue. */
+  batchItemFailures?: Array<{ itemIdentifier: string }>;
 }
 
 export type LogzipHandler = (event: unknown, context: InvocationContext) => Promise<InvocationSummary>;
@@ -574,6 +577,71 @@ async function handleInvocation(
 }
 
 /**
+ * One SQS message of buffered mode: its S3 event's records, each through the same attempt as a
+ * direct invocation. The message id stands in for the request id in failure records, so the
+ * receives of one message count as the attempts of one event (as Lambda's retries do in direct
+ * mode), and the worker's dead-letter drain finds the code the handler recorded.
+ */
+async function processMessage(
+  rt: Runtime,
+  message: SqsMessage,
+  context: InvocationContext,
+  log: Logger,
+  results: RecordSummary[],
+): Promise<'done' | 'retry'> {
+  let body: unknown;
+  try {
+    body = JSON.parse(message.body);
+  } catch {
+    // Not an S3 event: after maxReceiveCount it reaches the dead-letter queue and its alarm.
+    log.error({ body: message.body.slice(0, 1_000) }, 'message is not JSON: left for the dead-letter queue');
+    return 'retry';
+  }
+  const messageContext: InvocationContext = {
+    awsRequestId: message.messageId,
+    getRemainingTimeInMillis: () => context.getRemainingTimeInMillis(),
+  };
+  let retry = false;
+  for (const item of parseInvocationEvent(body)) {
+    if (item.kind === 'skip') {
+      skippedSummary(item, log);
+      continue;
+    }
+    try {
+      const outcome = await processArchive(rt, item, messageContext, log);
+      results.push(outcome.summary);
+      await alertIfFailed(rt, outcome, messageContext);
+      if (outcome.error !== undefined) retry = true;
+    } catch (thrown) {
+      results.push(failedBeforeExtraction(item, thrown, log).summary);
+      retry = true;
+    }
+  }
+  return retry ? 'retry' : 'done';
+}
+
+/** An SQS batch (buffered mode): bounded concurrency, and only the failed messages return. */
+async function handleSqsBatch(
+  rt: Runtime,
+  event: SqsBatchEvent,
+  context: InvocationContext,
+): Promise<InvocationSummary> {
+  const log = rt.logger.child({ awsRequestId: context.awsRequestId });
+  log.info({ messages: event.Records.length }, 'SQS batch started');
+  const results: RecordSummary[] = [];
+  const { batchItemFailures, outcomes } = await processSqsBatch(event, context, {
+    concurrency: rt.config.lambda.batchConcurrency,
+    safetyMarginMs: rt.config.lambda.safetyMarginMs,
+    logger: log,
+    processMessage: (message, messageLog) => processMessage(rt, message, context, messageLog, results),
+  });
+  const counts: Record<string, number> = {};
+  for (const outcome of Object.values(outcomes)) counts[outcome] = (counts[outcome] ?? 0) + 1;
+  log.info({ outcomes: counts, returned: batchItemFailures.length }, 'SQS batch finished');
+  return { awsRequestId: context.awsRequestId, results, batchItemFailures };
+}
+
+/**
  * Builds the Lambda handler: S3 `ObjectCreated` records (or a re-run payload) in, one extraction
  * attempt per archive through the core engine, a summary per record out.
  *
@@ -592,5 +660,6 @@ export function createHandler(deps: HandlerDeps): LogzipHandler {
     output: deps.output ?? deps.store,
     handoffTimeoutMs: deps.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS,
   };
-  return (event, context) => handleInvocation(rt, event, context);
+  return (event, context) =>
+    isSqsBatchEvent(event) ? handleSqsBatch(rt, event, context) : handleInvocation(rt, event, context);
 }

@@ -11,5 +11,16 @@ export type {
   RecordSummary,
 } from './create-handler.js';
 export { createHandler } from './create-handler.js';
+export type { EmfMetricSpec, EmfRecord } from './emf.js';
+export { EMF_METRICS, EMF_NAMESPACE, formatEmfRecords } from './emf.js';
 export type { ArchiveWork, SkipWork, Work } from './event.js';
 export { parseInvocationEvent } from './event.js';
+export type {
+  MessageOutcome,
+  ProcessSqsBatchOptions,
+  SqsBatchEvent,
+  SqsBatchResponse,
+  SqsBatchResult,
+  SqsMessage,
+} from './sqs-batch.js';
+export { isSqsBatchEvent, processSqsBatch } from './sqs-batch.js';

@@ -1,3 +1,5 @@
+export type { BufferedStack, BufferedStackOptions } from './buffered.js';
+export { bucketSendPolicy, createBufferedStack, createMotoSqsClient } from './buffered.js';
 export type {
   FaultRule,
   ProxiedRequest,
@@ -10,6 +12,7 @@ export type {
 } from './fault-proxy.js';
 export { startS3FaultProxy } from './fault-proxy.js';
 export * from './fuzz/index.js';
+export { claimEmptyDatabase, cleanEnv } from './local-stack.js';
 export type { MotoS3ClientOptions } from './moto.js';
 export {
   createMotoS3Client,
@@ -22,6 +25,9 @@ export {
   motoUrl,
   requireMoto,
 } from './moto.js';
+export type { MotoServer } from './moto-server.js';
+export { startMotoServer } from './moto-server.js';
+export { type PrivateRedis, redisServerAvailable, startPrivateRedis } from './private-redis.js';
 export { describeWithRedis, redisEnabled, redisUrl, requireRedis, uniquePrefix } from './redis.js';
 export { findExecutable, freePort, isCI, waitUntil } from './services.js';
 export type { TempDir } from './temp.js';

@@ -22,6 +22,8 @@ export interface WorkerSettings {
   queuePrefix: string;
   /** The Lambda's on-failure SQS queue, drained into failure records; without it, the Redis list. */
   lambdaFailureQueueUrl: string | undefined;
+  /** 0 = no scheduled canary (the default); else one canary run per interval across the workers. */
+  canaryIntervalMs: number;
 }
 
 export interface WorkerConfig extends LogzipConfig {
@@ -35,6 +37,7 @@ export const WORKER_ENV_DEFAULTS = {
   LOGZIP_WORKER_SHUTDOWN_TIMEOUT: '30s',
   LOGZIP_WORKER_LOCK_DURATION: '60s',
   LOGZIP_WORKER_MAX_STALLED: '3',
+  LOGZIP_CANARY_INTERVAL: '0s',
 } as const;
 
 export type WorkerConfigResult =
@@ -62,7 +65,11 @@ function readSettings(env: Record<string, string | undefined>, errors: string[])
   if (!Number.isInteger(maxStalledCount) || maxStalledCount < 0 || maxStalledCount > 100) {
     errors.push(`LOGZIP_WORKER_MAX_STALLED: "${stalledText}" is not a whole number from 0 to 100`);
   }
-  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount };
+  const canaryIntervalMs = duration('LOGZIP_CANARY_INTERVAL', 0);
+  if (canaryIntervalMs !== 0 && canaryIntervalMs < 10_000) {
+    errors.push('LOGZIP_CANARY_INTERVAL: must be at least 10s, or 0s (the default) for no scheduled canary');
+  }
+  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount, canaryIntervalMs };
 }
 
 /**

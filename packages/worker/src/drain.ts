@@ -101,14 +101,26 @@ export async function handleDestinationMessage(
   body: string,
   options: DrainHandlerOptions,
 ): Promise<HandleOutcome> {
-  const log = options.logger ?? silentLogger;
   const parsed = parseDestinationMessage(body, options.logIdPattern);
   if (!parsed.ok) {
     options.onUnparseable?.(parsed.reason);
     return { outcome: 'unparseable', reason: parsed.reason };
   }
+  return recordLambdaFailures(parsed.failures, options, 'from its on-failure destination');
+}
+
+/**
+ * Writes each failure into its log ID's failure record, logs it and announces the final ones: what
+ * the drain of the on-failure destination and the drain of the trigger's dead-letter queue share.
+ */
+export async function recordLambdaFailures(
+  failures: readonly LambdaFailure[],
+  options: DrainHandlerOptions,
+  from: string,
+): Promise<HandleOutcome> {
+  const log = options.logger ?? silentLogger;
   const records: FailureRecord[] = [];
-  for (const failure of parsed.failures) {
+  for (const failure of failures) {
     const record = await recordLambdaFailure(
       { state: options.state, ...(options.clock ? { clock: options.clock } : {}) },
       failure,
@@ -126,7 +138,7 @@ export async function handleDestinationMessage(
         state: record.state,
         route: 'lambda',
       },
-      'Lambda run failed for good: failure record written from its on-failure destination',
+      `Lambda run failed for good: failure record written ${from}`,
     );
     await alertIfFinal(options.alerter, record, {
       source: 'lambda-destination',
@@ -161,9 +173,18 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** One received message, as a custom handler of the SQS drain sees it. */
+export interface DrainMessage {
+  body: string;
+  messageId: string | undefined;
+  receiveCount: number;
+}
+
 export interface SqsDrainOptions extends DrainHandlerOptions {
   sqs: SQSClient;
   queueUrl: string;
+  /** Reads a message of another shape than the destination's (the trigger's dead-letter queue). */
+  handleMessage?: (message: DrainMessage, options: DrainHandlerOptions) => Promise<HandleOutcome>;
   /** Long-poll wait (default 20 s, SQS's maximum). */
   waitSeconds?: number;
   /** Pause after an error before polling again (default 5 s). */
@@ -182,7 +203,12 @@ export function startSqsDrain(options: SqsDrainOptions): Drain {
   const done = (async () => {
     log.info({}, "draining the Lambda's on-failure queue");
     while (!abort.signal.aborted) {
-      let messages: Array<{ Body?: string; ReceiptHandle?: string; MessageId?: string }> = [];
+      let messages: Array<{
+        Body?: string;
+        ReceiptHandle?: string;
+        MessageId?: string;
+        Attributes?: Partial<Record<string, string>>;
+      }> = [];
       try {
         const received = await options.sqs.send(
           new ReceiveMessageCommand({
@@ -203,10 +229,18 @@ export function startSqsDrain(options: SqsDrainOptions): Drain {
       for (const message of messages) {
         const messageLog = log.child({ messageId: message.MessageId });
         try {
-          const handled = await handleDestinationMessage(message.Body ?? '', {
-            ...options,
-            logger: messageLog,
-          });
+          const handlerOptions = { ...options, logger: messageLog };
+          const handled =
+            options.handleMessage === undefined
+              ? await handleDestinationMessage(message.Body ?? '', handlerOptions)
+              : await options.handleMessage(
+                  {
+                    body: message.Body ?? '',
+                    messageId: message.MessageId,
+                    receiveCount: Number(message.Attributes?.['ApproximateReceiveCount'] ?? 1),
+                  },
+                  handlerOptions,
+                );
           if (handled.outcome === 'unparseable') {
             messageLog.error(
               { reason: handled.reason, body: (message.Body ?? '').slice(0, 2_000) },

@@ -18,6 +18,12 @@ import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
 import { type RunningWorker, startWorker } from './worker.js';
 
+/**
+ * Past the shutdown deadline, a worker whose Redis still answers gets this long to hand its jobs
+ * back (within the documented timeout + 15 s a process manager gives before SIGKILL).
+ */
+const HAND_BACK_GRACE_MS = 10_000;
+
 async function main(): Promise<void> {
   const { config, errors } = readWorkerConfig(process.env);
   if (config === undefined) {
@@ -52,6 +58,24 @@ async function main(): Promise<void> {
       return;
     }
     logger.info({ signal }, 'signal received: finishing active jobs');
+    // The deadline holds whatever the connections do: closing waits on Redis, and a Redis that is
+    // gone is retried forever. Without Redis nothing can be handed back, so there is nothing to
+    // wait for at the deadline; with it, handing back gets a short grace.
+    const deadline = setTimeout(() => {
+      if (running?.redisReady() === true) {
+        setTimeout(() => {
+          logger.error({}, 'shutdown did not finish after handing jobs back: exiting');
+          exit(1);
+        }, HAND_BACK_GRACE_MS).unref();
+        return;
+      }
+      logger.error(
+        { deadlineMs: config.worker.shutdownTimeoutMs },
+        'shutdown deadline reached and Redis is unreachable: exiting (active jobs stall and run again)',
+      );
+      exit(1);
+    }, config.worker.shutdownTimeoutMs);
+    deadline.unref();
     stopping = (async () => {
       try {
         await keeper?.stop();

@@ -80,6 +80,12 @@ export function createWorkerMetrics(sources: WorkerMetricsSources = {}) {
     help: 'Destination messages that could not be understood (left for the dead-letter queue)',
     registers: [registry],
   });
+  const notificationsStored = new Counter({
+    name: 'logzip_worker_notifications_stored_total',
+    help: 'Archives of trigger-queue messages (buffered mode, route queue) stored as jobs: enqueued, or collapsed into a waiting job',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const sweeps = new Counter({
     name: 'logzip_sweep_runs_total',
     help: 'Sweeps run by this process, by outcome (ok, error)',
@@ -164,6 +170,7 @@ export function createWorkerMetrics(sources: WorkerMetricsSources = {}) {
     entriesExtracted,
     lambdaFailures,
     lambdaUnparseable,
+    notificationsStored,
     sweeps,
     sweepEnqueued,
   };

@@ -30,6 +30,8 @@ import {
   createRedisOperationStore,
 } from '@logzip/core/redis-index';
 import { Queue, Worker } from 'bullmq';
+import { startBufferedConsumers } from './buffered.js';
+import { startCanarySchedule } from './canary-schedule.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
@@ -68,6 +70,8 @@ export interface RunningWorker {
    * and handed back to the queue; then every connection closes. Safe to call twice.
    */
   close(): Promise<{ handedBack: number; forced: boolean }>;
+  /** Whether the worker's Redis connection is up (nothing can be handed back while it is not). */
+  redisReady(): boolean;
 }
 
 function messageOf(error: unknown): string {
@@ -231,6 +235,26 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     sweepWorker.on('error', (error) => log.error({ err: error.message }, 'sweep worker error'));
   }
 
+  // The canary (LOGZIP_CANARY_INTERVAL): one run per interval across the workers, like the sweeper.
+  const canary =
+    settings.canaryIntervalMs > 0
+      ? await startCanarySchedule({
+          redis,
+          queuePrefix: prefix,
+          intervalMs: settings.canaryIntervalMs,
+          workerName,
+          store,
+          state,
+          incoming: config.incoming,
+          output: config.output,
+          logIdPattern: config.logIdPattern,
+          producer,
+          routes,
+          registry: metrics.registry,
+          logger,
+        })
+      : undefined;
+
   // The Lambda's on-failure destination: SQS in AWS, a Redis list with the local emulator.
   const drainOptions = {
     state,
@@ -243,17 +267,18 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   };
   let drain: Drain;
   let ownSqs: SQSClient | undefined;
-  if (settings.lambdaFailureQueueUrl !== undefined) {
+  const sqsClient = (): SQSClient => {
+    if (options.sqs !== undefined) return options.sqs;
     const endpoint = config.env.AWS_ENDPOINT_URL_SQS;
     const region = config.env.AWS_REGION ?? (endpoint === undefined ? undefined : 'us-east-1');
-    if (options.sqs === undefined) {
-      ownSqs = new SQSClient({
-        ...(region === undefined ? {} : { region }),
-        ...(endpoint === undefined ? {} : { endpoint }),
-      });
-    }
-    const sqs = options.sqs ?? (ownSqs as SQSClient);
-    drain = startSqsDrain({ ...drainOptions, sqs, queueUrl: settings.lambdaFailureQueueUrl });
+    ownSqs ??= new SQSClient({
+      ...(region === undefined ? {} : { region }),
+      ...(endpoint === undefined ? {} : { endpoint }),
+    });
+    return ownSqs;
+  };
+  if (settings.lambdaFailureQueueUrl !== undefined) {
+    drain = startSqsDrain({ ...drainOptions, sqs: sqsClient(), queueUrl: settings.lambdaFailureQueueUrl });
   } else {
     const drainRedis = redis.duplicate();
     // ioredis prints "Unhandled error event" for a connection without a listener during an outage.
@@ -276,6 +301,21 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     output: config.output,
     logIdPattern: config.logIdPattern,
   });
+  // Buffered mode: the trigger queue under the `queue` route, and its dead-letter queue always.
+  const buffered =
+    config.env.LOGZIP_TRIGGER_QUEUE_URL === undefined || config.env.LOGZIP_TRIGGER_MODE !== 'buffered'
+      ? undefined
+      : await startBufferedConsumers({
+          sqs: sqsClient(),
+          queueUrl: config.env.LOGZIP_TRIGGER_QUEUE_URL,
+          producer,
+          routes,
+          incoming: config.incoming,
+          logIdPattern: config.logIdPattern,
+          logger,
+          drainOptions,
+          onStored: (outcome) => metrics.notificationsStored.inc({ outcome }),
+        });
 
   void worker
     .run()
@@ -313,6 +353,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
       drain: settings.lambdaFailureQueueUrl ?? `redis:${DEFAULT_KEYS.lambdaDestination}`,
+      canaryIntervalMs: settings.canaryIntervalMs,
       port: server?.port,
     },
     `worker started${server === undefined ? '' : `; /healthz and /metrics on port ${server.port}`}`,
@@ -327,7 +368,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
     const stopWorker = worker.close();
     sweepAbort.abort();
-    const others = Promise.allSettled([sweepWorker?.close(), drain.stop(), operations.close()]);
+    const others = Promise.allSettled([
+      sweepWorker?.close(),
+      drain.stop(),
+      operations.close(),
+      canary?.close(),
+      buffered?.stop(),
+    ]);
     let handedBack = 0;
     let forced = false;
     const first = await withDeadline(stopWorker, settings.shutdownTimeoutMs);
@@ -364,5 +411,6 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       closed ??= close();
       return closed;
     },
+    redisReady: () => redis.status === 'ready',
   };
 }

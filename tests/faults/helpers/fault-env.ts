@@ -5,8 +5,10 @@ import {
   createTestBucket,
   deleteTestBucket,
   type FaultRule,
+  type PrivateRedis,
   requireMoto,
   type S3FaultProxy,
+  startPrivateRedis,
   startS3FaultProxy,
   type TempDir,
   tempDir,
@@ -15,7 +17,6 @@ import {
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { workerEnv } from '../../../packages/worker/tests/helpers/harness.js';
-import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
 
 export interface FaultEnvOptions {
   /** The proxy's standing rules, given the bucket (latency that keeps runs in flight...). */

@@ -60,6 +60,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'logzip ops list|show|pause|resume|abort [id] [--reason TEXT] [--follow] [--limit N] [--json]',
     load: () => import('./commands/ops.js'),
   },
+  canary: {
+    summary: 'send a known archive through the live path and check what comes out (then purge it)',
+    usage: 'logzip canary [--timeout DURATION] [--json]',
+    load: () => import('./commands/canary.js'),
+  },
   sweep: {
     summary: 'enqueue archives nobody extracted (one run of the sweeper)',
     usage: 'logzip sweep [--dry-run] [--json]',

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Commands that talk to a running logzip (`extract` works on files and needs none of this). */
-const STACK_COMMANDS = new Set(['upload', 'reenqueue', 'route', 'status', 'failures', 'purge', 'sweep']);
+const STACK_COMMANDS = new Set([
+  'upload',
+  'reenqueue',
+  'route',
+  'status',
+  'failures',
+  'purge',
+  'sweep',
+  'canary',
+]);
 
 /** `KEY=value` lines; blank lines and `#` comments skipped, one level of quotes removed. */
 export function parseEnvLines(text: string): Record<string, string> {

@@ -16,9 +16,11 @@ import { type ReenqueueInput, reenqueue } from '../operations/reenqueue.js';
 import { getRouteStatus, switchRoute } from '../operations/route.js';
 import { getArchiveStatus } from '../operations/status.js';
 import { requireOperator } from './auth.js';
+import type { Sessions } from './sessions.js';
 
 export interface ApiOptions {
   ctx: OperationsContext;
+  sessions: Sessions;
 }
 
 /** `24h`, `90m`, `7d` (before now) or an ISO timestamp. */
@@ -124,6 +126,10 @@ interface ReenqueueBody {
 export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const { ctx } = options;
   const actor = (operator: string): Actor => ({ operator, channel: 'api' });
+  // Route-level auth: every route of this plugin is bearer-only, however its path was spelled.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, auth: 'api' };
+  });
 
   app.get('/route', async () => getRouteStatus(ctx));
 
@@ -208,6 +214,19 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
       );
     },
   );
+
+  // "Sign out everywhere": every UI session ends (after a lost laptop, or with a token rotation).
+  app.post('/sessions/revoke', async (request) => {
+    const operator = requireOperator(request);
+    const revoked = await options.sessions.revokeAll();
+    await ctx.audit.record({
+      operator,
+      action: 'sessions_revoke',
+      outcome: 'ok',
+      details: { channel: 'api', revoked },
+    });
+    return { revoked };
+  });
 
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/audit',

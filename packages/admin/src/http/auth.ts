@@ -1,17 +1,22 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
+import type { Sessions } from './sessions.js';
 
 /**
- * How a route is guarded: `admin` (the default: bearer token, or the UI session), `none`
- * (healthz, the login page, the stylesheet) or `ingest` (the ingest plugin checks its own token).
+ * How a route is guarded: `admin` (the default: bearer token, or the UI session), `api` (the JSON
+ * API: the bearer token only, never a cookie), `none` (healthz, the login page, the stylesheet) or
+ * `ingest` (the ingest plugin checks its own token). The mode belongs to the matched route, so
+ * every spelling of a path the router accepts (`/%61pi/…`) is judged as the route it reaches.
  */
-export type AuthMode = 'admin' | 'none' | 'ingest';
+export type AuthMode = 'admin' | 'api' | 'none' | 'ingest';
 
 export interface AuthInfo {
   kind: 'bearer' | 'session';
   /** The operator the audit log records; null for a bearer call without X-Logzip-Operator. */
   operator: string | null;
+  /** The server-side session's id (kind `session`): what logout revokes and CSRF tokens are bound to. */
+  sessionId?: string;
 }
 
 declare module 'fastify' {
@@ -23,7 +28,6 @@ declare module 'fastify' {
   }
 }
 
-export const SESSION_COOKIE = 'logzip_session';
 export const OPERATOR_HEADER = 'x-logzip-operator';
 const OPERATOR_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,63}$/u;
 
@@ -38,64 +42,9 @@ export function tokenMatches(presented: string, token: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** The cookie-signing secret: derived from the admin token, so rotating the token ends every session. */
-export function sessionSecret(token: string): string {
-  return createHmac('sha256', token).update('logzip-admin-session-v1').digest('base64url');
-}
-
-interface SessionPayload {
-  op: string;
-  exp: number;
-}
-
-export interface SessionOptions {
-  /** Cookies only over HTTPS (LOGZIP_PUBLIC_URL is https). */
-  secure: boolean;
-  ttlMs: number;
-}
-
-export function startSession(
-  reply: FastifyReply,
-  operator: string,
-  options: SessionOptions,
-  now: Date,
-): void {
-  const payload: SessionPayload = { op: operator, exp: now.getTime() + options.ttlMs };
-  reply.setCookie(SESSION_COOKIE, Buffer.from(JSON.stringify(payload)).toString('base64url'), {
-    signed: true,
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: options.secure,
-    path: '/',
-    maxAge: Math.floor(options.ttlMs / 1000),
-  });
-}
-
-export function endSession(reply: FastifyReply, options: SessionOptions): void {
-  reply.clearCookie(SESSION_COOKIE, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: options.secure,
-  });
-}
-
-/** The operator of a valid, unexpired, correctly signed session cookie. */
-export function readSession(request: FastifyRequest, now: Date): string | undefined {
-  const rawCookie = request.cookies[SESSION_COOKIE];
-  if (rawCookie === undefined) return undefined;
-  const unsigned = request.unsignCookie(rawCookie);
-  if (!unsigned.valid || unsigned.value === null) return undefined;
-  try {
-    const payload = JSON.parse(
-      Buffer.from(unsigned.value, 'base64url').toString('utf8'),
-    ) as Partial<SessionPayload>;
-    if (typeof payload.op !== 'string' || !isOperatorName(payload.op)) return undefined;
-    if (typeof payload.exp !== 'number' || payload.exp <= now.getTime()) return undefined;
-    return payload.op;
-  } catch {
-    return undefined;
-  }
+/** A secret derived from the admin token for one purpose (cookie signing, CSRF tokens). */
+export function derivedSecret(token: string, purpose: 'session' | 'csrf'): string {
+  return createHmac('sha256', token).update(`logzip-admin-${purpose}-v1`).digest('base64url');
 }
 
 /** The operator of an authenticated request, required for anything that changes state. */
@@ -112,18 +61,23 @@ export function requireOperator(request: FastifyRequest): string {
 
 export interface AuthHookOptions {
   token: string;
-  now: () => Date;
+  sessions: Sessions;
   /** Failed bearer attempts allowed per client address and window before every attempt gets 429. */
   failedAttempts: { max: number; timeWindowMs: number };
 }
 
-/** JSON endpoints answer 401; pages send the browser to the login form. */
-function isApiPath(url: string): boolean {
+/**
+ * JSON endpoints answer 401; pages send the browser to the login form. For a matched route the
+ * route's mode decides; the path only shapes the answer to a request no route matched.
+ */
+export function isApiRequest(request: FastifyRequest): boolean {
+  if (request.routeOptions.config?.auth === 'api') return true;
+  const url = request.url;
   return url.startsWith('/api/') || url === '/api' || url.startsWith('/queues/api/');
 }
 
 /**
- * The one gate in front of every route: `/api/` takes only the bearer token (with
+ * The one gate in front of every route: API routes take only the bearer token (with
  * X-Logzip-Operator naming the caller), pages and /queues take the bearer token or the UI session.
  * Repeated wrong tokens from one address are answered 429 for a while, right or wrong.
  */
@@ -137,8 +91,7 @@ export function registerAuth(app: FastifyInstance, options: AuthHookOptions): vo
 
   app.addHook('onRequest', async (request, reply) => {
     const mode = request.routeOptions.config?.auth ?? 'admin';
-    if (mode !== 'admin') return;
-    const url = request.url.split('?')[0] ?? request.url;
+    if (mode !== 'admin' && mode !== 'api') return;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const limited = await failures(request, { increment: false });
@@ -168,14 +121,16 @@ export function registerAuth(app: FastifyInstance, options: AuthHookOptions): vo
       await failures(request);
       throw new AdminError('unauthorized', 'the admin token is missing or wrong');
     }
-    if (!url.startsWith('/api/') && url !== '/api') {
-      const operator = readSession(request, options.now());
-      if (operator !== undefined) {
-        request.auth = { kind: 'session', operator };
+    // A session cookie never opens the API: a page on another port of the same host can make the
+    // operator's browser send it (SameSite stops only other sites), with a form body and no CSRF token.
+    if (mode === 'admin') {
+      const session = await options.sessions.read(request);
+      if (session !== undefined) {
+        request.auth = { kind: 'session', operator: session.operator, sessionId: session.id };
         return;
       }
     }
-    if (isApiPath(url) || request.method !== 'GET') {
+    if (isApiRequest(request) || request.method !== 'GET') {
       throw new AdminError('unauthorized', 'the admin token is missing or wrong');
     }
     const next = encodeURIComponent(request.url);
@@ -183,10 +138,27 @@ export function registerAuth(app: FastifyInstance, options: AuthHookOptions): vo
   });
 }
 
-/** Only same-site relative paths: `next` must never send a signed-in operator elsewhere. */
+const SAME_SITE = 'http://logzip.invalid';
+
+/**
+ * Only same-site relative paths: `next` must never send a signed-in operator elsewhere. Browsers
+ * drop tabs and newlines from a Location and read `\\` as `/`, so `/\t/evil.test` would be
+ * `//evil.test`: any control character or backslash sends the operator to `/`. The answer is the
+ * parsed path re-serialised (percent-encoded), so it is always a valid header value.
+ */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\'))
+  if (typeof next !== 'string' || next.length > 2048) return '/';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(next)) return '/';
+  if (!next.startsWith('/') || next.startsWith('//')) return '/';
+  let parsed: URL;
+  try {
+    parsed = new URL(next, SAME_SITE);
+  } catch {
     return '/';
-  if (next.startsWith('/login') || next.startsWith('/logout')) return '/';
-  return next;
+  }
+  if (parsed.origin !== SAME_SITE) return '/';
+  const path = `${parsed.pathname}${parsed.search}${parsed.hash}`;
+  if (path.startsWith('//') || path.startsWith('/login') || path.startsWith('/logout')) return '/';
+  return path;
 }

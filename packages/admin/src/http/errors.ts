@@ -1,6 +1,8 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_ERRORS, type ApiErrorCode, errorBody, isAdminError } from '../errors.js';
 import { isUnavailable } from '../operations/failure-text.js';
+import { isApiRequest } from './auth.js';
 
 export interface MappedError {
   status: number;
@@ -17,6 +19,7 @@ const STATUS_CODES: Record<number, ApiErrorCode> = {
   411: 'length_required',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  422: 'idempotency_key_reused',
   429: 'rate_limited',
 };
 
@@ -59,11 +62,36 @@ export function mapError(error: unknown, requestId: string): MappedError {
 
 /** JSON for the API, bull-board's API and clients that do not ask for HTML. */
 export function wantsJson(request: FastifyRequest): boolean {
-  const url = request.url;
-  if (url.startsWith('/api/') || url === '/api' || url.startsWith('/queues/api/') || url === '/healthz')
-    return true;
+  if (isApiRequest(request) || request.url === '/healthz') return true;
   const accept = request.headers.accept ?? '';
   return !accept.includes('text/html') && request.auth?.kind === 'bearer';
+}
+
+/**
+ * A request Node could not parse (a broken request line or header): answered in the documented
+ * error shape, then the connection is closed, as Fastify's own handler does.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy(error);
+    return;
+  }
+  const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const status = timeout ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify(
+    errorBody(
+      timeout ? 'timeout' : 'invalid_request',
+      timeout ? 'the request did not arrive in time' : 'the request could not be parsed as HTTP',
+    ),
+  );
+  const reason = timeout
+    ? 'Request Timeout'
+    : status === 431
+      ? 'Request Header Fields Too Large'
+      : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 export interface ErrorHandlingOptions {

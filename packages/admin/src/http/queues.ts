@@ -3,7 +3,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { AdminError } from '../errors.js';
+import { AdminError, errorBody } from '../errors.js';
+import { mapError } from './errors.js';
+
+type HTTPStatus = NonNullable<ReturnType<Parameters<FastifyAdapter['setErrorHandler']>[0]>['status']>;
 
 export const QUEUES_PATH = '/queues';
 
@@ -21,6 +24,12 @@ export async function queuesBoard(app: FastifyInstance, options: { queues: Queue
     ),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'logzip queues (read-only)' } },
+  });
+  // bull-board answers its own errors; in the API's documented shape, without internals.
+  serverAdapter.setErrorHandler((error) => {
+    const mapped = mapError(error, 'queue-board');
+    if (mapped.status >= 500) app.log.error({ err: error }, 'queue board request failed');
+    return { status: mapped.status as HTTPStatus, body: errorBody(mapped.code, mapped.message) };
   });
   app.addHook('onRequest', async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {

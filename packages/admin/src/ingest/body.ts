@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AdminError } from '../errors.js';
 
@@ -30,6 +31,8 @@ export interface UploadBodyOptions {
   /** A body that sends nothing for this long is cut off (the socket is destroyed). */
   idleTimeoutMs: number;
   onProgress?: (received: number) => void;
+  /** Keep a SHA-256 of the body (for an Idempotency-Key: a retry must send the same bytes). */
+  digest?: boolean;
 }
 
 /**
@@ -43,6 +46,7 @@ export class UploadBody {
   readonly #options: UploadBodyOptions;
   readonly #head: Buffer[] = [];
   #received = 0;
+  readonly #hash: Hash | undefined;
   #ended = false;
   #idle = false;
   #timer: NodeJS.Timeout | undefined;
@@ -51,10 +55,26 @@ export class UploadBody {
     this.#source = source;
     this.#iterator = source[Symbol.asyncIterator]();
     this.#options = options;
+    this.#hash = options.digest === true ? createHash('sha256') : undefined;
   }
 
   get received(): number {
     return this.#received;
+  }
+
+  /** The SHA-256 (hex) of the whole body; only once it has been read to its end. */
+  digest(): string {
+    if (this.#hash === undefined) throw new Error('UploadBody was made without { digest: true }');
+    if (!this.#ended) throw new Error('the body has not been read to its end');
+    return this.#hash.copy().digest('hex');
+  }
+
+  /** Reads the rest of the body, keeping nothing but its digest. */
+  async drain(): Promise<void> {
+    this.#head.splice(0);
+    while ((await this.#next()) !== undefined) {
+      // Each chunk is hashed by #next and dropped.
+    }
   }
 
   /** Reads until at least `bytes` bytes (or the whole body) arrived; returns the first `bytes`. */
@@ -118,6 +138,7 @@ export class UploadBody {
     const value = next.value;
     const chunk = Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array);
     this.#received += chunk.length;
+    this.#hash?.update(chunk);
     this.#options.onProgress?.(this.#received);
     return chunk;
   }

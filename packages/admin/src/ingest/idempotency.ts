@@ -7,6 +7,8 @@ export interface StoredAnswer {
   logId: string;
   status: number;
   body: Record<string, unknown>;
+  /** The request that got this answer (size and SHA-256 of its body): a retry must send the same. */
+  request?: { size: number; sha256: string };
 }
 
 /** Held while one request uploads under an Idempotency-Key; every other request with it waits. */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AdminConfig } from '../config.js';
 import type { OperationsContext } from '../operations/context.js';
-import { registerIngestGate } from './gate.js';
+import { type IngestGrant, registerIngestGate } from './gate.js';
 import {
   createMemoryIdempotencyStore,
   createRedisIdempotencyStore,
@@ -16,6 +16,7 @@ import { putArchiveRoute } from './put-archive.js';
 
 export type { Dispatch } from './dispatch.js';
 export { dispatchArchive } from './dispatch.js';
+export type { IngestGrant } from './gate.js';
 export type { IdempotencyStore, StoredAnswer } from './idempotency.js';
 export { createMemoryIdempotencyStore, createRedisIdempotencyStore } from './idempotency.js';
 export type { NotifyAnswer, UploadTicket } from './notify.js';
@@ -27,8 +28,10 @@ const GiB = 2 ** 30;
 
 /** Settings of the ingest endpoints; `createIngestOptions` builds them from the configuration. */
 export interface IngestOptions {
-  /** LOGZIP_INGEST_TOKEN. Without it every ingest call is refused (401): ingest is off. */
+  /** LOGZIP_INGEST_TOKEN: opens every log ID. Without it and `grants`, every ingest call is refused (401). */
   token?: string;
+  /** LOGZIP_INGEST_TOKENS: named tokens, each for the log IDs with its prefix. */
+  grants?: IngestGrant[];
   /** LOGZIP_INGEST_MAX_BYTES: the largest archive accepted (default 2 GiB). */
   maxBytes?: number;
   /** LOGZIP_PUBLIC_URL: base of the PUT URL `POST /api/uploads` hands out with folder storage. */
@@ -104,6 +107,14 @@ export async function createIngestOptions(
     );
     token = undefined;
   }
+  const grants = config.admin.ingestGrants.filter((grant) => {
+    if (grant.token !== config.admin.token) return true;
+    deps.logger?.error(
+      { grant: grant.name },
+      'an LOGZIP_INGEST_TOKENS token equals LOGZIP_ADMIN_TOKEN: that grant stays off until they differ',
+    );
+    return false;
+  });
   let presigner: UploadPresigner | undefined;
   let store: ObjectStore | undefined;
   if (config.env.LOGZIP_STORAGE_DIR === undefined) {
@@ -117,6 +128,7 @@ export async function createIngestOptions(
   }
   return {
     ...(token === undefined ? {} : { token }),
+    ...(grants.length === 0 ? {} : { grants }),
     maxBytes: config.env.LOGZIP_INGEST_MAX_BYTES,
     publicUrl: config.admin.publicUrl,
     ...(deps.redis === undefined ? {} : { redis: deps.redis }),
@@ -131,7 +143,7 @@ export async function createIngestOptions(
  * - `POST /api/archives`: "this key was uploaded" (an upload server writing to S3 itself);
  * - `POST /api/uploads`: where a client should upload an archive itself (presigned POST on S3).
  * Their routes declare `config: { auth: 'ingest' }`: the admin gate lets them through, and this
- * plugin's gate takes LOGZIP_INGEST_TOKEN only. The ingest token opens nothing else: every other
+ * plugin's gate takes the ingest tokens only. An ingest token opens nothing else: every other
  * route stays behind the admin gate, which knows only the admin token.
  */
 export async function ingestRoutes(app: FastifyInstance, options: IngestPluginOptions): Promise<void> {
@@ -139,7 +151,10 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestPluginOp
   const { ctx } = options;
   const maxBytes = settings.maxBytes ?? INGEST_DEFAULTS.maxBytes;
   registerIngestGate(app, {
-    token: settings.token,
+    grants: [
+      ...(settings.token === undefined ? [] : [{ name: 'default', logIdPrefix: '', token: settings.token }]),
+      ...(settings.grants ?? []),
+    ],
     rateLimit: settings.rateLimit ?? INGEST_DEFAULTS.rateLimit,
     failedAttempts: settings.failedAttempts ?? INGEST_DEFAULTS.failedAttempts,
   });

@@ -4,6 +4,7 @@ import { AdminError } from '../errors.js';
 import type { OperationsContext } from '../operations/context.js';
 import { assertInsideIncoming, isLogId } from '../operations/keys.js';
 import { type Dispatch, dispatchArchive } from './dispatch.js';
+import { assertLogIdGranted } from './gate.js';
 import type { UploadPresigner } from './presign.js';
 import { archiveKeyFor } from './put-archive.js';
 
@@ -91,6 +92,7 @@ export async function notifyRoutes(app: FastifyInstance, options: NotifyRoutesOp
           throw new AdminError('invalid_request', `the key names log ID "${logId}", not "${given}"`);
         }
       }
+      assertLogIdGranted(request, logId);
       const incomingBucket = ctx.settings.incoming.bucket;
       const archive = await ctx.store.head(incomingBucket, key);
       if (archive === undefined) {
@@ -103,7 +105,13 @@ export async function notifyRoutes(app: FastifyInstance, options: NotifyRoutesOp
         requestIds: { ingestRequestId: request.id },
       });
       request.log.info(
-        { logId, key, route: dispatch.route, enqueued: dispatch.enqueued },
+        {
+          logId,
+          key,
+          ingestGrant: request.ingestGrant?.name,
+          route: dispatch.route,
+          enqueued: dispatch.enqueued,
+        },
         'archive announced',
       );
       const answer: NotifyAnswer = { logId, key, route: dispatch.route, enqueued: dispatch.enqueued };
@@ -117,6 +125,7 @@ export async function notifyRoutes(app: FastifyInstance, options: NotifyRoutesOp
     async (request) => {
       const { logId, size } = request.body;
       const key = archiveKeyFor(ctx, logId);
+      assertLogIdGranted(request, logId);
       if (size !== undefined && size > options.maxBytes) {
         throw new AdminError(
           'payload_too_large',

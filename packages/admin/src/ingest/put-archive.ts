@@ -6,7 +6,13 @@ import type { OperationsContext } from '../operations/context.js';
 import { assertLogId } from '../operations/keys.js';
 import { MIN_ZIP_BYTES, startsLikeZip, UploadBody, ZIP_SIGNATURE_BYTES } from './body.js';
 import { type Dispatch, dispatchArchive } from './dispatch.js';
-import { IDEMPOTENCY_KEY_RE, type IdempotencyLease, type IdempotencyStore } from './idempotency.js';
+import { assertLogIdGranted } from './gate.js';
+import {
+  IDEMPOTENCY_KEY_RE,
+  type IdempotencyLease,
+  type IdempotencyStore,
+  type StoredAnswer,
+} from './idempotency.js';
 
 export interface PutArchiveOptions {
   ctx: OperationsContext;
@@ -31,6 +37,8 @@ interface UploadPlan {
   key: string;
   size: number;
   lease: IdempotencyLease | undefined;
+  /** A repeated Idempotency-Key whose first request had a body of this size: compare, then replay. */
+  replay?: StoredAnswer;
 }
 
 declare module 'fastify' {
@@ -94,6 +102,19 @@ function declaredSize(request: FastifyRequest, maxBytes: number): number {
 }
 
 /**
+ * An Idempotency-Key sent again with another body: refused, as the IETF Idempotency-Key draft
+ * says (422), instead of replaying an answer about a different archive.
+ */
+function keyReused(firstSize: number, size: number): AdminError {
+  return new AdminError(
+    'idempotency_key_reused',
+    firstSize === size
+      ? 'this Idempotency-Key was used for an upload with a different body: use a new key for a new archive'
+      : `this Idempotency-Key was used for an upload of ${firstSize} bytes, not ${size}: use a new key for a new archive`,
+  );
+}
+
+/**
  * `PUT /api/archives/:logId`, in its own plugin so that its body parser (the raw stream, whatever
  * the Content-Type: the first bytes decide what the body is) touches no other route. Everything
  * that can refuse a request does so in onRequest, before a byte of the body is read: the token (the
@@ -144,6 +165,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
       onRequest: async (request, reply) => {
         const { logId } = request.params;
         const key = archiveKeyFor(ctx, logId);
+        assertLogIdGranted(request, logId);
         const size = declaredSize(request, maxBytes);
         const idempotencyKey = request.headers[IDEMPOTENCY_HEADER];
         let lease: IdempotencyLease | undefined;
@@ -162,6 +184,13 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
             }
           }
           if (begun.kind === 'replay') {
+            const first = begun.answer.request;
+            if (first !== undefined && first.size !== size) throw keyReused(first.size, size);
+            if (first !== undefined) {
+              // Same size: the body decides (read and hashed in the handler, then replay or 422).
+              request.ingestUpload = { logId, key, size, lease: undefined, replay: begun.answer };
+              return;
+            }
             request.log.info({ logId, key }, 'repeated Idempotency-Key: replaying the first answer');
             return reply.code(begun.answer.status).header(REPLAYED_HEADER, 'true').send(begun.answer.body);
           }
@@ -186,9 +215,18 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
       const body = new UploadBody((request.body as Readable | undefined) ?? request.raw, {
         size,
         idleTimeoutMs: options.bodyIdleTimeoutMs,
+        digest: plan.lease !== undefined || plan.replay !== undefined,
       });
       let completed = false;
       try {
+        if (plan.replay !== undefined) {
+          await body.drain();
+          const first = plan.replay.request;
+          if (first !== undefined && first.sha256 !== body.digest()) throw keyReused(first.size, size);
+          request.log.info({ logId, key }, 'repeated Idempotency-Key, same body: replaying the first answer');
+          completed = true;
+          return reply.code(plan.replay.status).header(REPLAYED_HEADER, 'true').send(plan.replay.body);
+        }
         const head = await body.peek(ZIP_SIGNATURE_BYTES);
         if (!startsLikeZip(head)) {
           throw new AdminError(
@@ -227,6 +265,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
           {
             logId,
             key,
+            ingestGrant: request.ingestGrant?.name,
             bytes: size,
             etag,
             route: dispatch.route,
@@ -238,12 +277,14 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
         if (plan.lease !== undefined) {
           const lease = plan.lease;
           plan.lease = undefined;
-          await lease.complete({ logId, status: 202, body: { ...answer } }).catch((error: unknown) => {
-            request.log.warn(
-              { logId, err: error instanceof Error ? error.message : String(error) },
-              'could not keep the answer for retries with this Idempotency-Key',
-            );
-          });
+          await lease
+            .complete({ logId, status: 202, body: { ...answer }, request: { size, sha256: body.digest() } })
+            .catch((error: unknown) => {
+              request.log.warn(
+                { logId, err: error instanceof Error ? error.message : String(error) },
+                'could not keep the answer for retries with this Idempotency-Key',
+              );
+            });
         }
         completed = true;
         return reply.code(202).send(answer);

@@ -19,6 +19,8 @@ export interface AdminSettings {
   incoming: { bucket: string; prefix: string };
   output: { bucket: string; prefix: string };
   logIdPattern: RegExp;
+  /** How S3 reaches the function (LOGZIP_TRIGGER_MODE); `direct` when not given. */
+  triggerMode?: 'direct' | 'buffered';
 }
 
 /** Who asked for an action, and through which door: every audit entry names both. */

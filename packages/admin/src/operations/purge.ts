@@ -138,7 +138,7 @@ export async function purge(
   await ctx.audit.record({
     operator: actor.operator,
     action: 'purge',
-    outcome: answer.summary.failed > 0 ? 'error' : 'ok',
+    outcome: answer.summary.failed > 0 || answer.summary.notHandled > 0 ? 'error' : 'ok',
     details: {
       channel: actor.channel,
       dryRun,

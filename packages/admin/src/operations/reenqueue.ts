@@ -198,7 +198,8 @@ export async function reenqueue(
   await ctx.audit.record({
     operator: actor.operator,
     action: 'reenqueue',
-    outcome: answer.summary.failed > 0 ? 'error' : 'ok',
+    // Honest: a log ID not found, refused or invalid was not re-enqueued, so the action is not "ok".
+    outcome: answer.summary.failed > 0 || answer.summary.notHandled > 0 ? 'error' : 'ok',
     details: {
       channel: actor.channel,
       via: input.via ?? 'queue',

@@ -18,6 +18,8 @@ export interface Drift {
 }
 
 export interface RouteStatus {
+  /** How S3 reaches the function: `direct` (a notification entry per route) or `buffered` (an SQS queue). */
+  mode: 'direct' | 'buffered';
   /** The route flag; null when nobody set it (unknown: never guessed). */
   desired: Route | null;
   /** What the platform actually has, read back now; null when it could not be read. */
@@ -75,6 +77,8 @@ export function computeDrift(
       }
     }
   }
+  // Buffered mode: the entry, the queue policy and the mapping must be there whatever the route.
+  if (actual !== null) messages.push(...(actual.drift ?? []));
   if (actual !== null && (desired === 'lambda' || actual.enabled)) warnings.push(...actual.problems);
   const level: DriftLevel = messages.length > 0 ? 'danger' : warnings.length > 0 ? 'warning' : 'ok';
   return { detected: messages.length > 0, level, messages, warnings };
@@ -99,6 +103,7 @@ function statusOf(
   actualError: string | null,
 ): RouteStatus {
   return {
+    mode: ctx.settings.triggerMode ?? 'direct',
     desired,
     actual,
     actualError,
@@ -139,6 +144,19 @@ export async function switchRoute(
   input: SwitchRouteInput,
   actor: Actor,
 ): Promise<SwitchRouteResult> {
+  // Every door (UI, API, CLI) needs a reason: a switch at 3 a.m. must say why in the audit log.
+  // A refusal is recorded too, so the log shows the attempt.
+  if (input.reason.trim() === '') {
+    await ctx.audit
+      .record({
+        operator: actor.operator,
+        action: 'route.switch',
+        outcome: 'error',
+        details: { channel: actor.channel, to: input.to, refused: 'no reason given' },
+      })
+      .catch(() => {});
+    throw new AdminError('invalid_request', 'give a reason for the switch: it goes to the audit log');
+  }
   const release =
     ctx.lock === undefined ? async () => {} : await ctx.lock.acquire('route-switch', SWITCH_LOCK_MS);
   if (release === undefined) {

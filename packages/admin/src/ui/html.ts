@@ -18,8 +18,25 @@ const ESCAPES: Record<string, string> = {
   '`': '&#96;',
 };
 
+/**
+ * Characters that change how the text around them reads without being seen: bidirectional
+ * overrides and isolates (an entry named `invoice\u202Efdp.exe` displays as `invoiceexe.pdf`),
+ * zero-width marks, and control characters other than tab and newline.
+ */
+const INVISIBLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** `[U+202E]` in place of each invisible character, so the operator sees it is there. */
+export function showInvisible(text: string): string {
+  return text.replace(
+    INVISIBLE,
+    (c) => `[U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`,
+  );
+}
+
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
+  return showInvisible(text).replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
 }
 
 function render(value: unknown): string {

@@ -8,8 +8,10 @@ import {
   type Route,
   type TriggerState,
 } from '@logzip/core';
+import { describeBuffered } from '../operations/buffered-view.js';
 import type { BulkResult } from '../operations/bulk.js';
 import { summaryLine } from '../operations/bulk.js';
+import { adviseOn } from '../operations/failure-advice.js';
 import type { FailureQuery } from '../operations/failures.js';
 import type { Overview } from '../operations/overview.js';
 import type { RouteStatus } from '../operations/route.js';
@@ -99,6 +101,18 @@ function triggerCard(actual: TriggerState | null, error: string | null, showProb
       ],
       ['other entries kept', html`${String(d['foreignEntries'] ?? 0)}`],
     );
+  } else if (d['kind'] === 'aws-buffered') {
+    const view = describeBuffered(d);
+    rows.push(
+      ['mode', badge('buffered (S3 → SQS → Lambda)', '')],
+      ['event source mapping', badge(view.mappingState, view.mappingState === 'Enabled' ? 'ok' : 'warn')],
+      ['batch size / maximum concurrency', html`${view.batchSize} / ${view.maximumConcurrency}`],
+      ['batch item failures reported', value(view.reportBatchItemFailures)],
+      ['trigger queue', html`${view.queue}`],
+      ['oldest message', html`${view.oldestAge}`],
+      ['dead-letter queue', html`${view.deadLetterQueue}`],
+      ['S3 may send to the queue', value(view.queuePolicyAllowsBucket)],
+    );
   } else if (d['kind'] === 'local') {
     rows.push(['emulator', html`${String(d['emulator'])}`]);
   }
@@ -109,6 +123,12 @@ function triggerCard(actual: TriggerState | null, error: string | null, showProb
         ? html``
         : html`<div class="banner warning"><strong>Problems</strong><ul>${actual.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`
     }</div>`;
+}
+
+/** `permanent` (the archive is bad) or `transient` (a dependency failed), as a badge. */
+function kindBadge(code: string): SafeHtml {
+  const { kind } = adviseOn(code);
+  return badge(kind, kind === 'permanent' ? 'bad' : 'warn');
 }
 
 /** The entry and the stack of a whole record, when the page read it. */
@@ -130,13 +150,14 @@ function failureRows(
       (r) => html`<tr data-log-id="${r.logId}">
         ${selectable ? html`<td><input type="checkbox" name="logId" value="${r.logId}" aria-label="select ${r.logId}"></td>` : html``}
         <td class="mono"><a href="/archives/${encodeURIComponent(r.logId)}">${r.logId}</a></td>
-        <td>${badge(r.code, isErrorCode(r.code) && ERROR_CODES[r.code].retryable ? 'warn' : 'bad')}</td>
+        <td>${badge(r.code, isErrorCode(r.code) && ERROR_CODES[r.code].retryable ? 'warn' : 'bad')} ${kindBadge(r.code)}</td>
         <td>${r.route}</td>
         <td>${badge(r.state, r.state === 'resolved' ? 'ok' : r.state === 'failed' ? 'bad' : 'warn')}</td>
         <td>${r.attemptCount}</td>
         <td class="when">${when(r.updatedAt, page.now)}</td>
-        <td>${r.message}${details(full.get(r.logId))}</td>
-        ${selectable ? html`<td><button type="submit" class="small" name="only" value="${r.logId}">Re-enqueue</button></td>` : html``}
+        <td>${r.message}${details(full.get(r.logId))}
+          <div class="small advice">${adviseOn(r.code).advice}</div></td>
+        ${selectable ? html`<td><button type="submit" class="small" name="only" value="${r.logId}">Re-enqueue${adviseOn(r.code).kind === 'permanent' ? '…' : ''}</button></td>` : html``}
       </tr>`,
     )}</tbody></table>`;
 }
@@ -404,7 +425,8 @@ export function archivePage(page: PageContext, status: ArchiveStatus): string {
       failure === null
         ? html``
         : html`<div class="card" id="failure"><h2>Failure record ${badge(failure.state, failure.state === 'resolved' ? 'ok' : failure.state === 'failed' ? 'bad' : 'warn')}</h2>
-      <dl class="kv"><dt>code</dt><dd>${badge(failure.code, 'bad')} <span class="muted small">${ERROR_CODES[failure.code]?.summary ?? ''}</span></dd>
+      <dl class="kv"><dt>code</dt><dd>${badge(failure.code, 'bad')} ${kindBadge(failure.code)} <span class="muted small">${ERROR_CODES[failure.code]?.summary ?? ''}</span></dd>
+        <dt>what to do</dt><dd class="advice">${adviseOn(failure.code).advice}</dd>
         <dt>message</dt><dd>${failure.message}</dd>
         ${failure.entry === undefined ? html`` : html`<dt>entry</dt><dd><code>${failure.entry}</code></dd>`}
         <dt>source</dt><dd><code>s3://${failure.source.bucket}/${failure.source.key}</code></dd>
@@ -502,13 +524,18 @@ export function auditPage(
   return layout(
     'Audit log',
     page,
-    html`<h1>Audit log <span class="muted small">${audit.total} entr${audit.total === 1 ? 'y' : 'ies'}</span></h1><div class="card">${
+    html`<h1>Audit log <span class="muted small">${audit.total} entr${audit.total === 1 ? 'y' : 'ies'}</span></h1>
+    <div class="card"><h2>Sessions</h2>
+      <p class="small">A lost laptop or a shared screen: end every signed-in session of every operator, yours included. Changing LOGZIP_ADMIN_TOKEN does the same.</p>
+      <form method="post" action="/ui/sessions/revoke">${csrfField(page)}<button type="submit" class="danger" id="revoke-sessions">Sign out everywhere</button></form>
+    </div>
+    <div class="card">${
       entries.length === 0
         ? html`<p class="empty">No entries yet.</p>`
         : html`<table id="audit"><thead><tr><th>when</th><th>operator</th><th>action</th><th>outcome</th><th>details</th></tr></thead><tbody>
       ${entries.map(
         (e) =>
-          html`<tr><td>${when(e.at, page.now)}</td><td><strong>${e.operator}</strong></td><td class="mono">${e.action}</td><td>${badge(
+          html`<tr><td>${when(e.at, page.now)}</td><td><strong>${e.operator}</strong></td><td class="mono">${e.action}${e.details['dryRun'] === true ? html` ${badge('dry run', 'muted')}` : ''}</td><td>${badge(
             e.outcome,
             e.outcome === 'ok' ? 'ok' : 'bad',
           )}</td><td>${auditDetails(e.details)}</td></tr>`,
@@ -545,5 +572,34 @@ export function errorPage(page: PageContext, status: number, code: string, messa
     page,
     html`<h1>${status === 404 ? 'Not found' : status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'Request refused'}</h1>
     <div class="banner ${status >= 500 ? 'danger' : 'warning'}"><strong>${code}</strong>${message}</div><p><a href="/">← Dashboard</a></p>`,
+  );
+}
+
+/**
+ * Re-enqueueing archives whose failure is permanent asks first: they fail the same way unless the
+ * uploader sent a new archive. The form is sent again with `confirmPermanent=yes`.
+ */
+export function confirmPermanentPage(
+  page: PageContext,
+  form: Record<string, string | string[]>,
+  permanent: Array<{ logId: string; code: string }>,
+): string {
+  const hidden = Object.entries(form)
+    .filter(([name]) => name !== '_csrf' && name !== 'confirmPermanent')
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, v] as const));
+  return layout(
+    'Re-enqueue a permanent failure?',
+    page,
+    html`<h1>Re-enqueue a permanent failure?</h1>
+    <div class="card"><div class="banner warning">${permanent.length} of these failed with a permanent code: the archive itself is bad, and running it again fails the same way unless the uploader sent a new archive.</div>
+    <table id="permanent"><thead><tr><th>log ID</th><th>code</th><th>what to do</th></tr></thead><tbody>
+    ${permanent.slice(0, 200).map((p) => html`<tr><td class="mono">${p.logId}</td><td>${badge(p.code, 'bad')}</td><td class="small">${adviseOn(p.code).advice}</td></tr>`)}
+    </tbody></table>
+    <form method="post" action="/ui/reenqueue" class="row mt">${csrfField(page)}
+      ${hidden.map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+      <input type="hidden" name="confirmPermanent" value="yes">
+      <button type="submit" class="danger" id="confirm-permanent">Re-enqueue anyway</button>
+      <a href="/failures">Cancel</a>
+    </form></div>`,
   );
 }

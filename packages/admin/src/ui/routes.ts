@@ -1,17 +1,14 @@
+import fastifyFormbody from '@fastify/formbody';
 import { FAILURE_STATES, type Route } from '@logzip/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ResultStore } from '../adapters/result-store.js';
 import { AdminError } from '../errors.js';
 import { parseSince } from '../http/api.js';
-import {
-  endSession,
-  isOperatorName,
-  requireOperator,
-  type SessionOptions,
-  safeNext,
-  startSession,
-  tokenMatches,
-} from '../http/auth.js';
+import { isOperatorName, requireOperator, safeNext, tokenMatches } from '../http/auth.js';
+import { csrfTokenFor, type Sessions } from '../http/sessions.js';
+import type { BulkResult } from '../operations/bulk.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
+import { adviseOn } from '../operations/failure-advice.js';
 import {
   DEFAULT_FAILURE_LIMIT,
   type FailureQuery,
@@ -30,6 +27,7 @@ import {
   archiveSearchPage,
   auditPage,
   bulkResultPage,
+  confirmPermanentPage,
   dashboardPage,
   type FailureFilterForm,
   failuresPage,
@@ -42,7 +40,9 @@ import { STYLESHEET } from './styles.js';
 export interface UiOptions {
   ctx: OperationsContext;
   token: string;
-  session: SessionOptions;
+  sessions: Sessions;
+  /** Results of actions, shown by GET /ui/results/:id after the action's redirect. */
+  results: ResultStore;
   /** Login attempts per client address and window. */
   loginRateLimit: { max: number; timeWindowMs: number };
 }
@@ -65,6 +65,8 @@ function fields(form: Form, name: string): string[] {
 /** The server-rendered UI: every form posts with a CSRF token; pages use the same operations as the API. */
 export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promise<void> {
   const { ctx } = options;
+  // Forms are parsed here only: the JSON API (another plugin) never reads a form body.
+  await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
   const csrf = { preHandler: app.csrfProtection };
   const actor = (request: FastifyRequest): Actor => ({ operator: requireOperator(request), channel: 'ui' });
 
@@ -75,7 +77,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
   ): PageContext {
     const flash = readFlash(request, reply);
     return {
-      csrf: reply.generateCsrf(),
+      csrf: csrfTokenFor(request, reply),
       now: ctx.clock.now(),
       ...(request.auth?.operator == null ? {} : { operator: request.auth.operator }),
       ...(current === undefined ? {} : { current }),
@@ -88,7 +90,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
       signed: true,
       httpOnly: true,
       sameSite: 'strict',
-      secure: options.session.secure,
+      secure: options.sessions.secure,
       path: '/',
       maxAge: 120,
     });
@@ -106,6 +108,15 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Post/redirect/get: the action's result is kept, and the browser is sent to a page showing it,
+   * so a reload (or Back then Forward) shows the result again instead of repeating the action.
+   */
+  async function redirectToResult(request: FastifyRequest, reply: FastifyReply, shown: ShownResult) {
+    const id = await options.results.put(request.auth?.sessionId ?? '', shown);
+    return reply.redirect(`/ui/results/${id}`, 303);
   }
 
   const html = (reply: FastifyReply, body: string, status = 200) =>
@@ -163,7 +174,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
           401,
         );
       }
-      startSession(reply, operator, options.session, ctx.clock.now());
+      await options.sessions.start(reply, operator);
       await ctx.audit.record({
         operator,
         action: 'login',
@@ -176,10 +187,23 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
 
   app.post('/logout', csrf, async (request, reply) => {
     const operator = request.auth?.operator;
-    endSession(reply, options.session);
+    await options.sessions.end(request, reply);
     if (operator !== null && operator !== undefined) {
       await ctx.audit.record({ operator, action: 'logout', outcome: 'ok', details: { channel: 'ui' } });
     }
+    return reply.redirect('/login', 303);
+  });
+
+  app.post('/ui/sessions/revoke', csrf, async (request, reply) => {
+    const operator = requireOperator(request);
+    const revoked = await options.sessions.revokeAll();
+    options.sessions.clearCookie(reply);
+    await ctx.audit.record({
+      operator,
+      action: 'sessions_revoke',
+      outcome: 'ok',
+      details: { channel: 'ui', revoked },
+    });
     return reply.redirect('/login', 303);
   });
 
@@ -222,6 +246,19 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
     const via = field(form, 'via') === 'lambda' ? 'lambda' : 'queue';
     const force = field(form, 'force') === 'yes';
     const dryRun = field(form, 'dryRun') === 'yes';
+    if (!dryRun && field(form, 'confirmPermanent') !== 'yes') {
+      const permanent = await permanentFailures(only, scope, form);
+      if (permanent.length > 0) {
+        return html(
+          reply,
+          confirmPermanentPage(
+            pageContext(request, reply, 'failures'),
+            form as Record<string, string | string[]>,
+            permanent,
+          ),
+        );
+      }
+    }
     let result: Awaited<ReturnType<typeof reenqueue>>;
     if (only !== '') {
       result = await reenqueue(ctx, { logIds: [only], via, force, dryRun }, actor(request));
@@ -251,14 +288,47 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
       field(form, 'back') === 'archive' && only !== ''
         ? { href: `/archives/${encodeURIComponent(only)}`, label: `log ID ${only}` }
         : { href: '/failures', label: 'failures' };
+    return redirectToResult(request, reply, {
+      current: 'failures',
+      title: dryRun ? 'Re-enqueue (dry run)' : 'Re-enqueue',
+      result,
+      back,
+    });
+  });
+
+  /** The failed log IDs of a re-enqueue form whose code is permanent (the archive itself is bad). */
+  async function permanentFailures(
+    only: string,
+    scope: string,
+    form: Form,
+  ): Promise<Array<{ logId: string; code: string }>> {
+    let records: Array<{ logId: string; code: string; state: string }>;
+    if (only !== '' || scope !== 'all') {
+      const ids = only !== '' ? [only] : fields(form, 'logId').slice(0, 1000);
+      const found = await Promise.all(ids.filter(isLogId).map((id) => ctx.state.getFailure(id)));
+      records = found.filter((r) => r !== undefined);
+    } else {
+      const { query } = failureFilters(
+        { code: field(form, 'filterCode'), since: field(form, 'filterSince') },
+        ctx.clock.now(),
+      );
+      records = (await listFailures(ctx, { ...query, state: 'failed', limit: 10_000 })).failures;
+    }
+    return records
+      .filter((r) => r.state === 'failed' && adviseOn(r.code).kind === 'permanent')
+      .map((r) => ({ logId: r.logId, code: r.code }));
+  }
+
+  app.get<{ Params: { id: string } }>('/ui/results/:id', async (request, reply) => {
+    const shown = (await options.results.get(request.auth?.sessionId ?? '', request.params.id)) as
+      | ShownResult
+      | undefined;
+    if (shown === undefined) {
+      throw new AdminError('not_found', 'this result has expired or belongs to another session');
+    }
     return html(
       reply,
-      bulkResultPage(
-        pageContext(request, reply, 'failures'),
-        dryRun ? 'Re-enqueue (dry run)' : 'Re-enqueue',
-        result,
-        back,
-      ),
+      bulkResultPage(pageContext(request, reply, shown.current), shown.title, shown.result, shown.back),
     );
   });
 
@@ -297,13 +367,12 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
       throw new AdminError('invalid_request', 'type the log ID exactly to confirm the purge');
     }
     const result = await purge(ctx, { logIds: [logId] }, actor(request));
-    return html(
-      reply,
-      bulkResultPage(pageContext(request, reply, 'archives'), 'Purge', result, {
-        href: '/',
-        label: 'dashboard',
-      }),
-    );
+    return redirectToResult(request, reply, {
+      current: 'archives',
+      title: 'Purge',
+      result,
+      back: { href: '/', label: 'dashboard' },
+    });
   });
 
   app.get<{ Querystring: { cursor?: string } }>('/audit', async (request, reply) => {
@@ -314,6 +383,14 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
     });
     return html(reply, auditPage(pageContext(request, reply, 'audit'), audit, cursor === undefined));
   });
+}
+
+/** What a result page shows, kept between an action and the page (post/redirect/get). */
+interface ShownResult {
+  current: 'failures' | 'archives';
+  title: string;
+  result: BulkResult;
+  back: { href: string; label: string };
 }
 
 function routeForm(form: Form): { to: Route; reason: string } {

@@ -30,6 +30,7 @@ h2 { font-size: 16px; margin: 0 0 12px; }
 .row { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
 .muted { color: var(--muted); }
 .small { font-size: 13px; }
+.advice { color: var(--muted); margin-top: 4px; }
 .mono, code, pre { font-family: var(--mono); font-size: 13px; }
 pre { background: #0f1420; color: #e6e9ef; padding: 12px; border-radius: 8px; overflow: auto; max-height: 420px; white-space: pre-wrap; word-break: break-word; }
 table { width: 100%; border-collapse: collapse; }

@@ -1,5 +1,12 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 
+/** The CSRF token of the forms in a page's HTML. */
+export function csrfTokenOf(html: string, where: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (token === undefined) throw new Error(`no CSRF token on ${where}`);
+  return token;
+}
+
 /** A cookie jar over app.inject(): what a browser keeps between requests. */
 export class InjectSession {
   readonly cookies = new Map<string, string>();
@@ -55,9 +62,7 @@ export class InjectSession {
   /** Opens a page and returns the CSRF token of its forms. */
   async csrf(url: string): Promise<string> {
     const page = await this.get(url);
-    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
-    if (token === undefined) throw new Error(`no CSRF token on ${url} (${page.statusCode})`);
-    return token;
+    return csrfTokenOf(page.body, `${url} (${page.statusCode})`);
   }
 
   async login(token: string, operator: string): Promise<LightMyRequestResponse> {

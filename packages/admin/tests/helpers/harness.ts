@@ -23,13 +23,19 @@ import {
   systemClock,
   type TriggerControl,
 } from '@logzip/core';
-import { createAwsTriggerControl, createLocalTriggerControl } from '@logzip/core/aws-trigger';
+import {
+  createAwsTriggerControl,
+  createBufferedTriggerControl,
+  createLocalTriggerControl,
+} from '@logzip/core/aws-trigger';
 import { type BullmqProducer, createBullmqProducer, createRedisRouteStore } from '@logzip/core/bullmq';
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createRedisFailureIndex } from '@logzip/core/redis-index';
 import { createS3ObjectStore } from '@logzip/core/s3';
 import {
+  type BufferedStack,
   buildZip,
+  createBufferedStack,
   createMotoS3Client,
   createTestBucket,
   deleteTestBucket,
@@ -66,6 +72,8 @@ export interface Harness {
   s3?: S3Client;
   lambda?: LambdaClient;
   functionName?: string;
+  /** The queue, dead-letter queue and mapping of the `buffered` trigger. */
+  buffered?: BufferedStack;
   /** Uploads an archive under the incoming prefix. */
   upload(key: string, body: Buffer): Promise<void>;
   /** Runs the engine once on a log ID's archive, as a route would (and records a failure). */
@@ -75,8 +83,11 @@ export interface Harness {
 
 export interface HarnessOptions {
   storage: 'fs' | 's3';
-  /** `aws`: the AWS trigger control on moto (needs s3 storage); `local`: the route flag. */
-  trigger?: 'aws' | 'local';
+  /**
+   * `aws`: the AWS trigger control on moto (needs s3 storage); `buffered`: the buffered one (a queue,
+   * its dead-letter queue and an event source mapping in moto); `local`: the route flag.
+   */
+  trigger?: 'aws' | 'buffered' | 'local';
 }
 
 let roleArn: string | undefined;
@@ -192,6 +203,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   let trigger: TriggerControl;
   let lambda: LambdaClient | undefined;
   let functionName: string | undefined;
+  let buffered: BufferedStack | undefined;
   if (options.trigger === 'aws') {
     if (s3 === undefined) throw new Error('the AWS trigger needs s3 storage');
     const endpoint = requireMoto();
@@ -205,6 +217,26 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       }),
     );
     trigger = createAwsTriggerControl({ s3, lambda, bucket, prefix: INCOMING_PREFIX, functionName });
+  } else if (options.trigger === 'buffered') {
+    if (s3 === undefined) throw new Error('the buffered trigger needs s3 storage');
+    buffered = await createBufferedStack({ bucket });
+    lambda = buffered.lambda;
+    functionName = buffered.functionName;
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: FOREIGN_ENTRIES,
+      }),
+    );
+    trigger = createBufferedTriggerControl({
+      s3,
+      lambda,
+      sqs: buffered.sqs,
+      bucket,
+      prefix: INCOMING_PREFIX,
+      functionName,
+      queueUrl: buffered.queueUrl,
+    });
   } else {
     trigger = createLocalTriggerControl({ routeStore: routes });
   }
@@ -214,6 +246,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       incoming: { bucket, prefix: INCOMING_PREFIX },
       output: { bucket, prefix: OUTPUT_PREFIX },
       logIdPattern: new RegExp(DEFAULT_LOG_ID_PATTERN, 'i'),
+      triggerMode: buffered === undefined ? 'direct' : 'buffered',
     },
     store,
     state,
@@ -245,6 +278,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     ...(s3 === undefined ? {} : { s3 }),
     ...(lambda === undefined ? {} : { lambda }),
     ...(functionName === undefined ? {} : { functionName }),
+    ...(buffered === undefined ? {} : { buffered }),
     async upload(key, body) {
       await store.put(bucket, key, body, { size: body.length });
     },
@@ -270,7 +304,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       if (ours.length > 0) await bullRedis.del(...ours);
       redis.disconnect();
       bullRedis.disconnect();
-      lambda?.destroy();
+      if (buffered !== undefined) await buffered.remove();
+      else lambda?.destroy();
       if (s3 !== undefined) {
         await deleteTestBucket(s3, bucket).catch(() => {});
         s3.destroy();

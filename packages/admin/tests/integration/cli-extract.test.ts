@@ -2,8 +2,11 @@
  * `logzip extract` as operators run it: a child process, local and s3:// sources and destinations,
  * the --json shapes and the exit codes of docs/cli.md.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   buildZip,
@@ -19,6 +22,9 @@ import {
 } from '@logzip/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+
+/** The built CLI (`pnpm build` first), run as a real child process where the process itself matters. */
+const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
 
 describe('logzip extract (local)', () => {
   let dir: TempDir;
@@ -107,6 +113,50 @@ describe('logzip extract (local)', () => {
     const run = await runCli(['extract', 'nope-1.zip', '--to', 'out', '--json'], { cwd: dir.path });
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout).error.code).toBe('source_not_found');
+  });
+
+  it('bug: `extract --json | head -c 100` crashed with an unhandled EPIPE; a closed stdout now ends it quietly with its exit code', async () => {
+    // Prepare: a result of ~120 KB, far more than a pipe holds, so the write outlives the reader.
+    const zip = writeZip(
+      Array.from({ length: 2000 }, (_, i) => ({ name: `logs/file-${i}.log`, data: `${i}\n`, method: 0 })),
+    );
+    writeFileSync(join(dir.path, '4242.zip'), zip);
+    const runs: Array<{ code: number | null; signal: string | null; head: string; stderr: string }> = [];
+    for (const closeAfter of [100, 0]) {
+      // Act: the real binary, its stdout read like `head -c 100` does (or closed before any output)
+      const child = spawn(
+        process.execPath,
+        [CLI, 'extract', './4242.zip', '--to', `./out-${closeAfter}`, '--json'],
+        {
+          cwd: dir.path,
+          env: { PATH: process.env['PATH'] ?? '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let head = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      if (closeAfter === 0) child.stdout.destroy();
+      else {
+        child.stdout.on('data', (chunk: Buffer) => {
+          head += chunk.toString('latin1');
+          if (head.length >= closeAfter) child.stdout.destroy();
+        });
+      }
+      const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+      runs.push({ code, signal, head: head.slice(0, closeAfter), stderr });
+    }
+    // Assess: exit 0 as without the pipe, nothing on stderr, the extraction complete
+    for (const run of runs) {
+      expect(run).toMatchObject({ code: 0, signal: null, stderr: '' });
+    }
+    expect(runs[0]!.head).toMatch(/^\{"status":"extracted","logId":"4242"/);
+    for (const out of ['out-100', 'out-0']) {
+      expect(existsSync(join(dir.path, out, 'logzip-state/manifests/4242.json'))).toBe(true);
+      expect(readdirSync(join(dir.path, out, '4242/logs'))).toHaveLength(2000);
+    }
   });
 
   it('exits 64 on usage errors and 78 on configuration errors', async () => {

@@ -265,6 +265,8 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     // Act
     const noTarget = await runCli(['reenqueue', '--json'], { env });
     const badRoute = await runCli(['route', 'ftp'], { env });
+    const noReason = await runCli(['route', 'queue', '--json'], { env });
+    const blankReason = await runCli(['route', 'queue', '--reason', '  '], { env });
     const badVia = await runCli(['reenqueue', '1', '--via', 'carrier-pigeon'], { env });
     const unknownFlag = await runCli(['purge', '1', '--everything'], { env });
     const codeWithIds = await runCli(['reenqueue', '1', '--code', 'not_zip'], { env });
@@ -282,6 +284,10 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     expect(noTarget.code).toBe(64);
     expect(noTarget.json()).toMatchObject({ error: { code: 'invalid_request' } });
     expect(badRoute.code).toBe(64);
+    // Regression (issue 17): the CLI switched the route without a reason; the UI always asked one.
+    expect(noReason.code).toBe(64);
+    expect(noReason.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(blankReason.code).toBe(64);
     expect(badVia.code).toBe(64);
     expect(unknownFlag.code).toBe(64);
     expect(codeWithIds.code).toBe(64);

@@ -15,8 +15,10 @@ import {
   describeWithRedis,
   MOTO_CREDENTIALS,
   requireMoto,
+  requireRedis,
   type S3FaultProxy,
   startS3FaultProxy,
+  writeZip,
 } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -24,8 +26,15 @@ import { buildApp } from '../../src/app.js';
 import type { IngestOptions } from '../../src/ingest/index.js';
 import { createS3UploadPresigner } from '../../src/ingest/presign.js';
 import type { OperationsContext } from '../../src/operations/context.js';
-import { createHarness, goodArchive, type Harness, INCOMING_PREFIX, TOKEN } from '../helpers/harness.js';
-import { eventually } from '../helpers/worker.js';
+import {
+  createHarness,
+  goodArchive,
+  type Harness,
+  INCOMING_PREFIX,
+  OUTPUT_PREFIX,
+  TOKEN,
+} from '../helpers/harness.js';
+import { eventually, startTestWorker } from '../helpers/worker.js';
 
 const INGEST_TOKEN = `ingest-${randomUUID()}-${randomUUID()}`;
 const MiB = 1024 * 1024;
@@ -168,6 +177,47 @@ function evaluatePostPolicy(
   return { signatureValid, refusals };
 }
 
+/**
+ * Issue 17 item 4: a PUT of a broken archive over a log ID whose earlier upload was extracted.
+ * The broken one passes every central-directory check and fails only while inflating (CRC), the
+ * case that used to empty `extracted/<id>/` before the failure was known.
+ */
+async function reuploadBrokenOverGood(h: Harness, base: string, logId: string): Promise<void> {
+  // Prepare: a good upload, extracted by a queue worker
+  await h.routes.set('queue');
+  const worker = startTestWorker(h, requireRedis());
+  try {
+    const good = await goodArchive(logId);
+    expect(
+      (await call(base, 'PUT', `/api/archives/${logId}`, { headers: ingestAuth, body: good })).status,
+    ).toBe(202);
+    const first = await eventually(() => h.state.getManifest(logId));
+    const files = await keysUnder(h, `${OUTPUT_PREFIX}${logId}/`);
+    const broken = writeZip([
+      { name: 'app.log', data: 'replaced\n'.repeat(100) },
+      { name: 'new.log', data: 'new\n'.repeat(100), crc32: 0xdeadbeef },
+    ]);
+
+    // Act
+    const answer = await call(base, 'PUT', `/api/archives/${logId}`, { headers: ingestAuth, body: broken });
+    const failure = await eventually(async () => {
+      const record = await h.state.getFailure(logId);
+      return record?.state === 'failed' ? record : undefined;
+    });
+
+    // Assess: the failure is recorded, the good extraction is untouched
+    expect(answer.status).toBe(202);
+    expect(failure.code).toBe('crc_mismatch');
+    expect(await keysUnder(h, `${OUTPUT_PREFIX}${logId}/`)).toEqual(files);
+    expect((await h.store.get(h.bucket, `${OUTPUT_PREFIX}${logId}/app.log`)).toString()).toBe(
+      `log of ${logId}\n`,
+    );
+    expect((await h.state.getManifest(logId))?.source).toEqual(first.source);
+  } finally {
+    await worker.close();
+  }
+}
+
 describeWithMoto('ingest API on S3 (moto, real Redis, a listening service)', () => {
   let h: Harness;
   let app: FastifyInstance;
@@ -206,6 +256,10 @@ describeWithMoto('ingest API on S3 (moto, real Redis, a listening service)', () 
       (r) => (r.method === 'PUT' || r.method === 'POST') && r.path === `/${h.bucket}/${key}`,
     ).length;
   }
+
+  it('bug (issue 17 #4): a PUT of a broken archive over a good log ID emptied extracted/<id>/; the extraction is kept', async () => {
+    await reuploadBrokenOverGood(h, base, `keep_${randomUUID().slice(0, 8)}`);
+  });
 
   it('PUT streams the archive to incoming/<ab>/<cd>/<logId>.zip and answers 202 with key, ETag and route', async () => {
     // Prepare
@@ -335,11 +389,12 @@ describeWithMoto('ingest API on S3 (moto, real Redis, a listening service)', () 
       retries.push(await call(base, 'PUT', '/api/archives/7007', { headers, body: bigRetry }));
     }
 
-    // Assess
+    // Assess: each retry is refused before its body is read (its size differs from the first
+    // upload's: 422), and that early answer arrives every time
     expect(first.status).toBe(202);
     for (const retry of retries) {
-      expect(retry.status).toBe(202);
-      expect(retry.json).toEqual(first.json);
+      expect(retry.status).toBe(422);
+      expect(retry.json).toMatchObject({ error: { code: 'idempotency_key_reused' } });
     }
   });
 
@@ -641,6 +696,10 @@ describeWithRedis('ingest API on folders (LOGZIP_STORAGE_DIR, real Redis, a list
     await app.close();
     await h.close();
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('bug (issue 17 #4): a PUT of a broken archive over a good log ID emptied extracted/<id>/; the extraction is kept', async () => {
+    await reuploadBrokenOverGood(h, base, `keep_${randomUUID().slice(0, 8)}`);
   });
 
   it('POST /api/uploads hands out the PUT URL, and a PUT there stores the archive', async () => {

@@ -1,23 +1,20 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   GetBucketNotificationConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
 } from '@aws-sdk/client-s3';
-import { isCI, motoEnabled, requireRedis } from '@logzip/test-utils';
+import { motoEnabled, requireRedis } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { createHarness, goodArchive, type Harness, NOT_A_ZIP, TOKEN } from '../helpers/harness.js';
 import { startTestWorker } from '../helpers/worker.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../../test-artifacts/admin-ui/', import.meta.url));
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && isCI()) {
-  throw new Error(`${CHROMIUM} is missing and CI=true: install it with apt-get install -y chromium`);
-}
+const hasChromium = chromiumAvailable();
 
 describe.runIf(hasChromium && motoEnabled())(
   'admin UI in headless Chromium (moto S3 + Lambda, real Redis, a worker)',
@@ -45,19 +42,7 @@ describe.runIf(hasChromium && motoEnabled())(
         logger: false,
       });
       base = await app.listen({ host: '127.0.0.1', port: 0 });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     }, 60_000);
 
@@ -139,8 +124,12 @@ describe.runIf(hasChromium && motoEnabled())(
       expect(stack).toMatch(/\n\s+at /);
       await shot('06-failures-stack');
 
-      // Re-enqueue it and see it succeed.
+      // Re-enqueue it and see it succeed. not_zip is permanent: the page asks first (here the
+      // client has uploaded a good archive in its place, so re-enqueueing is right).
       await row.locator('button:has-text("Re-enqueue")').click();
+      await page.waitForSelector('#confirm-permanent');
+      await shot('07-confirm-permanent');
+      await page.click('#confirm-permanent');
       await page.waitForSelector('#results');
       expect(await page.textContent('#results')).toContain('enqueued');
       expect(await page.textContent('#summary')).toContain('1 enqueued');

@@ -60,4 +60,21 @@ describe('readAdminConfig', () => {
     expect(cli.config?.output).toEqual({ bucket: 'logs', prefix: 'extracted/' });
     expect(cli.config?.admin).toMatchObject({ port: 8080, queuePrefix: 'bull', token: undefined });
   });
+
+  it('needs the trigger queue and the function in buffered mode', () => {
+    // Act
+    const { errors } = readAdminConfig(
+      { LOGZIP_INCOMING_BUCKET: 'logs', LOGZIP_TRIGGER_MODE: 'buffered' },
+      { requireToken: false },
+    );
+    const wrongMode = readAdminConfig(
+      { LOGZIP_INCOMING_BUCKET: 'logs', LOGZIP_TRIGGER_MODE: 'queued' },
+      { requireToken: false },
+    );
+
+    // Assess
+    expect(errors.join('\n')).toMatch(/LOGZIP_TRIGGER_QUEUE_URL: required when LOGZIP_TRIGGER_MODE=buffered/);
+    expect(errors.join('\n')).toMatch(/LOGZIP_LAMBDA_FUNCTION: required when LOGZIP_TRIGGER_MODE=buffered/);
+    expect(wrongMode.errors.join('\n')).toMatch(/LOGZIP_TRIGGER_MODE/);
+  });
 });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { AdminError } from '../../src/errors.js';
 import { safeNext, tokenMatches } from '../../src/http/auth.js';
 import { mapError } from '../../src/http/errors.js';
+import { redactUrl } from '../../src/http/request-log.js';
+import { adviseOn } from '../../src/operations/failure-advice.js';
 import { html, raw } from '../../src/ui/html.js';
 
 describe('mapError', () => {
@@ -75,5 +77,47 @@ describe('auth helpers', () => {
     expect(safeNext('https://evil.example/')).toBe('/');
     expect(safeNext('/\\evil.example')).toBe('/');
     expect(safeNext(undefined)).toBe('/');
+    // Regression (issue 17): browsers drop tabs and newlines from a Location, so `/\t/evil.test`
+    // was `//evil.test`; a newline or a character over U+00FF was a 500 (ERR_INVALID_CHAR).
+    expect(safeNext('/\t/evil.test')).toBe('/');
+    expect(safeNext('/\r\nSet-Cookie: a=b')).toBe('/');
+    expect(safeNext('/a\\b')).toBe('/');
+    expect(safeNext('/archives/ü?x=ü')).toBe('/archives/%C3%BC?x=%C3%BC');
+    expect(safeNext('/x/../../evil')).toBe('/evil');
+  });
+
+  it('redacts secrets in logged query strings, keeping the rest', () => {
+    // Assess
+    expect(redactUrl('/api/route?token=abc&limit=5')).toBe('/api/route?token=[redacted]&limit=5');
+    expect(redactUrl('/x?X-Amz-Signature=s&access_token=t&next=%2F')).toBe(
+      '/x?X-Amz-Signature=[redacted]&access_token=[redacted]&next=%2F',
+    );
+    expect(redactUrl('/failures?code=not_zip')).toBe('/failures?code=not_zip');
+  });
+
+  it('shows bidi overrides and control characters in UI text as [U+XXXX]', () => {
+    // Assess
+    expect(html`<td>${'invoice\u202Efdp.exe'}</td>`.value).toBe('<td>invoice[U+202E]fdp.exe</td>');
+    expect(html`${'a\u0007b\u2066c\u200Bd'}`.value).toBe('a[U+0007]b[U+2066]c[U+200B]d');
+    expect(html`${'line\n\tnext 日本語'}`.value).toBe('line\n\tnext 日本語');
+  });
+});
+
+describe('adviseOn', () => {
+  it('calls archive defects permanent (ask the uploader) and dependency failures transient', () => {
+    // Assess
+    expect(adviseOn('crc_mismatch')).toMatchObject({
+      kind: 'permanent',
+      advice: expect.stringContaining('uploader'),
+    });
+    expect(adviseOn('too_large_for_lambda')).toMatchObject({
+      kind: 'permanent',
+      advice: expect.stringContaining('queue'),
+    });
+    expect(adviseOn('storage_unavailable')).toMatchObject({
+      kind: 'transient',
+      advice: expect.stringContaining('re-enqueue'),
+    });
+    expect(adviseOn('timeout').kind).toBe('transient');
   });
 });

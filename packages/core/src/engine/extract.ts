@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
-import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
+import type { ObjectInfo, ObjectStore, PutResult } from '../ports/object-store.js';
 import type { Manifest, ManifestEntry, SourceRef } from '../state/types.js';
 import {
   blockReader,
@@ -18,18 +18,39 @@ import {
   readEntry,
   readZipDirectory,
 } from '../zip/index.js';
+import { AdaptiveConcurrency } from './concurrency.js';
 import { contentTypeFor } from './content-type.js';
 import { runPool } from './pool.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
+import { verifyArchive } from './verify.js';
 
-/** Archives up to this size are read with one GET; larger ones with ranged GETs through a block cache. */
-export const WHOLE_READ_BYTES = 16 * 2 ** 20;
+/**
+ * Archives up to this size are read with one GET; larger ones with ranged GETs through a block
+ * cache. One GET also spares the per-read copies of the cache, which dominate archives of many
+ * small files; 32 MiB in memory stays far below what a run may use.
+ */
+export const WHOLE_READ_BYTES = 32 * 2 ** 20;
 /** Entries up to this (declared) size are inflated in one synchronous call; larger ones are streamed. */
 export const BUFFERED_ENTRY_BYTES = 4 * 2 ** 20;
 const DEFAULT_CONCURRENCY = 8;
 const DEFAULT_LEASE_TTL_MS = 60_000;
 const DEFAULT_LEASE_WAIT_MS = 30_000;
 const LEASE_POLL_MS = 250;
+
+/** What the writes in flight may hold in memory together, when concurrency adapts. */
+const WRITE_MEMORY_BUDGET = 128 * 2 ** 20;
+/** A put may hold a body of up to this much (the S3 store buffers streams up to 16 MiB, multipart parts beyond). */
+const MAX_BODY_IN_MEMORY = 32 * 2 ** 20;
+
+/**
+ * More writes at once only where their bodies stay small: many small files may go up to the
+ * store's limit, archives of large entries stay at the default.
+ */
+function memoryBoundConcurrency(plan: readonly PlannedEntry[]): number {
+  let largest = 1;
+  for (const p of plan) largest = Math.max(largest, Math.min(p.entry.uncompressedSize, MAX_BODY_IN_MEMORY));
+  return Math.max(DEFAULT_CONCURRENCY, Math.floor(WRITE_MEMORY_BUDGET / largest));
+}
 
 export function sameSource(a: SourceRef, b: SourceRef): boolean {
   return a.bucket === b.bucket && a.key === b.key && a.etag === b.etag && a.size === b.size;
@@ -81,7 +102,9 @@ async function listKeys(store: ObjectStore, bucket: string, prefix: string): Pro
  * Every check the central directory allows runs before the first write. A defect found while
  * inflating (CRC, lying sizes, limits) removes everything of the run, and the manifest, written
  * last, is the only proof of a complete extraction. A different source for the same log ID
- * replaces the folder; running again on the current source returns `already_extracted`.
+ * replaces the folder, but only once the whole new archive has been read and checked without
+ * writing (inflate, sizes, CRC32): a broken re-upload leaves the previous extraction and its
+ * manifest as they were. Running again on the current source returns `already_extracted`.
  *
  * @example
  * const result = await extractArchive(
@@ -215,6 +238,27 @@ async function extractLeased(
     'archive checked, extracting',
   );
 
+  // A good extraction of another source stays untouched until the new archive is known good:
+  // inflate and CRC defects are otherwise only found while writing, after old files are gone.
+  if (current !== undefined && !sameSource(current.source, source)) {
+    log.info({ replaces: current.source.key }, 'verifying the new archive before it replaces the extraction');
+    try {
+      await verifyArchive(reader, plan, {
+        limits: options.limits,
+        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        bufferedEntryBytes: BUFFERED_ENTRY_BYTES,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (thrown) {
+      const error = toLogzipError(thrown);
+      log.warn(
+        { code: error.code, entry: error.entry, retryable: error.retryable },
+        'the new archive failed its check; the previous extraction is kept',
+      );
+      throw error;
+    }
+  }
+
   // From here on the folder changes: no manifest may claim it until the new one is complete.
   if (current !== undefined) await deps.state.retireManifest(logId);
 
@@ -225,6 +269,15 @@ async function extractLeased(
   const metadata = { 'logzip-log-id': logId, 'logzip-source-key': encodeURIComponent(source.key) };
   let bytesDone = 0;
   let entriesDone = 0;
+  // Stores that say how much they can take (S3: the socket pool) get writes that adapt up to it
+  // and back off when calls need retries (503 SlowDown); an explicit concurrency stays fixed.
+  const adaptive =
+    options.concurrency === undefined && deps.output.maxConcurrency !== undefined
+      ? new AdaptiveConcurrency({
+          initial: DEFAULT_CONCURRENCY,
+          max: Math.min(deps.output.maxConcurrency, memoryBoundConcurrency(plan)),
+        })
+      : undefined;
 
   const writeEntry = async (planned: PlannedEntry, index: number): Promise<void> => {
     checkAborted(options.signal);
@@ -234,18 +287,23 @@ async function extractLeased(
       contentType: contentTypeFor(planned.path),
       metadata,
       crc32: entry.crc32,
+      // The manifest, written last, is what proves the folder complete: no per-file atomicity needed.
+      inPlace: true,
     };
+    let written: PutResult;
     if (entry.uncompressedSize <= BUFFERED_ENTRY_BYTES) {
       const data = await readEntry(reader, entry, budget);
-      await deps.output.put(outBucket, planned.key, data, putOptions);
+      written = await deps.output.put(outBucket, planned.key, data, putOptions);
     } else {
       const stream: Readable = await openEntryStream(reader, entry, budget);
       try {
-        await deps.output.put(outBucket, planned.key, stream, putOptions);
+        written = await deps.output.put(outBucket, planned.key, stream, putOptions);
       } finally {
         stream.destroy();
       }
     }
+    if (written.retried) adaptive?.throttled();
+    else adaptive?.succeeded();
     entries[index] = {
       path: planned.path,
       key: planned.key,
@@ -254,7 +312,13 @@ async function extractLeased(
     };
     bytesDone += entry.uncompressedSize;
     entriesDone += 1;
-    options.onProgress?.({ entriesDone, entriesTotal: plan.length, bytesDone, bytesTotal: declaredBytes });
+    options.onProgress?.({
+      entriesDone,
+      entriesTotal: plan.length,
+      bytesDone,
+      bytesTotal: declaredBytes,
+      writeConcurrency: adaptive?.current ?? options.concurrency ?? DEFAULT_CONCURRENCY,
+    });
   };
 
   try {
@@ -272,9 +336,11 @@ async function extractLeased(
     const ordered = plan
       .map((planned, index) => ({ planned, index }))
       .sort((a, b) => a.planned.entry.localHeaderOffset - b.planned.entry.localHeaderOffset);
-    await runPool(ordered, options.concurrency ?? DEFAULT_CONCURRENCY, ({ planned, index }) =>
+    await runPool(ordered, adaptive ?? options.concurrency ?? DEFAULT_CONCURRENCY, ({ planned, index }) =>
       writeEntry(planned, index),
     );
+    if (adaptive !== undefined)
+      log.debug({ writeConcurrency: adaptive.current }, 'write concurrency at the end');
     checkAborted(options.signal);
 
     // The manifest names the version that was read: a re-upload under the same key between the

@@ -20,6 +20,8 @@ export interface ExtractProgress {
   entriesTotal: number;
   bytesDone: number;
   bytesTotal: number;
+  /** Writes allowed at once right now (adapts on stores with a `maxConcurrency`). */
+  writeConcurrency: number;
 }
 
 export interface ExtractOptions {
@@ -32,7 +34,11 @@ export interface ExtractOptions {
   force?: boolean;
   /** Aborting stops the run cleanly: no manifest, written files removed, LogzipError `timeout`. */
   signal?: AbortSignal;
-  /** Parallel object writes. */
+  /**
+   * Parallel object writes, fixed. Default: 8, adapting up to the output store's `maxConcurrency`
+   * (S3: the socket pool) and halving when puts need retries (503 SlowDown); archives of large
+   * entries stay nearer 8, so the bodies in flight hold at most about 128 MiB.
+   */
   concurrency?: number;
   route?: Manifest['route'];
   requestId?: string;

@@ -18,6 +18,19 @@ export interface PutOptions {
   crc32?: number;
   /** Only create: throw PreconditionFailedError (`code: 'conflict'`) if the key exists (leases, idempotency records). */
   ifNoneMatch?: boolean;
+  /**
+   * The caller proves completeness itself (the engine's manifest, written last): the object may be
+   * seen while it is written, and a failed put may leave part of it (the caller removes it). Folders
+   * then write the file in place (no temp file, no rename, no MD5) and return an empty `etag`; S3
+   * PUTs are atomic anyway and ignore it. Not with `ifNoneMatch`.
+   */
+  inPlace?: boolean;
+}
+
+export interface PutResult {
+  etag: string;
+  /** The store had to retry the call (throttling such as S3's 503 SlowDown, a 5xx): a sign to slow down. */
+  retried?: boolean;
 }
 
 export interface ListOptions {
@@ -70,7 +83,13 @@ export interface ObjectStore {
   /** A stream of bytes [start, end) of the object. */
   getStream(bucket: string, key: string, start: number, end: number): Promise<Readable>;
   /** Writes an object; an empty Buffer writes a zero-byte object. */
-  put(bucket: string, key: string, body: Buffer | Readable, options?: PutOptions): Promise<{ etag: string }>;
+  put(bucket: string, key: string, body: Buffer | Readable, options?: PutOptions): Promise<PutResult>;
+  /**
+   * How many calls the store serves at once (S3: the client's socket pool). When set, the engine's
+   * writes adapt up to it and back off when puts come back `retried`; when not, they stay at a
+   * fixed concurrency.
+   */
+  readonly maxConcurrency?: number;
   /** Deletes keys; missing keys are not an error. */
   deleteMany(bucket: string, keys: readonly string[]): Promise<void>;
   /** Every object under a prefix, in key order, paging as needed. */

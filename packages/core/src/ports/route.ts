@@ -21,6 +21,11 @@ export interface TriggerState {
   details: Record<string, unknown>;
   /** Problems that keep the trigger from working even if it is present. */
   problems: string[];
+  /**
+   * Disagreements with the configuration whatever the route (buffered mode: the notification
+   * entry, the queue policy or the event source mapping missing). Shown as drift, not as warnings.
+   */
+  drift?: string[];
 }
 
 /** Turns the S3 trigger on and off for real (AWS) or for the local emulator. */

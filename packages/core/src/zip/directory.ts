@@ -42,6 +42,10 @@ export interface ZipEntry {
   localHeaderOffset: number;
   versionMadeBy: number;
   externalAttributes: number;
+  /** The central header's Info-ZIP Unicode Path field (0x7075), if any. */
+  unicodePath: Buffer | undefined;
+  /** The fallback encoding the name was read with; the local header's name is read the same way. */
+  nameEncoding: string;
   /**
    * Where this entry's bytes must end: the next local header (in offset order) or the central
    * directory. Data reaching past it overlaps another entry (checked once the local header is read).
@@ -165,12 +169,13 @@ async function readEnd(reader: RandomAccessReader): Promise<EndInfo> {
   return { entryCount, cdSize, cdOffset, cdEnd: eocdPos, zip64: false };
 }
 
-interface Extras {
+export interface Extras {
   zip64?: Buffer;
   unicodePath?: Buffer;
 }
 
-function parseExtras(extra: Buffer): Extras {
+/** The extra fields logzip reads (ZIP64, Info-ZIP Unicode Path); the first of each kind wins. */
+export function parseExtras(extra: Buffer): Extras {
   const found: Extras = {};
   let pos = 0;
   // Trailing bytes too short for a field header (padding some writers add) are ignored.
@@ -255,31 +260,42 @@ export async function readZipDirectory(
     const rawName = cd.subarray(nameStart, nameStart + nameLength);
     const extras = parseExtras(cd.subarray(nameStart + nameLength, nameStart + nameLength + extraLength));
 
-    let decoded = decodeName(
-      rawName,
-      (flags & FLAG_UTF8) !== 0,
-      extras.unicodePath,
-      options.fallbackEncoding,
-      iconv,
-    );
-    if (decoded === undefined) {
-      await assertEncoding(options.fallbackEncoding);
-      iconv = await loadIconv();
-      decoded = decodeName(rawName, false, extras.unicodePath, options.fallbackEncoding, iconv)!;
+    let decoded: string | undefined;
+    try {
+      decoded = decodeName(
+        rawName,
+        (flags & FLAG_UTF8) !== 0,
+        extras.unicodePath,
+        options.fallbackEncoding,
+        iconv,
+      );
+      if (decoded === undefined) {
+        await assertEncoding(options.fallbackEncoding);
+        iconv = await loadIconv();
+        decoded = decodeName(rawName, false, extras.unicodePath, options.fallbackEncoding, iconv)!;
+      }
+    } catch (error) {
+      if (error instanceof LogzipError && error.code !== 'internal') {
+        throw new LogzipError(error.code, `${where}: ${error.message}`, {
+          ...(error.entry === undefined ? {} : { entry: error.entry }),
+        });
+      }
+      throw error;
     }
     const path = normalizeName(decoded);
 
+    // 0xFFFFFFFF means "see the ZIP64 extra field" only when there is one: writers without ZIP64
+    // store an entry of exactly 4 GiB − 1 bytes that way, and Go, Python and Info-ZIP read the
+    // literal value (the limits then apply to it as to any size).
     if (
-      uncompressedSize === U32 ||
-      compressedSize === U32 ||
-      localHeaderOffset === U32 ||
-      diskStart === U16
+      extras.zip64 !== undefined &&
+      (uncompressedSize === U32 || compressedSize === U32 || localHeaderOffset === U32 || diskStart === U16)
     ) {
       const field = extras.zip64;
       let at = 0;
       const take = (what: string): number => {
-        if (field === undefined || at + 8 > field.length) {
-          throw corrupt(`${where}: ${what} needs a ZIP64 extra field that is missing or too short`, path);
+        if (at + 8 > field.length) {
+          throw corrupt(`${where}: ${what} is 0xFFFFFFFF and the ZIP64 extra field is too short`, path);
         }
         const value = u64(field, at, what, path);
         at += 8;
@@ -289,8 +305,7 @@ export async function readZipDirectory(
       if (compressedSize === U32) compressedSize = take('compressed size');
       if (localHeaderOffset === U32) localHeaderOffset = take('local header offset');
       if (diskStart === U16) {
-        if (field === undefined || at + 4 > field.length)
-          throw corrupt(`${where}: missing ZIP64 disk number`, path);
+        if (at + 4 > field.length) throw corrupt(`${where}: missing ZIP64 disk number`, path);
         diskStart = field.readUInt32LE(at);
       }
     }
@@ -312,6 +327,8 @@ export async function readZipDirectory(
       localHeaderOffset,
       versionMadeBy,
       externalAttributes,
+      unicodePath: extras.unicodePath,
+      nameEncoding: options.fallbackEncoding,
       dataLimit: cdOffset,
     });
     pos = next;

@@ -4,14 +4,18 @@ import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import type { Limits } from '../config.js';
 import { LogzipError } from '../errors.js';
 import type { ZipEntry } from './directory.js';
+import { parseExtras } from './directory.js';
 import {
+  FLAG_DATA_DESCRIPTOR,
   FLAG_ENCRYPTED,
   FLAG_STRONG_ENCRYPTION,
+  FLAG_UTF8,
   LOCAL_HEADER_BYTES,
   METHOD_AES,
   METHOD_STORED,
   SIG_LOCAL,
 } from './format.js';
+import { decodeName, describeRawName, loadIconv, sameEntryName } from './names.js';
 import { checkDeclaredSize, checkMethod, RATIO_MIN_BYTES } from './plan.js';
 import type { RandomAccessReader } from './reader.js';
 
@@ -138,7 +142,10 @@ export async function locateData(reader: RandomAccessReader, entry: ZipEntry): P
       options,
     );
   }
-  const start = offset + LOCAL_HEADER_BYTES + header.readUInt16LE(26) + header.readUInt16LE(28);
+  checkLocalDeclarations(entry, header, flags);
+  const nameLength = header.readUInt16LE(26);
+  const extraLength = header.readUInt16LE(28);
+  const start = offset + LOCAL_HEADER_BYTES + nameLength + extraLength;
   const end = start + entry.compressedSize;
   if (end > entry.dataLimit) {
     throw new LogzipError(
@@ -147,8 +154,65 @@ export async function locateData(reader: RandomAccessReader, entry: ZipEntry): P
       options,
     );
   }
+  const nameAndExtra = await reader.read(offset + LOCAL_HEADER_BYTES, start);
+  await checkLocalName(entry, flags, nameAndExtra.subarray(0, nameLength), nameAndExtra.subarray(nameLength));
   return [start, end];
 }
+
+/**
+ * A streaming reader trusts the local header's CRC and sizes, this reader the central ones: when
+ * both are given (no data descriptor) they must agree, or two readers extract different bytes.
+ * 0xFFFFFFFF in the local header defers to its ZIP64 extra field and is not compared.
+ */
+function checkLocalDeclarations(entry: ZipEntry, header: Buffer, flags: number): void {
+  if ((flags & FLAG_DATA_DESCRIPTOR) !== 0) return;
+  const disagree = (what: string, local: number, central: number) =>
+    new LogzipError(
+      'corrupt',
+      `"${entry.path}": the local header declares ${what} ${local}, the central directory ${central}`,
+      { entry: entry.path },
+    );
+  const crc = header.readUInt32LE(14);
+  if (crc !== entry.crc32 >>> 0) throw disagree('CRC32', crc, entry.crc32 >>> 0);
+  const compressed = header.readUInt32LE(18);
+  if (compressed !== U32 && compressed !== entry.compressedSize) {
+    throw disagree('a compressed size of', compressed, entry.compressedSize);
+  }
+  const uncompressed = header.readUInt32LE(22);
+  if (uncompressed !== U32 && uncompressed !== entry.uncompressedSize) {
+    throw disagree('an uncompressed size of', uncompressed, entry.uncompressedSize);
+  }
+}
+
+/**
+ * The local header's name must be the central name, up to encoding and normalisation: readers
+ * disagree about which of two differing names wins, so an archive carrying both cannot be trusted.
+ */
+async function checkLocalName(entry: ZipEntry, flags: number, rawName: Buffer, extra: Buffer): Promise<void> {
+  const localUnicode = parseExtras(extra).unicodePath;
+  const sameBytes = rawName.equals(entry.rawName);
+  // Same bytes and no Unicode Path field of its own: the local header repeats the central name.
+  if (sameBytes && (localUnicode === undefined || localUnicode.equals(entry.unicodePath ?? EMPTY))) return;
+  let localName: string;
+  try {
+    const utf8 = (flags & FLAG_UTF8) !== 0;
+    localName =
+      decodeName(rawName, utf8, localUnicode, entry.nameEncoding, undefined) ??
+      decodeName(rawName, utf8, localUnicode, entry.nameEncoding, await loadIconv())!;
+  } catch {
+    localName = describeRawName(rawName);
+  }
+  if (!sameEntryName(localName, entry.path)) {
+    throw new LogzipError(
+      'name_mismatch',
+      `"${entry.path}" is named "${localName}" in its local header: readers disagree about which name wins`,
+      { entry: entry.path },
+    );
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const U32 = 0xffffffff;
 
 function precheck(entry: ZipEntry, budget: InflateBudget): void {
   if (entry.isDirectory) {

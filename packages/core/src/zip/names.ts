@@ -45,6 +45,8 @@ export function unicodePathName(field: Buffer | undefined, rawName: Buffer): str
  * Decodes an entry name: UTF-8 flag → UTF-8; else a matching 0x7075 field; else valid UTF-8 bytes
  * → UTF-8; else the fallback encoding. Returns undefined when the fallback is needed and no
  * iconv is given (the caller loads it and calls again).
+ *
+ * @throws LogzipError `undecodable_name` when the fallback encoding cannot decode every byte.
  */
 export function decodeName(
   rawName: Buffer,
@@ -53,14 +55,58 @@ export function decodeName(
   fallbackEncoding: string,
   iconv: Iconv | undefined,
 ): string | undefined {
-  if (isAscii(rawName) && unicodePathField === undefined) return rawName.toString('latin1');
+  const ascii = isAscii(rawName);
+  if (ascii && unicodePathField === undefined) return rawName.toString('latin1');
   if (utf8Flag && isUtf8(rawName)) return rawName.toString('utf8');
   const unicode = unicodePathName(unicodePathField, rawName);
-  if (unicode !== undefined) return unicode;
+  if (unicode !== undefined) {
+    // An ASCII name reads the same in every code page, so a 0x7075 name that differs from it is
+    // not a better spelling but a second name: Info-ZIP would use one, Go and Python the other.
+    if (ascii && !sameEntryName(unicode, rawName.toString('latin1'))) {
+      throw new LogzipError(
+        'name_mismatch',
+        `the name "${rawName.toString('latin1')}" and its Unicode Path field "${unicode}" name different files`,
+        { entry: rawName.toString('latin1') },
+      );
+    }
+    return unicode;
+  }
   // A name flagged UTF-8 that is not UTF-8 was written by a buggy tool: decode it like an unflagged one.
   if (isUtf8(rawName)) return rawName.toString('utf8');
   if (iconv === undefined) return undefined;
-  return iconv.decode(rawName, fallbackEncoding);
+  const decoded = iconv.decode(rawName, fallbackEncoding);
+  // iconv-lite writes U+FFFD for bytes the code page does not map (no code page maps a byte to it):
+  // such a key would be a guess, and two different names could collapse into one.
+  if (decoded.includes(REPLACEMENT_CHARACTER)) {
+    throw new LogzipError(
+      'undecodable_name',
+      `the name ${describeRawName(rawName)} is neither UTF-8 nor valid ${fallbackEncoding} (LOGZIP_FALLBACK_ENCODING)`,
+      { entry: describeRawName(rawName) },
+    );
+  }
+  return decoded;
+}
+
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** A name's raw bytes for messages: printable ASCII as is, every other byte as \xNN. */
+export function describeRawName(rawName: Buffer): string {
+  let out = '';
+  for (const byte of rawName) {
+    out +=
+      byte >= 0x20 && byte < 0x7f && byte !== 0x5c
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * Whether two decoded names denote one entry: equal once normalised (backslashes, NFC, leading
+ * './'), which is as far as encodings and writers legitimately differ.
+ */
+export function sameEntryName(a: string, b: string): boolean {
+  return a === b || normalizeName(a) === normalizeName(b);
 }
 
 /**

@@ -553,12 +553,18 @@ function applyDefect(state: Defected, d: Defect): void {
       t!.entry = { ...t!.entry, localSignature: d.signature };
       add('corrupt');
       return;
-    case 'localName':
+    case 'localName': {
+      // A local header naming another file than the central one: readers disagree about which
+      // name wins, so the archive is refused. Random bytes equal to the central name are no defect.
+      const central = typeof t!.entry.name === 'string' ? Buffer.from(t!.entry.name) : t!.entry.name;
+      t!.entry = { ...t!.entry, localName: d.bytes };
+      if (!d.bytes.equals(central)) add('name_mismatch');
+      return;
+    }
     case 'localExtra':
-      // The local header stays self-consistent (its own name and extra lengths): the data is
-      // found after them, and the central header's name is the one that counts. Not a defect.
-      if (d.kind === 'localName') t!.entry = { ...t!.entry, localName: d.bytes };
-      else t!.entry = { ...t!.entry, localExtra: d.bytes };
+      // The local header stays self-consistent (its own extra length): the data is found after it.
+      // Not a defect (random bytes do not make a Unicode Path field whose CRC matches the name).
+      t!.entry = { ...t!.entry, localExtra: d.bytes };
       return;
     case 'endRecord':
       state.endLies.push({ field: d.field, delta: d.delta });
@@ -590,16 +596,18 @@ function applyDefect(state: Defected, d: Defect): void {
       return;
     }
     case 'unicodeUnsafe':
-      // A Unicode Path field whose CRC matches the raw name is what the reader uses for the name.
+      // A Unicode Path field whose CRC matches the raw name is what the reader uses for the name;
+      // under an ASCII raw name it is a second, different name.
       t!.entry = {
         ...t!.entry,
         unicodePath: UNSAFE_UNICODE_PATHS[d.name % UNSAFE_UNICODE_PATHS.length]!,
         utf8Flag: false,
       };
-      add('unsafe_path');
+      add('unsafe_path', 'name_mismatch');
       return;
     case 'unicodeDuplicate': {
-      const name = `alias-${state.entries.length}.log`;
+      // A non-ASCII raw name, so the Unicode Path field is a spelling of it, not a second name.
+      const name = Buffer.from(`別名-${state.entries.length}.log`, 'utf8');
       state.entries.push({
         entry: { name, unicodePath: t!.path, data: 'alias', utf8Flag: false },
         path: t!.path,

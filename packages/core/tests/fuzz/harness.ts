@@ -44,6 +44,8 @@ export const ARCHIVE_DEFECT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'limits_exceeded',
   'unsafe_path',
   'duplicate_entry',
+  'name_mismatch',
+  'undecodable_name',
   'key_too_long',
 ]);
 

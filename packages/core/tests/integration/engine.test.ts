@@ -246,6 +246,53 @@ for (const h of harnesses) {
       expect((await state.getManifest(logId))?.entries.map((e) => e.path)).toEqual(['good.log']);
     });
 
+    it('bug: a re-upload failing only while inflating (CRC, lying size) destroyed the good extraction; it now keeps it', async () => {
+      // Prepare: a good extraction, then a re-upload whose central directory is fine but whose
+      // last entries fail only when inflated (after the first file could have been written).
+      const logId = nextId();
+      const key = `incoming/${logId}.zip`;
+      await upload(
+        key,
+        await buildZip([
+          { name: 'a.log', data: 'good a' },
+          { name: 'b.log', data: 'good b' },
+        ]),
+      );
+      await extractArchive({ source: store, output: store, state }, options(logId, key));
+      const before = await keys(harness.store, harness.bucket, `extracted/${logId}/`);
+      const putsBefore = store.puts.length;
+      const broken = [
+        writeZip([
+          { name: 'a.log', data: 'new a\n'.repeat(100) },
+          { name: 'c.log', data: 'new c\n'.repeat(100) },
+          { name: 'd.log', data: 'new d\n'.repeat(100), crc32: 0xdeadbeef },
+        ]),
+        writeZip([
+          { name: 'a.log', data: 'new a\n'.repeat(100) },
+          // An entry streamed (over the buffered-read threshold) that inflates past its declared size.
+          { name: 'big.log', data: randomBytes(6 * 2 ** 20), uncompressedSize: 5 * 2 ** 20 },
+        ]),
+      ];
+      const codes: string[] = [];
+      for (const zip of broken) {
+        await upload(key, zip);
+        // Act
+        const error = await extractArchive(
+          { source: store, output: store, state },
+          options(logId, key, { concurrency: 1 }),
+        ).catch((e: unknown) => e);
+        codes.push((error as LogzipError).code);
+        // Assess: nothing of the old extraction was removed or overwritten
+        expect(await keys(harness.store, harness.bucket, `extracted/${logId}/`)).toEqual(before);
+        expect((await harness.store.get(harness.bucket, `extracted/${logId}/a.log`)).toString()).toBe(
+          'good a',
+        );
+        expect((await state.getManifest(logId))?.entries.map((e) => e.path)).toEqual(['a.log', 'b.log']);
+        expect(store.puts.slice(putsBefore).filter((k) => k.startsWith(`extracted/${logId}/`))).toEqual([]);
+      }
+      expect(codes).toEqual(['crc_mismatch', 'corrupt']);
+    });
+
     it('reports a missing archive as source_not_found and an empty one as not_zip', async () => {
       const logId = nextId();
       const missing = await extractArchive(
@@ -498,6 +545,61 @@ describe.runIf(motoEnabled())('extractArchive through S3 faults', () => {
         'extracted/f1/a.log',
         'extracted/f1/b.log',
       ]);
+    } finally {
+      await proxy.close();
+      await deleteTestBucket(admin, bucket);
+    }
+  });
+
+  it('adapts write concurrency to S3: grows toward the socket pool, halves on 503 SlowDown, and finishes', async () => {
+    // Prepare: 300 small files; the first PUT of 20 of them (keys 100-119) gets 503 SlowDown,
+    // which the SDK retries (the retry goes through).
+    const admin = createMotoS3Client();
+    const bucket = await createTestBucket(admin, 'engine-slowdown');
+    const slowed = new Set<string>();
+    const proxy = await startS3FaultProxy({ target: requireMoto() });
+    try {
+      const client = createS3Client(
+        { AWS_ENDPOINT_URL_S3: proxy.url, AWS_REGION: 'us-east-1' },
+        { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      );
+      const store = createS3ObjectStore({ client, maxConcurrency: 32 });
+      const state = createStateStore({ store, bucket, prefix: 'logzip-state/' });
+      const names = Array.from({ length: 300 }, (_, i) => `f-${String(i).padStart(3, '0')}.log`);
+      const zip = writeZip(names.map((name) => ({ name, data: `${name}\n`, method: 0 })));
+      await store.put(bucket, 'incoming/s1.zip', zip, { size: zip.length });
+      proxy.setRules([
+        {
+          method: 'PUT',
+          path: `/${bucket}/extracted/s1/f-1`,
+          when: (request) => {
+            const first = !slowed.has(request.path) && Number(request.path.slice(-7, -4)) < 120;
+            if (first) slowed.add(request.path);
+            return first;
+          },
+          fault: { kind: 'slow-down' },
+        },
+      ]);
+      const seen: number[] = [];
+      // Act
+      const result = await extractArchive(
+        { source: store, output: store, state },
+        {
+          logId: 's1',
+          source: { bucket, key: 'incoming/s1.zip' },
+          output: { bucket, prefix: 'extracted/' },
+          limits: DEFAULT_LIMITS,
+          fallbackEncoding: 'cp932',
+          onProgress: (p) => seen.push(p.writeConcurrency),
+        },
+      );
+      // Assess
+      expect(result.status).toBe('extracted');
+      expect(await keys(store, bucket, 'extracted/s1/')).toHaveLength(300);
+      expect(proxy.stats.byKind['slow-down']).toBe(20);
+      const peak = Math.max(...seen.slice(0, 100));
+      expect(peak).toBe(32);
+      expect(Math.min(...seen.slice(100))).toBeLessThanOrEqual(peak / 8);
     } finally {
       await proxy.close();
       await deleteTestBucket(admin, bucket);

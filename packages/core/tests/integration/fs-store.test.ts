@@ -1,6 +1,6 @@
 /** What only the filesystem adapter has to get right: files, folders, temp files, foreign writers. */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer as readAll } from 'node:stream/consumers';
@@ -97,6 +97,52 @@ describe('filesystem ObjectStore', () => {
     // Assess
     expect(error).toMatchObject({ message: 'inflate failed' });
     expect(await readdir(join(dir.path, 'bkt', 'out'))).toEqual([]);
+  });
+
+  it('inPlace writes the file itself (no temp file), truncates an older one, and head() sees the new MD5', async () => {
+    // Prepare: an older, longer object whose etag is cached
+    await store.put('bkt', 'out/a.log', Buffer.from('an older and longer content'));
+    expect((await store.head('bkt', 'out/a.log'))?.etag).toBe(md5('an older and longer content'));
+    const big = Buffer.alloc(512 * 1024, 0x61);
+
+    // Act
+    const small = await store.put('bkt', 'out/a.log', Buffer.from('new'), { inPlace: true, size: 3 });
+    await store.put('bkt', 'out/new/b.log', Readable.from([big.subarray(0, 1000), big.subarray(1000)]), {
+      inPlace: true,
+      size: big.length,
+    });
+    await store.put('bkt', 'out/c.log', big, { inPlace: true });
+
+    // Assess
+    expect(small.etag).toBe('');
+    expect(await readFile(join(dir.path, 'bkt/out/a.log'), 'utf8')).toBe('new');
+    expect((await store.head('bkt', 'out/a.log'))?.etag).toBe(md5('new'));
+    expect(await readFile(join(dir.path, 'bkt/out/new/b.log'))).toEqual(big);
+    expect(await readFile(join(dir.path, 'bkt/out/c.log'))).toEqual(big);
+    expect((await readdir(join(dir.path, 'bkt/out'))).sort()).toEqual(['a.log', 'c.log', 'new']);
+  });
+
+  it('inPlace never writes through a symlink at the name, and removes its partial file when the body fails', async () => {
+    // Prepare
+    await mkdir(join(dir.path, 'bkt/out'), { recursive: true });
+    await writeFile(join(dir.path, 'target.txt'), 'outside');
+    await symlink(join(dir.path, 'target.txt'), join(dir.path, 'bkt/out/link.log'));
+    async function* failing() {
+      yield Buffer.from('partial');
+      throw new Error('inflate failed');
+    }
+
+    // Act
+    const viaLink = await caught(store.put('bkt', 'out/link.log', Buffer.from('x'), { inPlace: true }));
+    const failed = await caught(
+      store.put('bkt', 'out/bad.log', Readable.from(failing(), { objectMode: false }), { inPlace: true }),
+    );
+
+    // Assess
+    expect(viaLink).toMatchObject({ code: 'storage_unavailable' });
+    expect(await readFile(join(dir.path, 'target.txt'), 'utf8')).toBe('outside');
+    expect(failed).toMatchObject({ message: 'inflate failed' });
+    expect(await readdir(join(dir.path, 'bkt/out'))).toEqual(['link.log']);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AdaptiveConcurrency } from '../../src/engine/concurrency.js';
 import { runPool } from '../../src/engine/pool.js';
 
 describe('runPool', () => {
@@ -30,5 +31,53 @@ describe('runPool', () => {
     }).catch((e: Error) => e);
     expect((error as Error).message).toBe('boom 2');
     expect(started.length).toBeLessThan(6);
+  });
+
+  it('follows a limit that moves: never more in flight than it allows at each start', async () => {
+    // Prepare: the limit rises to 6, then drops to 2 halfway through.
+    const limit = { current: 1, max: 8 };
+    let active = 0;
+    const seen: Array<{ active: number; allowed: number }> = [];
+    // Act
+    await runPool(
+      Array.from({ length: 60 }, (_, i) => i),
+      limit,
+      async (i) => {
+        active += 1;
+        seen.push({ active, allowed: limit.current });
+        limit.current = i < 30 ? Math.min(6, limit.current + 1) : 2;
+        await new Promise((r) => setTimeout(r, 2));
+        active -= 1;
+      },
+    );
+    // Assess
+    expect(seen).toHaveLength(60);
+    expect(Math.max(...seen.map((s) => s.active))).toBe(6);
+    expect(seen.slice(45).every((s) => s.active <= 2)).toBe(true);
+  });
+});
+
+describe('AdaptiveConcurrency', () => {
+  it('doubles per clean window up to its cap, halves on a slow-down, then grows by one per window', () => {
+    // Prepare
+    const limit = new AdaptiveConcurrency({ initial: 8, max: 64 });
+    const clean = (n: number) => {
+      for (let i = 0; i < n; i++) limit.succeeded();
+    };
+    // Act + Assess
+    clean(8);
+    expect(limit.current).toBe(16);
+    clean(16 + 32);
+    expect(limit.current).toBe(64);
+    clean(1000);
+    expect(limit.current).toBe(64);
+    limit.throttled();
+    expect(limit.current).toBe(32);
+    limit.throttled();
+    expect(limit.current).toBe(16);
+    clean(16);
+    expect(limit.current).toBe(17);
+    for (let i = 0; i < 10; i++) limit.throttled();
+    expect(limit.current).toBe(1);
   });
 });

@@ -6,12 +6,14 @@ import {
   hasInfoZip,
   overlappingBomb,
   writeZip,
+  zerosEntry,
 } from '@logzip/test-utils';
 import { describe, expect, it } from 'vitest';
 import { LogzipError } from '../../src/errors.js';
 import {
   bufferReader,
   InflateBudget,
+  planEntries,
   type RandomAccessReader,
   readEntry,
   readZipDirectory,
@@ -185,7 +187,11 @@ describe('readZipDirectory: ZIP64', () => {
     expect(findZip64EndRecord(zip)).toBeGreaterThan(0);
     // Act
     const dir = await readZipDirectory(bufferReader(zip), OPTIONS);
-    const data = await readEntry(bufferReader(zip), dir.entries[0]!, new InflateBudget(LIMITS));
+    const data = await readEntry(
+      bufferReader(zip),
+      dir.entries[0]!,
+      new InflateBudget({ ...LIMITS, maxRatio: 2 ** 40 }),
+    );
     // Assess
     expect(dir.zip64).toBe(true);
     expect(dir.entries.map((e) => [e.path, e.uncompressedSize])).toEqual([
@@ -219,8 +225,48 @@ describe('readZipDirectory: ZIP64', () => {
     expect(texts).toEqual(['far away\n', 'farther\n']);
   });
 
-  it('says corrupt when a 0xFFFFFFFF field has no ZIP64 extra field', async () => {
+  it('bug: a 32-bit size of 0xFFFFFFFF without a ZIP64 extra field was refused; it is the literal size (4 GiB − 1)', async () => {
+    // Prepare: what writers without ZIP64 store for an entry of exactly 4 GiB − 1 bytes (~4 MB of deflate).
+    const zip = writeZip([zerosEntry('huge.log', 0xffffffff)], { zip64: false });
+    // Act
+    const dir = await readZipDirectory(bufferReader(zip), OPTIONS);
+    // Assess
+    expect(dir.entries[0]!.uncompressedSize).toBe(0xffffffff);
+    expect(dir.entries[0]!.compressedSize).toBeLessThan(0xffffffff);
+    const limits = { maxEntries: 10, maxTotalBytes: 2 ** 33, maxEntryBytes: 2 ** 32 - 2, maxRatio: 10_000 };
+    const error = (() => {
+      try {
+        planEntries(dir, { logId: '1', outputPrefix: 'extracted/', limits });
+        return undefined;
+      } catch (e) {
+        return e as LogzipError;
+      }
+    })();
+    expect(error?.code).toBe('limits_exceeded');
+    expect(
+      planEntries(dir, { logId: '1', outputPrefix: '', limits: { ...limits, maxEntryBytes: 2 ** 32 } }),
+    ).toHaveLength(1);
+  });
+
+  it('checks a literal 0xFFFFFFFF size against the real bytes like any size', async () => {
+    // Prepare
     const zip = Buffer.from(writeZip([{ name: 'a.log', data: 'a' }]));
+    const cdOffset = zip.readUInt32LE(zip.length - 6);
+    zip.writeUInt32LE(0xffffffff, cdOffset + 24);
+    zip.writeUInt32LE(0xffffffff, 22); // the local header agrees
+    // Act
+    const dir = await readZipDirectory(bufferReader(zip), OPTIONS);
+    const error = await rejection(
+      readEntry(bufferReader(zip), dir.entries[0]!, new InflateBudget({ ...LIMITS, maxRatio: 2 ** 40 })),
+    );
+    // Assess
+    expect(dir.entries[0]!.uncompressedSize).toBe(0xffffffff);
+    expect(error.code).toBe('corrupt');
+    expect(error.entry).toBe('a.log');
+  });
+
+  it('says corrupt when a ZIP64 extra field is there but too short for a 0xFFFFFFFF field', async () => {
+    const zip = Buffer.from(writeZip([{ name: 'a.log', data: 'a', extra: Buffer.from('01000000', 'hex') }]));
     const cdOffset = zip.readUInt32LE(zip.length - 6);
     zip.writeUInt32LE(0xffffffff, cdOffset + 24);
     const error = await rejection(readZipDirectory(bufferReader(zip), OPTIONS));

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { buildZip, type RawZipEntry, writeZip, zerosEntry } from '@logzip/test-utils';
+import { buildZip, type RawZipEntry, unicodePathField, writeZip, zerosEntry } from '@logzip/test-utils';
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import type { Limits } from '../../src/config.js';
 import { LogzipError } from '../../src/errors.js';
@@ -125,7 +126,8 @@ describe.each(Object.entries(readers))('%s', (_name, read) => {
         name: 'a.log',
         data: 'first',
         localExtra: Buffer.alloc(300, 0x20),
-        localName: Buffer.from('a-much-longer-local-name.log'),
+        // The same name spelled longer: './' segments are dropped, '\\' is a separator.
+        localName: Buffer.from('./././.\\a.log'),
       },
       {
         name: 'b.log',
@@ -138,6 +140,73 @@ describe.each(Object.entries(readers))('%s', (_name, read) => {
     const budget = new InflateBudget(LIMITS);
     expect((await read(reader, entries[0]!, budget)).toString()).toBe('first');
     expect((await read(reader, entries[1]!, budget)).toString()).toBe('second');
+  });
+
+  it('bug: an entry whose local header names another file was extracted under the central name (now name_mismatch)', async () => {
+    // Prepare
+    const { reader, entries } = await open(
+      writeZip([{ name: 'report.log', data: 'x', localName: Buffer.from('../../etc/cron.d/x') }]),
+    );
+    // Act
+    const error = await failure(read(reader, entries[0]!, new InflateBudget(LIMITS)));
+    // Assess
+    expect(error.code).toBe('name_mismatch');
+    expect(error.entry).toBe('report.log');
+    expect(error.message).toContain('../../etc/cron.d/x');
+  });
+
+  it('accepts a local name that is the central one in another encoding (CP932 bytes vs a UTF-8 flagged name)', async () => {
+    // Prepare
+    const { reader, entries } = await open(
+      writeZip([
+        {
+          name: 'ログ/表示.log',
+          utf8Flag: true,
+          data: 'x',
+          localName: iconv.encode('ログ\\表示.log', 'cp932'),
+        },
+      ]),
+    );
+    // Act
+    const data = await read(reader, entries[0]!, new InflateBudget(LIMITS));
+    // Assess
+    expect(data.toString()).toBe('x');
+  });
+
+  it('bug: a local Unicode Path field naming another file than the central name was not compared (now name_mismatch)', async () => {
+    // Prepare: same raw bytes in both headers, but the local header's 0x7075 field says otherwise.
+    const raw = iconv.encode('旧名.log', 'cp932');
+    const { reader, entries } = await open(
+      writeZip([{ name: raw, data: 'x', localExtra: unicodePathField('別の名前.log', raw) }]),
+    );
+    // Act
+    const error = await failure(read(reader, entries[0]!, new InflateBudget(LIMITS)));
+    // Assess
+    expect(error.code).toBe('name_mismatch');
+    expect(error.entry).toBe('旧名.log');
+  });
+
+  it('bug: a local header declaring another CRC32 or size than the central directory was not compared (now corrupt)', async () => {
+    // Prepare: a streaming reader trusts the local values; patch them after writing.
+    const zip = Buffer.from(
+      writeZip([
+        { name: 'a.log', data: 'hello', method: 0 },
+        { name: 'b.log', data: 'hello', method: 0 },
+      ]),
+    );
+    zip.writeUInt32LE(0x12345678, 14);
+    const second = zip.indexOf(Buffer.from('PK\x03\x04', 'latin1'), 4);
+    zip.writeUInt32LE(4, second + 22);
+    const { reader, entries } = await open(zip);
+    const budget = new InflateBudget(LIMITS);
+    // Act
+    const crcError = await failure(read(reader, entries[0]!, budget));
+    const sizeError = await failure(read(reader, entries[1]!, budget));
+    // Assess
+    expect([crcError.code, crcError.entry]).toEqual(['corrupt', 'a.log']);
+    expect(crcError.message).toContain('CRC32');
+    expect([sizeError.code, sizeError.entry]).toEqual(['corrupt', 'b.log']);
+    expect(sizeError.message).toContain('uncompressed size');
   });
 
   it('says corrupt when the local header signature is wrong', async () => {

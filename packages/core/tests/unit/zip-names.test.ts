@@ -53,6 +53,49 @@ describe('entry names', () => {
     expect(await paths(zip)).toEqual(['ソフト/表示.log']);
   });
 
+  it('bug: a name the fallback code page cannot decode was written with U+FFFD in its key (now undecodable_name)', async () => {
+    // Prepare: 0x82 0x20 is a CP932 lead byte followed by a space (no such character); 0xA0 maps to nothing.
+    const raw = Buffer.concat([Buffer.from('logs/'), Buffer.from([0x82, 0x20, 0xa0]), Buffer.from('.log')]);
+    const zip = writeZip([
+      { name: 'ok.log', data: 'x' },
+      { name: raw, utf8Flag: false, data: 'x' },
+    ]);
+    // Act
+    const error = await readZipDirectory(bufferReader(zip), OPTIONS).then(
+      () => undefined,
+      (e: unknown) => e as LogzipError,
+    );
+    // Assess
+    expect(error).toBeInstanceOf(LogzipError);
+    expect(error!.code).toBe('undecodable_name');
+    expect(error!.retryable).toBe(false);
+    expect(error!.entry).toBe('logs/\\x82 \\xa0.log');
+    expect(error!.message).toContain('cp932');
+    expect(error!.message).toContain('#1');
+    expect(error!.message).not.toContain('\uFFFD');
+  });
+
+  it('refuses a name flagged UTF-8 that is neither UTF-8 nor valid in the fallback encoding', async () => {
+    const zip = writeZip([{ name: Buffer.from([0x61, 0xff, 0x62]), utf8Flag: true, data: 'x' }]);
+    const error = await readZipDirectory(bufferReader(zip), OPTIONS).catch((e: unknown) => e as LogzipError);
+    expect((error as LogzipError).code).toBe('undecodable_name');
+  });
+
+  it('bug: an ASCII name whose 0x7075 field names another file was extracted under the 0x7075 name (now name_mismatch)', async () => {
+    // Prepare: Info-ZIP uses the field, Go and Python the header name: the archive has two names.
+    const zip = writeZip([{ name: 'invoice.log', unicodePath: 'payload.sh', data: 'x' }]);
+    // Act
+    const error = await readZipDirectory(bufferReader(zip), OPTIONS).catch((e: unknown) => e as LogzipError);
+    // Assess
+    expect((error as LogzipError).code).toBe('name_mismatch');
+    expect((error as LogzipError).entry).toBe('invoice.log');
+  });
+
+  it('accepts an ASCII name whose 0x7075 field spells it with backslashes', async () => {
+    const zip = writeZip([{ name: 'logs/app.log', unicodePath: 'logs\\app.log', data: 'x' }]);
+    expect(await paths(zip)).toEqual(['logs/app.log']);
+  });
+
   it('decodes valid UTF-8 bytes without the flag as UTF-8 (macOS, Python, 7-Zip on Linux)', async () => {
     const zip = writeZip([{ name: Buffer.from('ログ/ソフト.log', 'utf8'), utf8Flag: false, data: 'x' }]);
     expect(await paths(zip)).toEqual(['ログ/ソフト.log']);

@@ -104,7 +104,9 @@ describe('planEntries', () => {
     });
 
     it('refuses a 0x7075 name that escapes while the raw name looks harmless', async () => {
-      const error = await planError([{ name: 'harmless.log', unicodePath: '../escape.log', data: 'x' }]);
+      const error = await planError([
+        { name: Buffer.from('無害.log', 'utf8'), utf8Flag: false, unicodePath: '../escape.log', data: 'x' },
+      ]);
       expect(error.code).toBe('unsafe_path');
       expect(error.entry).toBe('../escape.log');
     });

@@ -11,3 +11,5 @@ export type {
 export { startTriggerEmulator } from './emulator.js';
 export type { TriggerGate, TriggerGateState } from './gate.js';
 export { matchesFilter, notificationGate, routeFlagGate } from './gate.js';
+export type { MappingEmulatorOptions, RunningMappingEmulator } from './mapping.js';
+export { returnedIds, startMappingEmulator } from './mapping.js';

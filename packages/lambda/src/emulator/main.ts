@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EXIT_CONFIG, formatConfigErrors, parseDuration } from '@logzip/core';
 import { createRedis, createRedisRouteStore, DEFAULT_KEYS, waitForRedis } from '@logzip/core/bullmq';
@@ -10,13 +11,17 @@ import { readLambdaConfig } from '../config.js';
 import { redisListDestination, sqsDestination } from './destination.js';
 import { type EmulatedHandler, startTriggerEmulator } from './emulator.js';
 import { notificationGate, routeFlagGate } from './gate.js';
+import { startMappingEmulator } from './mapping.js';
 
 const USAGE = `usage: node packages/lambda/dist/emulator/main.js [--interval 2s] [--retry-delays 2s,4s] [--timeout 15m] [--concurrency 4] [--bundle path/to/index.mjs] [--fire-existing]
 
 Plays the S3 trigger for the Lambda bundle locally (configuration from the environment, as the
 function reads it). With LOGZIP_STORAGE_DIR it fires while the Redis route flag says "lambda";
 against an S3-compatible server (AWS_ENDPOINT_URL_S3) while the incoming bucket's notification
-configuration holds the entry of LOGZIP_LAMBDA_FUNCTION.`;
+configuration holds the entry of LOGZIP_LAMBDA_FUNCTION. With LOGZIP_TRIGGER_MODE=buffered it plays
+the function's SQS event source mapping instead (moto keeps the mapping but never polls): batches
+from LOGZIP_TRIGGER_QUEUE_URL while the mapping is Enabled, returned messages visible again after
+--retry-delays' first delay.`;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -69,7 +74,7 @@ async function main(): Promise<void> {
   const configErrors = [...errors];
   if (
     config !== undefined &&
-    config.env.LOGZIP_STORAGE_DIR === undefined &&
+    (config.env.LOGZIP_STORAGE_DIR === undefined || config.env.LOGZIP_TRIGGER_MODE === 'buffered') &&
     !config.env.LOGZIP_LAMBDA_FUNCTION
   ) {
     configErrors.push(
@@ -90,6 +95,36 @@ async function main(): Promise<void> {
     import.meta.url,
   );
   const loaded = (await import(bundle.href)) as { handler: EmulatedHandler };
+
+  if (config.env.LOGZIP_TRIGGER_MODE === 'buffered') {
+    const endpointOf = (endpoint: string | undefined) => ({
+      ...(config.env.AWS_REGION === undefined ? {} : { region: config.env.AWS_REGION }),
+      ...(endpoint === undefined ? {} : { endpoint }),
+    });
+    const mapping = startMappingEmulator({
+      sqs: new SQSClient(endpointOf(config.env.AWS_ENDPOINT_URL_SQS)),
+      lambda: new LambdaClient(endpointOf(config.env.AWS_ENDPOINT_URL_LAMBDA)),
+      functionName: config.env.LOGZIP_LAMBDA_FUNCTION as string,
+      queueUrl: config.env.LOGZIP_TRIGGER_QUEUE_URL as string,
+      handler: loaded.handler,
+      intervalMs,
+      timeoutMs,
+      retryDelaySeconds: Math.max(1, Math.round((retryDelaysMs[0] ?? 2_000) / 1000)),
+      logger,
+    });
+    const stopMapping = () => {
+      void mapping
+        .stop()
+        .catch(() => {})
+        .finally(() => {
+          redis.disconnect();
+          process.exit(0);
+        });
+    };
+    process.once('SIGINT', stopMapping);
+    process.once('SIGTERM', stopMapping);
+    return;
+  }
 
   const storage = createStorage(config, { logger });
   const bucket = config.incoming.bucket;

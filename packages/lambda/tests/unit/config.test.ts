@@ -8,7 +8,12 @@ describe('readLambdaConfig', () => {
     // Assess
     expect(errors).toEqual([]);
     expect(config?.output).toEqual({ bucket: 'logs', prefix: 'extracted/' });
-    expect(config?.lambda).toEqual({ maxAttempts: 3, minThroughput: 4_000_000, safetyMarginMs: 30_000 });
+    expect(config?.lambda).toEqual({
+      maxAttempts: 3,
+      minThroughput: 4_000_000,
+      safetyMarginMs: 30_000,
+      batchConcurrency: 4,
+    });
   });
 
   it('names every bad variable at once, core and Lambda-only alike', () => {

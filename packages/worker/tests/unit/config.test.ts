@@ -18,6 +18,7 @@ describe('readWorkerConfig', () => {
       maxStalledCount: 3,
       queuePrefix: 'bull',
       lambdaFailureQueueUrl: undefined,
+      canaryIntervalMs: 0,
     });
     expect(config?.output).toEqual({ bucket: 'logs', prefix: 'extracted/' });
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Route, TriggerState } from '@logzip/core';
+import { describeBuffered } from '../../operations/buffered-view.js';
 import type { RouteStatus } from '../../operations/route.js';
 import { usageOnError } from '../args.js';
 import { EXIT, usageError } from '../exit.js';
@@ -33,6 +34,16 @@ function describeTrigger(actual: TriggerState | null, error: string | null): str
       lines.push(
         `failure queue: ${String(queue['visible'])} waiting, ${String(queue['inFlight'])} in flight`,
       );
+  } else if (d['kind'] === 'aws-buffered') {
+    const view = describeBuffered(d);
+    lines.push(
+      `event source mapping: ${view.mappingState}, batch size ${view.batchSize}, maximum concurrency ${view.maximumConcurrency}${
+        view.reportBatchItemFailures ? '' : ' (NO batch item failures)'
+      }`,
+      `trigger queue: ${view.queue}, oldest ${view.oldestAge}`,
+      `dead-letter queue: ${view.deadLetterQueue}`,
+      `S3 may send to the queue: ${view.queuePolicyAllowsBucket ? 'yes' : 'NO'}`,
+    );
   } else if (d['kind'] === 'local') {
     lines.push('local trigger emulator: fires while the route flag says lambda');
   }
@@ -41,7 +52,7 @@ function describeTrigger(actual: TriggerState | null, error: string | null): str
 
 export function renderStatus(status: RouteStatus): string {
   const lines = [
-    `route:   desired ${status.desired ?? 'UNKNOWN (flag not set)'}, actual ${status.effective ?? 'unreadable'}`,
+    `route:   desired ${status.desired ?? 'UNKNOWN (flag not set)'}, actual ${status.effective ?? 'unreadable'} (${status.mode} mode)`,
     ...describeTrigger(status.actual, status.actualError),
   ];
   if (status.drift.detected) {
@@ -73,6 +84,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (target === undefined && values.reason !== undefined)
     throw usageError('--reason goes with a route to switch to');
+  if (target !== undefined && (values.reason ?? '').trim() === '')
+    throw usageError(`give a reason for the audit log: logzip route ${target} --reason "…"`);
   return withBackend(io, async (backend) => {
     if (target === undefined) {
       const status = await backend.routeStatus();

@@ -53,7 +53,11 @@ export interface AwsTriggerControlOptions {
 }
 
 /** The AWS error name of an SDK failure, and whether retrying can help. */
-function describeAwsError(error: unknown): { name: string; status: number | undefined; retryable: boolean } {
+export function describeAwsError(error: unknown): {
+  name: string;
+  status: number | undefined;
+  retryable: boolean;
+} {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   const name = typeof e?.name === 'string' ? e.name : 'Error';
   const status = e?.$metadata?.httpStatusCode;
@@ -63,17 +67,17 @@ function describeAwsError(error: unknown): { name: string; status: number | unde
   return { name, status, retryable };
 }
 
-function errorName(error: unknown): string {
+export function errorName(error: unknown): string {
   if (error instanceof TriggerControlError) return error.platformError ?? error.name;
   return describeAwsError(error).name;
 }
 
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   const { name, status } = describeAwsError(error);
   return name === 'ResourceNotFoundException' || status === 404;
 }
 
-function platformError(step: TriggerStep, what: string, error: unknown): TriggerControlError {
+export function platformError(step: TriggerStep, what: string, error: unknown): TriggerControlError {
   const { name, retryable } = describeAwsError(error);
   const detail =
     error instanceof Error && error.message !== '' && error.message !== name ? `: ${error.message}` : '';
@@ -85,14 +89,14 @@ function platformError(step: TriggerStep, what: string, error: unknown): Trigger
 }
 
 /** `arn:<partition>:lambda:<region>:<account>:function:<name>` → partition and account. */
-function arnParts(arn: string | undefined): { partition: string; account: string | undefined } {
+export function arnParts(arn: string | undefined): { partition: string; account: string | undefined } {
   const parts = (arn ?? '').split(':');
   return { partition: parts[1] || 'aws', account: parts[4] || undefined };
 }
 
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   try {
     return { ok: true, value: await promise };
   } catch (error) {

@@ -7,13 +7,17 @@ export type TriggerStep =
   | 'get_function'
   | 'get_policy'
   | 'add_permission'
-  | 'route_flag';
+  | 'route_flag'
+  | 'read_queue'
+  | 'find_mapping'
+  | 'update_mapping';
 
 export type TriggerFailure =
   | 'function_not_found'
   | 'function_not_active'
   | 'platform_error'
-  | 'not_configured';
+  | 'not_configured'
+  | 'mapping_not_found';
 
 /**
  * A trigger read or switch that could not be done: a LogzipError like every error that leaves

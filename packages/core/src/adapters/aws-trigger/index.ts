@@ -1,5 +1,7 @@
 export type { AwsTriggerControlOptions, QueueAttributesReader } from './aws.js';
 export { createAwsTriggerControl } from './aws.js';
+export type { BufferedTriggerControlOptions, QueueReader } from './buffered.js';
+export { createBufferedTriggerControl } from './buffered.js';
 export type { TriggerFailure, TriggerStep } from './errors.js';
 export { isTriggerControlError, TriggerControlError } from './errors.js';
 export type { LocalTriggerControlOptions } from './local.js';
@@ -16,3 +18,4 @@ export {
   TRIGGER_ID,
   triggerOfNotification,
 } from './notification.js';
+export { buildQueueEntry, planQueueEntry, queuePolicyAllowsBucket } from './queue-notification.js';

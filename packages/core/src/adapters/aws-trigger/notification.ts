@@ -18,7 +18,7 @@ export function functionNameOf(reference: string): string {
 }
 
 /** The entry's prefix/suffix filter; S3 and its emulators spell the rule names in either case. */
-export function filterOf(entry: LambdaFunctionConfiguration): TriggerFilter {
+export function filterOf(entry: Pick<LambdaFunctionConfiguration, 'Filter'>): TriggerFilter {
   const filter: TriggerFilter = { prefix: '', suffix: '' };
   for (const rule of entry.Filter?.Key?.FilterRules ?? []) {
     const name = (rule.Name ?? '').toLowerCase();
@@ -42,27 +42,39 @@ function subscribesToCreation(entry: LambdaFunctionConfiguration): boolean {
   );
 }
 
-/** Whether an entry is exactly what `enable()` writes: creation events, the expected filter. */
-export function isExpectedEntry(entry: LambdaFunctionConfiguration, expected: TriggerFilter): boolean {
+/** Whether an entry (of any kind) sends every creation event under the expected filter. */
+export function announcesCreations(
+  entry: Pick<LambdaFunctionConfiguration, 'Filter' | 'Events'>,
+  expected: TriggerFilter,
+): boolean {
   const filter = filterOf(entry);
   return (
-    entry.Id === TRIGGER_ID &&
     (entry.Events ?? []).includes('s3:ObjectCreated:*') &&
     filter.prefix === expected.prefix &&
     filter.suffix === expected.suffix
   );
 }
 
-/** The entry `enable()` puts back. */
-export function buildEntry(functionArn: string, filter: TriggerFilter): LambdaFunctionConfiguration {
+/** Whether an entry is exactly what `enable()` writes: creation events, the expected filter. */
+export function isExpectedEntry(entry: LambdaFunctionConfiguration, expected: TriggerFilter): boolean {
+  return entry.Id === TRIGGER_ID && announcesCreations(entry, expected);
+}
+
+/** An entry's `Filter` for a prefix and suffix (nothing when both are empty). */
+export function keyFilterOf(filter: TriggerFilter): Pick<LambdaFunctionConfiguration, 'Filter'> {
   const rules = [];
   if (filter.prefix !== '') rules.push({ Name: 'prefix' as const, Value: filter.prefix });
   if (filter.suffix !== '') rules.push({ Name: 'suffix' as const, Value: filter.suffix });
+  return rules.length === 0 ? {} : { Filter: { Key: { FilterRules: rules } } };
+}
+
+/** The entry `enable()` puts back. */
+export function buildEntry(functionArn: string, filter: TriggerFilter): LambdaFunctionConfiguration {
   return {
     Id: TRIGGER_ID,
     LambdaFunctionArn: functionArn,
     Events: [...TRIGGER_EVENTS],
-    ...(rules.length === 0 ? {} : { Filter: { Key: { FilterRules: rules } } }),
+    ...keyFilterOf(filter),
   };
 }
 

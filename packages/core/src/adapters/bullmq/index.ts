@@ -1,18 +1,13 @@
 export type { IndexKeys, RedisKeys } from './keys.js';
 export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, indexKeys, redisKeys } from './keys.js';
+export type { OperationJob } from './operations-queue.js';
+export { enqueueOperationRun, OPERATIONS_QUEUE_NAME } from './operations-queue.js';
 export type {
   OperationItemDeps,
-  OperationJob,
   OperationsWorker,
   StartOperationsWorkerOptions,
-} from './operations.js';
-export {
-  enqueueOperationRun,
-  OPERATIONS_QUEUE_NAME,
-  purgeItem,
-  reenqueueItem,
-  startOperationsWorker,
-} from './operations.js';
+} from './operations-worker.js';
+export { purgeItem, reenqueueItem, startOperationsWorker } from './operations-worker.js';
 export type { JobResult, ProcessorDeps, ProcessorMetrics } from './processor.js';
 export { createExtractProcessor, JobAttemptError } from './processor.js';
 export type { BullmqProducer, BullmqProducerOptions, QueueJobState } from './producer.js';

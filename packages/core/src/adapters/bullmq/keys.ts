@@ -22,6 +22,8 @@ export interface RedisKeys {
   readonly lambdaDestination: string;
   /** Where the last sweep's backlog is shared, per BullMQ prefix. */
   sweepSnapshot(queuePrefix?: string): string;
+  /** Where the last scheduled canary's outcome is shared, per BullMQ prefix. */
+  canarySnapshot(queuePrefix?: string): string;
   /** Prefix of the ingest API's idempotency records (+ `<tenant>:<key>`). */
   readonly ingestIdempotencyPrefix: string;
   /** Prefix of the admin's rate-limit counters. */
@@ -51,6 +53,8 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
     lambdaDestination: `${ns}lambda-destination`,
     sweepSnapshot: (queuePrefix = DEFAULT_QUEUE_PREFIX) =>
       queuePrefix === DEFAULT_QUEUE_PREFIX ? `${ns}sweep:last` : `${ns}sweep:last:${queuePrefix}`,
+    canarySnapshot: (queuePrefix = DEFAULT_QUEUE_PREFIX) =>
+      queuePrefix === DEFAULT_QUEUE_PREFIX ? `${ns}canary:last` : `${ns}canary:last:${queuePrefix}`,
     ingestIdempotencyPrefix: `${ns}ingest:idempotency:`,
     rateLimitPrefix: `${ns}rate-limit:`,
     lockPrefix: `${ns}lock:`,

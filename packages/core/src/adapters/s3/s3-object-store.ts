@@ -12,7 +12,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { LogzipError } from '../../errors.js';
-import type { ListOptions, ObjectInfo, ObjectStore, PutOptions } from '../../ports/object-store.js';
+import type {
+  ListOptions,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+} from '../../ports/object-store.js';
 import { type S3CallContext, s3ErrorCode, toStorageError } from './errors.js';
 
 const MiB = 1024 * 1024;
@@ -29,6 +35,8 @@ export interface S3ObjectStoreOptions {
   listPageSize?: number;
   /** Keys per DeleteObjects call (default and S3 maximum 1,000). */
   deleteBatchSize?: number;
+  /** Calls the client serves at once: its socket pool (default 64, as `createS3Client`). */
+  maxConcurrency?: number;
 }
 
 /**
@@ -58,9 +66,11 @@ class S3ObjectStore implements ObjectStore {
   readonly #queueSize: number;
   readonly #listPageSize: number;
   readonly #deleteBatchSize: number;
+  readonly maxConcurrency: number;
 
   constructor(options: S3ObjectStoreOptions) {
     this.#client = options.client;
+    this.maxConcurrency = options.maxConcurrency ?? 64;
     this.#multipartThreshold = options.multipartThreshold ?? 16 * MiB;
     this.#partSize = options.partSize ?? 8 * MiB;
     this.#queueSize = options.queueSize ?? 4;
@@ -144,7 +154,7 @@ class S3ObjectStore implements ObjectStore {
     key: string,
     body: Buffer | Readable,
     options: PutOptions = {},
-  ): Promise<{ etag: string }> {
+  ): Promise<PutResult> {
     const context = { operation: 'PutObject', bucket, key };
     const params = {
       Bucket: bucket,
@@ -173,7 +183,7 @@ class S3ObjectStore implements ObjectStore {
     body: Buffer,
     crc32: number | undefined,
     context: S3CallContext,
-  ): Promise<{ etag: string }> {
+  ): Promise<PutResult> {
     try {
       const out = await this.#client.send(
         new PutObjectCommand({
@@ -184,7 +194,8 @@ class S3ObjectStore implements ObjectStore {
           ...(crc32 === undefined ? {} : { ChecksumCRC32: crc32ToBase64(crc32) }),
         }),
       );
-      return { etag: unquote(out.ETag) };
+      // The SDK retried throttling (SlowDown), 5xx or network failures before this succeeded.
+      return { etag: unquote(out.ETag), retried: (out.$metadata.attempts ?? 1) > 1 };
     } catch (error) {
       throw toStorageError(error, context);
     }

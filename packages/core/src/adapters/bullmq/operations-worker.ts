@@ -1,22 +1,18 @@
-import { type Job, type Queue, Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { resolveArchive } from '../../engine/resolve-archive.js';
-import { isLogzipError } from '../../errors.js';
-import type { QueueProducer } from '../../job.js';
-import { type PerformItem, runOperation } from '../../operations/run-operation.js';
-import type { Logger } from '../../ports/logger.js';
-import type { ObjectStore } from '../../ports/object-store.js';
-import type { OperationStore } from '../../ports/operations.js';
-import type { StateStore } from '../../state/state-store.js';
-import { createRedisOperationStore } from '../redis-index/redis-operation-store.js';
-
-/** The BullMQ queue whose jobs run stored operations (one job = one run of one operation). */
-export const OPERATIONS_QUEUE_NAME = 'logzip-operations';
-
-/** What an operation job carries: the operation is in Redis, the job only names it. */
-export interface OperationJob {
-  operationId: string;
-}
+import {
+  isLogzipError,
+  type Logger,
+  type ObjectStore,
+  type OperationStore,
+  type PerformItem,
+  type QueueProducer,
+  resolveArchive,
+  runOperation,
+  type StateStore,
+} from '../../index.js';
+import { createRedisOperationStore } from '../redis-index/index.js';
+import { OPERATIONS_QUEUE_NAME, type OperationJob } from './operations-queue.js';
 
 export interface OperationItemDeps {
   store: ObjectStore;
@@ -172,19 +168,4 @@ export function startOperationsWorker(options: StartOperationsWorkerOptions): Op
       await worker.close();
     },
   };
-}
-
-/** Adds a run of an operation (create and resume call this). */
-export async function enqueueOperationRun(queue: Queue<OperationJob>, operationId: string): Promise<void> {
-  await queue.add(
-    'run',
-    { operationId },
-    {
-      jobId: `${operationId}-${Date.now().toString(36)}`,
-      attempts: 1_000,
-      backoff: { type: 'fixed', delay: 1_000 },
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 1_000 },
-    },
-  );
 }

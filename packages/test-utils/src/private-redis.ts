@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { findExecutable, freePort, isCI, waitUntil } from '@logzip/test-utils';
 import { Redis } from 'ioredis';
+import { findExecutable, freePort, isCI, waitUntil } from './services.js';
 
 /**
  * A private redis-server for one test file: on a free loopback port, its data in `dir`, never the

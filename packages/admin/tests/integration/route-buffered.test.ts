@@ -1,0 +1,88 @@
+import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { TRIGGER_ID } from '@logzip/core/aws-trigger';
+import { describeWithMoto } from '@logzip/test-utils';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import type { RouteStatus, SwitchRouteResult } from '../../src/operations/route.js';
+import { createHarness, FOREIGN_ENTRIES, type Harness, TOKEN } from '../helpers/harness.js';
+
+const auth = { authorization: `Bearer ${TOKEN}`, 'x-logzip-operator': 'alice' };
+
+// moto keeps the event source mapping's Enabled flag and delivers the bucket's notifications to
+// SQS; it never polls the queue for the mapping (the local emulator plays that part).
+describeWithMoto('route switch in buffered mode through the API (moto S3 + SQS + Lambda, real Redis)', () => {
+  let h: Harness;
+  let app: FastifyInstance;
+
+  beforeEach(async () => {
+    h = await createHarness({ storage: 's3', trigger: 'buffered' });
+    app = await buildApp({ ctx: h.ctx, adminToken: TOKEN, redis: h.redis, logger: false });
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await h.close();
+  });
+
+  const status = async () =>
+    (await app.inject({ method: 'GET', url: '/api/route', headers: auth })).json<RouteStatus>();
+  const switchTo = async (route: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/route',
+      headers: auth,
+      payload: { route, reason: `to ${route}` },
+    });
+
+  it('shows the mode, the mapping as AWS reports it, the queue depths, and drift until the entry is installed', async () => {
+    // Act
+    const before = await status();
+    const toQueue = (await switchTo('queue')).json<SwitchRouteResult>();
+    await h.s3!.send(new PutObjectCommand({ Bucket: h.bucket, Key: 'incoming/ab/777.zip', Body: 'zip?' }));
+    const after = await status();
+
+    // Assess
+    expect(before.mode).toBe('buffered');
+    expect(before.drift.detected).toBe(true);
+    expect(before.drift.messages.join('\n')).toMatch(/no notification entry sending/);
+    expect(toQueue).toMatchObject({ ok: true, to: 'queue' });
+    expect(after.drift).toMatchObject({ detected: false });
+    expect(after.effective).toBe('queue');
+    expect(after.actual?.details['mapping']).toMatchObject({
+      state: 'Disabled',
+      batchSize: 10,
+      maximumConcurrency: 5,
+    });
+    // The test event S3 sent when the entry was saved, and the upload: both wait in the queue.
+    expect(after.actual?.details['queue']).toMatchObject({ visible: 2, inFlight: 0 });
+    expect(after.actual?.details['deadLetterQueue']).toMatchObject({ visible: 0 });
+  });
+
+  it('lambda enables the mapping, queue disables it, and neither removes the entry or a foreign one', async () => {
+    // Act
+    const toLambda = (await switchTo('lambda')).json<SwitchRouteResult>();
+    const toQueue = (await switchTo('queue')).json<SwitchRouteResult>();
+    const again = (await switchTo('queue')).json<SwitchRouteResult>();
+    const { $metadata: _, ...configuration } = await h.s3!.send(
+      new GetBucketNotificationConfigurationCommand({ Bucket: h.bucket }),
+    );
+    const audit = (await app.inject({ method: 'GET', url: '/api/audit', headers: auth })).json<{
+      entries: Array<{ action: string }>;
+    }>();
+
+    // Assess
+    expect(toLambda.status.actual?.details['mapping']).toMatchObject({ state: 'Enabled' });
+    expect(toLambda.status.drift.detected).toBe(false);
+    expect(toQueue.status.actual?.details['mapping']).toMatchObject({ state: 'Disabled' });
+    expect(again).toMatchObject({ ok: true, changed: false });
+    expect(configuration.TopicConfigurations).toEqual(FOREIGN_ENTRIES.TopicConfigurations);
+    expect(configuration.QueueConfigurations).toEqual(
+      expect.arrayContaining([
+        ...(FOREIGN_ENTRIES.QueueConfigurations ?? []),
+        expect.objectContaining({ Id: TRIGGER_ID, QueueArn: h.buffered!.queueArn }),
+      ]),
+    );
+    expect(audit.entries.filter((e) => e.action.startsWith('route')).length).toBeGreaterThanOrEqual(3);
+  });
+});
