@@ -24,15 +24,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  createGroupedStateStore,
-  createStateStore,
-  LogzipError,
-  recordAttempt,
-  silentLogger,
-} from '@logzip/core';
+import { createGroupedStateStore, createStateStore, LogzipError, silentLogger } from '@logzip/core';
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createRedisFailureGroups } from '@logzip/core/redis-index';
+import { recordAttempt } from '@logzip/core/state';
 import { Redis } from 'ioredis';
 import { buildApp } from '../dist/app.js';
 import { readAdminConfig } from '../dist/config.js';
