@@ -10,6 +10,7 @@ import { shardedArchiveKey } from '@logzip/core';
 import { createS3ObjectStore } from '@logzip/core/s3';
 import {
   buildZip,
+  claimEmptyDatabase,
   createMotoS3Client,
   createTestBucket,
   deleteTestBucket,
@@ -28,8 +29,6 @@ import { runCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/worker.js';
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
-/** A Redis database of its own: the service uses the real, unprefixed `logzip:*` keys. */
-const REDIS_DB = 14;
 const ADMIN_TOKEN = `admin-${randomUUID()}-${randomUUID()}`;
 const INGEST_TOKEN = `ingest-${randomUUID()}-${randomUUID()}`;
 
@@ -102,17 +101,12 @@ async function startTcpChaos(targetPort: number): Promise<{
   };
 }
 
-function redisUrlWithDb(url: string, db: number): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${db}`;
-  return parsed.toString();
-}
-
 describeWithMoto('logzip upload against the running service (moto, Redis)', () => {
   let s3: S3Client;
   let s3Proxy: S3FaultProxy;
   let bucket: string;
   let redis: Redis;
+  let database: Awaited<ReturnType<typeof claimEmptyDatabase>> | undefined;
   let service: ChildProcess;
   let serviceOutput = '';
   let servicePort: number;
@@ -138,7 +132,10 @@ describeWithMoto('logzip upload against the running service (moto, Redis)', () =
     s3 = createMotoS3Client();
     bucket = await createTestBucket(s3, 'cli-upload');
     s3Proxy = await startS3FaultProxy({ target: requireMoto() });
-    const redisUrl = redisUrlWithDb(requireRedis(), REDIS_DB);
+    // A database of this file alone (the service uses the real, unprefixed `logzip:*` keys, and
+    // other files' stacks switch the route in theirs), claimed like the stack tests claim theirs.
+    database = await claimEmptyDatabase(requireRedis());
+    const redisUrl = database.url;
     redis = new Redis(redisUrl);
     await redis.set('logzip:route', 'lambda');
     servicePort = await freePort();
@@ -194,6 +191,7 @@ describeWithMoto('logzip upload against the running service (moto, Redis)', () =
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
     }
+    await database?.release();
     if (s3 !== undefined) {
       await deleteTestBucket(s3, bucket).catch(() => {});
       s3.destroy();

@@ -9,6 +9,7 @@ import { createStateStore, shardedArchiveKey } from '@logzip/core';
 import { createS3ObjectStore } from '@logzip/core/s3';
 import {
   buildZip,
+  claimEmptyDatabase,
   createMotoS3Client,
   createTestBucket,
   deleteTestBucket,
@@ -26,16 +27,8 @@ import { eventually } from '../helpers/worker.js';
 const MiB = 1024 * 1024;
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 const WORKER = fileURLToPath(new URL('../../../worker/dist/main.js', import.meta.url));
-/** A Redis database of its own: the child processes use the real, unprefixed `logzip:*` keys. */
-const REDIS_DB = 13;
 const ADMIN_TOKEN = `admin-${randomUUID()}-${randomUUID()}`;
 const INGEST_TOKEN = `ingest-${randomUUID()}-${randomUUID()}`;
-
-function redisUrlWithDb(url: string, db: number): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${db}`;
-  return parsed.toString();
-}
 
 interface Child {
   process: ChildProcess;
@@ -136,6 +129,7 @@ describeWithMoto('ingest against the built service as a child process (moto, Red
   let s3: S3Client;
   let bucket: string;
   let redis: Redis;
+  let database: Awaited<ReturnType<typeof claimEmptyDatabase>> | undefined;
   let queuePrefix: string;
   let base: string;
   let service: Child;
@@ -145,7 +139,10 @@ describeWithMoto('ingest against the built service as a child process (moto, Red
   beforeAll(async () => {
     s3 = createMotoS3Client();
     bucket = await createTestBucket(s3, 'ingest');
-    const redisUrl = redisUrlWithDb(requireRedis(), REDIS_DB);
+    // A database of this file alone (the service uses the real, unprefixed `logzip:*` keys, and
+    // other files' stacks switch the route in theirs), claimed like the stack tests claim theirs.
+    database = await claimEmptyDatabase(requireRedis());
+    const redisUrl = database.url;
     redis = new Redis(redisUrl);
     queuePrefix = `ingest-${randomUUID().slice(0, 8)}`;
     const port = await freePort();
@@ -181,6 +178,7 @@ describeWithMoto('ingest against the built service as a child process (moto, Red
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
     }
+    await database?.release();
     if (s3 !== undefined) {
       await deleteTestBucket(s3, bucket).catch(() => {});
       s3.destroy();
