@@ -24,7 +24,15 @@ interface CanaryJson {
 function leftovers(stack: LocalStack, logId: string): string[] {
   const root = join(stack.home, 'data');
   if (!existsSync(root)) return [];
-  return (readdirSync(root, { recursive: true }) as string[]).filter((path) => path.includes(logId));
+  // The running stack deletes folders (the worker's lease folders) while the walk is under way;
+  // a folder that vanished mid-walk is not a leftover, so walk again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return (readdirSync(root, { recursive: true }) as string[]).filter((path) => path.includes(logId));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw error;
+    }
+  }
 }
 
 describeWithRedis('logzip canary against pnpm start', () => {
