@@ -21,15 +21,16 @@ export type {
   ObservedEntry,
 } from './canary/index.js';
 export { buildCanaryArchive, compareCanaryEntries, makeCanaryLogId, runCanary } from './canary/index.js';
-export type { ConfigRequirement, ConfigResult, Env, Limits, LogzipConfig } from './config.js';
+export type { ConfigRequirement, ConfigResult, Env, EnvSchema, Limits, LogzipConfig } from './config.js';
 export {
   DEFAULT_LIMITS,
   EXIT_CONFIG,
-  envSchema,
+  envFields,
   formatConfigErrors,
   parseBytes,
   parseDuration,
   readConfig,
+  sharedEnvSchema,
 } from './config.js';
 export type { FailedAttempt } from './engine/attempts.js';
 export {
