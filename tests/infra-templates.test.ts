@@ -3,8 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { envSchema, readConfig } from '@logzip/core';
-import { EMF_METRICS, EMF_NAMESPACE } from '@logzip/lambda';
+import { EMF_METRICS, EMF_NAMESPACE, lambdaEnvSchema, readLambdaConfig } from '@logzip/lambda';
 import { describe, expect, it } from 'vitest';
 import { type CollectionTag, parse, type ScalarTag } from 'yaml';
 
@@ -392,12 +391,12 @@ describe('infra/template.yaml', () => {
   it('runs nodejs22.x on arm64 with an environment that logzip accepts', () => {
     // Prepare
     const evaluated = evaluateTemplate(main, { ...baseParams, RedisUrl: 'rediss://cache.internal:6379' });
-    const known = new Set<string>([...Object.keys(envSchema.shape), 'NODE_OPTIONS']);
+    const known = new Set<string>([...Object.keys(lambdaEnvSchema.shape), 'NODE_OPTIONS']);
 
     // Act
     const fn = evaluated.resources['Function']!.Properties;
     const env = (fn['Environment'] as JsonObject)['Variables'] as Record<string, string>;
-    const result = readConfig(env);
+    const result = readLambdaConfig(env);
 
     // Assess
     expect(fn['Runtime']).toBe('nodejs22.x');

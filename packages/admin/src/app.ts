@@ -11,6 +11,7 @@ import {
   createRedisSessionStore,
   type SessionStore,
 } from './adapters/session-store.js';
+import { CLIENT_LIMIT_DEFAULTS } from './config.js';
 import { AdminError, errorBody } from './errors.js';
 import { apiRoutes } from './http/api.js';
 import { derivedSecret, registerAuth } from './http/auth.js';
@@ -20,12 +21,7 @@ import { operationRoutes } from './http/operations.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
 import { withRequestRedaction } from './http/request-log.js';
 import { csrfBinding, csrfTokenFor, Sessions } from './http/sessions.js';
-import {
-  CLIENT_LIMIT_DEFAULTS,
-  type ClientLimits,
-  registerSlowClientLimits,
-  serverTimeouts,
-} from './http/slow-clients.js';
+import { type ClientLimits, registerSlowClientLimits, serverTimeouts } from './http/slow-clients.js';
 import { type IngestOptions, ingestRoutes } from './ingest/index.js';
 import type { OperationsContext } from './operations/context.js';
 import { errorPage } from './ui/pages.js';

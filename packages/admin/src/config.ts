@@ -1,13 +1,49 @@
-import { type LogzipConfig, parseDuration, readConfig } from '@logzip/core';
-import { CLIENT_LIMIT_DEFAULTS, type ClientLimits } from './http/slow-clients.js';
+import { envFields, type LogzipConfig, readConfig, sharedEnvSchema } from '@logzip/core';
+import { z } from 'zod';
+import type { ClientLimits } from './http/slow-clients.js';
 import type { IngestGrant } from './ingest/gate.js';
 
-/** The admin's own variables, read beside core's in the same pass (documented in docs/configuration.md). */
-export const ADMIN_ENV_DEFAULTS = {
-  LOGZIP_ADMIN_HOST: '0.0.0.0',
-} as const;
+const { bytes, duration, integer, optionalString, port, url } = envFields;
 
-export interface AdminConfig extends LogzipConfig {
+/**
+ * The admin's variables (service and CLI): core's shared ones and those only the admin reads, each
+ * with its one default (documented in docs/configuration.md).
+ */
+export const adminEnvSchema = sharedEnvSchema.extend({
+  LOGZIP_ADMIN_PORT: port(8080),
+  LOGZIP_ADMIN_HOST: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? '0.0.0.0' : v)),
+  LOGZIP_ADMIN_URL: url,
+  LOGZIP_OPERATOR: optionalString,
+  LOGZIP_INGEST_MAX_BYTES: bytes('2GiB'),
+  LOGZIP_ADMIN_REQUEST_TIMEOUT: duration('30s', { min: 1_000, example: '30s or 2h' }),
+  LOGZIP_INGEST_REQUEST_TIMEOUT: duration('2h', { min: 1_000, example: '30s or 2h' }),
+  LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS: integer(128, { min: 0, what: 'a whole number (0 = no limit)' }),
+  LOGZIP_INGEST_TOKENS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const errors: string[] = [];
+      const grants = readIngestGrants(v, errors);
+      for (const message of errors) ctx.addIssue({ code: 'custom', message });
+      return grants;
+    }),
+});
+
+export type AdminEnv = z.infer<typeof adminEnvSchema>;
+
+const DEFAULT_ADMIN_ENV = adminEnvSchema.parse({});
+
+/** The client limits when no variable sets them (from the schema: one default per variable). */
+export const CLIENT_LIMIT_DEFAULTS: ClientLimits = Object.freeze({
+  requestTimeoutMs: DEFAULT_ADMIN_ENV.LOGZIP_ADMIN_REQUEST_TIMEOUT,
+  ingestRequestTimeoutMs: DEFAULT_ADMIN_ENV.LOGZIP_INGEST_REQUEST_TIMEOUT,
+  maxConnectionsPerAddress: DEFAULT_ADMIN_ENV.LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS,
+});
+
+export interface AdminConfig extends LogzipConfig<AdminEnv> {
   incoming: { bucket: string; prefix: string };
   output: { bucket: string; prefix: string };
   admin: {
@@ -39,12 +75,10 @@ export function readAdminConfig(
 ): AdminConfigResult {
   const requireToken = options.requireToken ?? true;
   const result = readConfig(env, {
+    schema: adminEnvSchema,
     required: requireToken ? ['LOGZIP_ADMIN_TOKEN', 'LOGZIP_INCOMING_BUCKET'] : ['LOGZIP_INCOMING_BUCKET'],
   });
   const errors: string[] = [...result.errors];
-  const host = env['LOGZIP_ADMIN_HOST'] || ADMIN_ENV_DEFAULTS.LOGZIP_ADMIN_HOST;
-  const clientLimits = readClientLimits(env, errors);
-  const ingestGrants = readIngestGrants(env['LOGZIP_INGEST_TOKENS'], errors);
   if (env['LOGZIP_TRIGGER_MODE'] === 'buffered' && !env['LOGZIP_LAMBDA_FUNCTION']) {
     errors.push(
       'LOGZIP_LAMBDA_FUNCTION: required when LOGZIP_TRIGGER_MODE=buffered (the mapping is found by function and queue)',
@@ -52,66 +86,29 @@ export function readAdminConfig(
   }
   if (result.config === undefined || errors.length > 0) return { config: undefined, errors };
   const core = result.config;
+  const e = core.env;
   const incomingBucket = core.incoming.bucket as string;
   const config: AdminConfig = {
     ...core,
     incoming: { bucket: incomingBucket, prefix: core.incoming.prefix },
     output: { bucket: core.output.bucket ?? incomingBucket, prefix: core.output.prefix },
     admin: {
-      token: core.env.LOGZIP_ADMIN_TOKEN,
-      host,
-      port: core.env.LOGZIP_ADMIN_PORT,
-      publicUrl: core.env.LOGZIP_PUBLIC_URL,
-      functionName: core.env.LOGZIP_LAMBDA_FUNCTION,
-      failureQueueUrl: core.env.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
-      queuePrefix: core.env.LOGZIP_QUEUE_PREFIX,
-      clientLimits,
-      ingestGrants,
+      token: e.LOGZIP_ADMIN_TOKEN,
+      host: e.LOGZIP_ADMIN_HOST,
+      port: e.LOGZIP_ADMIN_PORT,
+      publicUrl: e.LOGZIP_PUBLIC_URL,
+      functionName: e.LOGZIP_LAMBDA_FUNCTION,
+      failureQueueUrl: e.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
+      queuePrefix: e.LOGZIP_QUEUE_PREFIX,
+      clientLimits: {
+        requestTimeoutMs: e.LOGZIP_ADMIN_REQUEST_TIMEOUT,
+        ingestRequestTimeoutMs: e.LOGZIP_INGEST_REQUEST_TIMEOUT,
+        maxConnectionsPerAddress: e.LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS,
+      },
+      ingestGrants: e.LOGZIP_INGEST_TOKENS,
     },
   };
   return { config: Object.freeze(config), errors: [] };
-}
-
-function readTimeout(
-  env: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  errors: string[],
-): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms < 1000) {
-    errors.push(`${name}: "${text}" is not a duration of at least 1s like 30s or 2h`);
-    return fallback;
-  }
-  return ms;
-}
-
-function readClientLimits(env: Record<string, string | undefined>, errors: string[]): ClientLimits {
-  const requestTimeoutMs = readTimeout(
-    env,
-    'LOGZIP_ADMIN_REQUEST_TIMEOUT',
-    CLIENT_LIMIT_DEFAULTS.requestTimeoutMs,
-    errors,
-  );
-  const ingestRequestTimeoutMs = readTimeout(
-    env,
-    'LOGZIP_INGEST_REQUEST_TIMEOUT',
-    CLIENT_LIMIT_DEFAULTS.ingestRequestTimeoutMs,
-    errors,
-  );
-  const connections = env['LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS'];
-  let maxConnectionsPerAddress = CLIENT_LIMIT_DEFAULTS.maxConnectionsPerAddress;
-  if (connections !== undefined && connections !== '') {
-    const n = Number(connections);
-    if (!Number.isInteger(n) || n < 0) {
-      errors.push(
-        `LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS: "${connections}" is not a whole number (0 = no limit)`,
-      );
-    } else maxConnectionsPerAddress = n;
-  }
-  return { requestTimeoutMs, ingestRequestTimeoutMs, maxConnectionsPerAddress };
 }
 
 const GRANT_NAME_RE = /^[0-9A-Za-z_-]{1,64}$/;
@@ -134,7 +131,7 @@ export function readIngestGrants(text: string | undefined, errors: string[]): In
   entries.forEach((entry, index) => {
     const [name = '', prefix = '', ...rest] = entry.split(':');
     const token = rest.join(':');
-    const where = `LOGZIP_INGEST_TOKENS entry ${index + 1}`;
+    const where = `entry ${index + 1}`;
     if (!GRANT_NAME_RE.test(name)) {
       errors.push(`${where}: the name must be 1-64 characters of [0-9A-Za-z_-] (format name:prefix:token)`);
     } else if (prefix !== '*' && !GRANT_PREFIX_RE.test(prefix)) {

@@ -1,12 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQS } from '@aws-sdk/client-sqs';
-import {
-  createGroupedStateStore,
-  type FailureIndex,
-  type Logger,
-  systemClock,
-  type TriggerControl,
-} from '@logzip/core';
+import { type Logger, systemClock, type TriggerControl } from '@logzip/core';
 import {
   createAwsTriggerControl,
   createBufferedTriggerControl,
@@ -29,6 +23,7 @@ import {
 } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
+import { createGroupedStateStore, type FailureIndex } from '@logzip/core/state';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAuditLog } from './adapters/audit-log.js';

@@ -6,7 +6,7 @@ export { createRedisLock } from './adapters/switch-lock.js';
 export type { BuildAppOptions, RateLimitSetting } from './app.js';
 export { buildApp, MIN_TOKEN_LENGTH } from './app.js';
 export type { AdminConfig, AdminConfigResult } from './config.js';
-export { ADMIN_ENV_DEFAULTS, readAdminConfig } from './config.js';
+export { adminEnvSchema, readAdminConfig } from './config.js';
 export type { AdminContext, CreateAdminContextOptions } from './context.js';
 export { createAdminContext } from './context.js';
 export type { ApiErrorBody, ApiErrorCode } from './errors.js';

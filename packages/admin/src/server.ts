@@ -1,5 +1,6 @@
-import { EXIT_CONFIG, formatConfigErrors, startIndexKeeper } from '@logzip/core';
+import { EXIT_CONFIG, formatConfigErrors } from '@logzip/core';
 import { createLogger } from '@logzip/core/logger';
+import { startIndexKeeper } from '@logzip/core/state';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
 import { createAdminContext } from './context.js';

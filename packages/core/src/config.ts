@@ -34,41 +34,53 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(m[1]) * (DURATION_UNITS[m[2]!.toLowerCase()] ?? Number.NaN));
 }
 
-const bytes = (fallback: string) =>
+/** A size with a unit ("8GiB", "500MB"); `fallback` is the one default of the variable. */
+const bytes = (fallback: string, what = 'a size like 8GiB or 500MB') =>
   z
     .string()
-    .default(fallback)
+    .optional()
     .transform((v, ctx) => {
-      const n = parseBytes(v);
+      const text = v === undefined || v === '' ? fallback : v;
+      const n = parseBytes(text);
       if (n === undefined || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a size like 8GiB or 500MB` });
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not ${what}` });
         return z.NEVER;
       }
       return n;
     });
 
-const duration = (fallback: string) =>
+/** A duration ("90s", "5m", "0"); `min` (ms) refuses shorter values, with the message every process prints. */
+const duration = (fallback: string, options: { min?: number; example?: string } = {}) =>
   z
     .string()
-    .default(fallback)
+    .optional()
     .transform((v, ctx) => {
-      const n = parseDuration(v);
-      if (n === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration like 90s, 5m or 2h` });
+      const text = v === undefined || v === '' ? fallback : v;
+      const n = parseDuration(text);
+      const min = options.min;
+      if (n === undefined || (min !== undefined && n < min)) {
+        const atLeast =
+          min === undefined ? '' : ` of at least ${min >= 1000 ? `${min / 1000}s` : `${min} ms`}`;
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${text}" is not a duration${atLeast} like ${options.example ?? '90s, 5m or 2h'}`,
+        });
         return z.NEVER;
       }
       return n;
     });
 
-const positiveInt = (fallback: number) =>
+/** A whole number in [min, max]; `what` names the range in the message ("a positive integer"). */
+const integer = (fallback: number, range: { min?: number; max?: number; what?: string } = {}) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
       const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a positive integer` });
+      const { min = 1, max = Number.POSITIVE_INFINITY } = range;
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not ${range.what ?? 'a positive integer'}` });
         return z.NEVER;
       }
       return n;
@@ -112,6 +124,12 @@ const token = z
   .transform((v) => (v === '' ? undefined : v))
   .refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters');
 
+/**
+ * The field types of the environment schemas, for the packages' own schemas: one parser per kind of
+ * value, so every process reports a bad size, duration or port in the same words.
+ */
+export const envFields = { bytes, duration, integer, port, prefix, optionalString, url, token } as const;
+
 const pattern = z
   .string()
   .default(DEFAULT_LOG_ID_PATTERN)
@@ -143,8 +161,12 @@ const queuePrefix = z
     }
   });
 
-/** Every environment variable logzip reads, with its default. docs/configuration.md documents each one. */
-export const envSchema = z.object({
+/**
+ * The variables more than one process reads, with their one default. Each package extends this
+ * schema with its own (`workerEnvSchema`, `adminEnvSchema`, `lambdaEnvSchema`) and parses the
+ * result once at its entry file; docs/configuration.md documents every variable.
+ */
+export const sharedEnvSchema = z.object({
   AWS_REGION: optionalString,
   AWS_ENDPOINT_URL_S3: url,
   AWS_ENDPOINT_URL_LAMBDA: url,
@@ -162,50 +184,32 @@ export const envSchema = z.object({
   LOGZIP_TRIGGER_MODE: z.enum(['direct', 'buffered']).default('direct'),
   LOGZIP_TRIGGER_QUEUE_URL: url,
   REDIS_URL: url,
+  // The tokens are shared as secrets: every process that sends alerts scrubs them from the text.
   LOGZIP_ADMIN_TOKEN: token,
   LOGZIP_INGEST_TOKEN: token,
-  LOGZIP_ADMIN_PORT: port(8080),
   LOGZIP_PUBLIC_URL: z
     .string()
     .default('http://127.0.0.1:8080')
     .refine((v) => URL.canParse(v), 'not a URL'),
-  LOGZIP_ADMIN_URL: url,
-  LOGZIP_OPERATOR: optionalString,
   LOGZIP_FALLBACK_ENCODING: encoding,
-  LOGZIP_MAX_ENTRIES: positiveInt(100_000),
+  LOGZIP_MAX_ENTRIES: integer(100_000),
   LOGZIP_MAX_TOTAL_BYTES: bytes('8GiB'),
   LOGZIP_MAX_ENTRY_BYTES: bytes('4GiB'),
-  LOGZIP_MAX_RATIO: positiveInt(1000),
-  LOGZIP_WORKER_CONCURRENCY: positiveInt(2),
-  LOGZIP_WORKER_METRICS_PORT: port(9464),
+  LOGZIP_MAX_RATIO: integer(1000),
   LOGZIP_QUEUE_PREFIX: queuePrefix,
-  LOGZIP_SWEEP_INTERVAL: duration('5m'),
   LOGZIP_SWEEP_GRACE: duration('15m'),
-  LOGZIP_LAMBDA_MAX_BYTES: bytes('1GiB'),
-  LOGZIP_INGEST_MAX_BYTES: bytes('2GiB'),
   LOGZIP_ALERT_WEBHOOK_URL: url,
   LOGZIP_ALERT_SNS_TOPIC_ARN: optionalString,
-  LOGZIP_ALERT_DIGEST_INTERVAL: duration('0'),
   LOGZIP_INDEX_PREFIX: z.string().default('logzip:'),
-  LOGZIP_INDEX_RETENTION_DAYS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return 30;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${v}" is not a whole number of days (0 keeps everything)`,
-        });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  LOGZIP_INDEX_RETENTION_DAYS: integer(30, { min: 0, what: 'a whole number of days (0 keeps everything)' }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Env = z.infer<typeof envSchema>;
+/** The shared variables, parsed. */
+export type Env = z.infer<typeof sharedEnvSchema>;
+
+/** A package's schema: `sharedEnvSchema.extend({...})`, so its output holds every shared variable. */
+export type EnvSchema<E extends Env = Env> = z.ZodType<E> & { readonly shape: Record<string, unknown> };
 
 export interface Limits {
   maxEntries: number;
@@ -215,8 +219,8 @@ export interface Limits {
   maxRatio: number;
 }
 
-export interface LogzipConfig {
-  env: Env;
+export interface LogzipConfig<E extends Env = Env> {
+  env: E;
   /** Where archives arrive; undefined when not configured (the CLI can work without it). */
   incoming: { bucket: string | undefined; prefix: string };
   output: { bucket: string | undefined; prefix: string };
@@ -229,26 +233,35 @@ export interface LogzipConfig {
   redisUrl: string;
 }
 
-export interface ConfigRequirement {
+export interface ConfigRequirement<E extends Env = Env> {
   /** Variables that must be set for this process. */
-  required?: ReadonlyArray<keyof Env>;
+  required?: ReadonlyArray<keyof E & string>;
+  /** The process's schema (default: the shared variables only). */
+  schema?: EnvSchema<E>;
 }
 
-export type ConfigResult = { config: LogzipConfig; errors: [] } | { config: undefined; errors: string[] };
+export type ConfigResult<E extends Env = Env> =
+  | { config: LogzipConfig<E>; errors: [] }
+  | { config: undefined; errors: string[] };
 
-const ENV_KEYS = Object.keys(envSchema.shape) as Array<keyof Env>;
-
-/** Validates the environment once. Returns every problem as data; the entry point prints them and exits 78. */
-export function readConfig(
+/**
+ * Validates the environment once against the process's schema. Returns every problem as data
+ * (`VARIABLE: what is wrong`); the entry point prints them and exits 78.
+ *
+ * @example
+ * const { config, errors } = readConfig(process.env, { schema: workerEnvSchema, required: ['LOGZIP_INCOMING_BUCKET'] });
+ */
+export function readConfig<E extends Env = Env>(
   source: Record<string, string | undefined>,
-  requirement: ConfigRequirement = {},
-): ConfigResult {
+  requirement: ConfigRequirement<E> = {},
+): ConfigResult<E> {
+  const schema = (requirement.schema ?? sharedEnvSchema) as EnvSchema<E>;
   const picked: Record<string, string> = {};
-  for (const key of ENV_KEYS) {
+  for (const key of Object.keys(schema.shape)) {
     const value = source[key];
     if (value !== undefined) picked[key] = value;
   }
-  const parsed = envSchema.safeParse(picked);
+  const parsed = schema.safeParse(picked);
   const errors: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -287,7 +300,7 @@ export function readConfig(
     );
   }
   if (errors.length > 0) return { config: undefined, errors };
-  const config: LogzipConfig = {
+  const config: LogzipConfig<E> = {
     env,
     incoming: { bucket: incomingBucket, prefix: env.LOGZIP_INCOMING_PREFIX },
     output: { bucket: outputBucket, prefix: env.LOGZIP_OUTPUT_PREFIX },
@@ -314,9 +327,12 @@ export function formatConfigErrors(errors: readonly string[]): string {
   return `logzip: invalid configuration:\n${errors.map((e) => `  - ${e}`).join('\n')}`;
 }
 
-export const DEFAULT_LIMITS: Limits = {
-  maxEntries: 100_000,
-  maxTotalBytes: 8 * 2 ** 30,
-  maxEntryBytes: 4 * 2 ** 30,
-  maxRatio: 1000,
-};
+const DEFAULT_ENV = sharedEnvSchema.parse({});
+
+/** The limits when no variable sets them (derived from the schema: one default per variable). */
+export const DEFAULT_LIMITS: Limits = Object.freeze({
+  maxEntries: DEFAULT_ENV.LOGZIP_MAX_ENTRIES,
+  maxTotalBytes: DEFAULT_ENV.LOGZIP_MAX_TOTAL_BYTES,
+  maxEntryBytes: DEFAULT_ENV.LOGZIP_MAX_ENTRY_BYTES,
+  maxRatio: DEFAULT_ENV.LOGZIP_MAX_RATIO,
+});

@@ -4,7 +4,6 @@ import {
   type Clock,
   type ErrorCode,
   extractAndRecord,
-  type FailureAlerter,
   type FailureRecord,
   type Logger,
   LogzipError,
@@ -17,6 +16,7 @@ import {
   systemClock,
   toLogzipError,
 } from '@logzip/core';
+import type { FailureAlerter } from '@logzip/core/alerts';
 import { type HandoffReason, planBudget } from './budget.js';
 import type { LambdaConfig } from './config.js';
 import { type ArchiveWork, parseInvocationEvent, type SkipWork } from './event.js';

@@ -1,7 +1,7 @@
 export type { BudgetDecision, BudgetInput, HandoffReason } from './budget.js';
 export { planBudget } from './budget.js';
 export type { LambdaConfig, LambdaConfigResult, LambdaSettings } from './config.js';
-export { LAMBDA_ENV_DEFAULTS, LambdaConfigError, readLambdaConfig } from './config.js';
+export { LambdaConfigError, lambdaEnvSchema, readLambdaConfig } from './config.js';
 export type {
   HandlerDeps,
   InvocationContext,

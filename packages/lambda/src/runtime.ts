@@ -1,8 +1,9 @@
 import { readdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { IndexWriter, Logger, LogzipConfig, QueueProducer } from '@logzip/core';
+import type { Logger, LogzipConfig, QueueProducer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import { createStorage } from '@logzip/core/runtime';
+import type { IndexWriter } from '@logzip/core/state';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
 import type { HandlerDeps } from './create-handler.js';
 import { createLambdaLogger } from './logger.js';

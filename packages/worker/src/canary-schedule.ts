@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import {
-  type CanaryPorts,
-  type CanaryResult,
   type Logger,
-  makeCanaryLogId,
   type ObjectStore,
   parseLogId,
   type RouteStore,
-  runCanary,
   type StateStore,
   shardedArchiveKey,
 } from '@logzip/core';
-import type { BullmqProducer } from '@logzip/core/bullmq';
-import { DEFAULT_KEYS } from '@logzip/core/bullmq';
+import { type BullmqProducer, DEFAULT_KEYS } from '@logzip/core/bullmq';
+import { type CanaryPorts, type CanaryResult, makeCanaryLogId, runCanary } from '@logzip/core/canary';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';

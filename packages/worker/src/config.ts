@@ -1,10 +1,33 @@
-import { envSchema, type LogzipConfig, parseDuration, readConfig } from '@logzip/core';
+import { envFields, type LogzipConfig, readConfig, sharedEnvSchema } from '@logzip/core';
 import { alertConfigErrors } from '@logzip/core/alerts';
+import type { z } from 'zod';
+
+const { duration, integer, port } = envFields;
 
 /**
- * The worker's own settings, read next to core's configuration in the same pass. Core's schema
- * holds the shared variables; these only matter to the worker.
+ * The worker's variables: core's shared ones and those only the worker reads, each with its one
+ * default (documented in docs/configuration.md).
  */
+export const workerEnvSchema = sharedEnvSchema.extend({
+  LOGZIP_WORKER_CONCURRENCY: integer(2),
+  LOGZIP_WORKER_METRICS_PORT: port(9464),
+  LOGZIP_SWEEP_INTERVAL: duration('5m').refine(
+    (ms) => ms === 0 || ms >= 1_000,
+    'must be at least 1s, or 0s to run no sweeps here',
+  ),
+  LOGZIP_WORKER_SHUTDOWN_TIMEOUT: duration('30s', { example: '30s or 2m' }),
+  LOGZIP_WORKER_LOCK_DURATION: duration('60s', { min: 1_000, example: '30s or 2m' }),
+  LOGZIP_WORKER_MAX_STALLED: integer(3, { min: 0, max: 100, what: 'a whole number from 0 to 100' }),
+  LOGZIP_CANARY_INTERVAL: duration('0s').refine(
+    (ms) => ms === 0 || ms >= 10_000,
+    'must be at least 10s, or 0s (the default) for no scheduled canary',
+  ),
+  LOGZIP_ALERT_DIGEST_INTERVAL: duration('0'),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+/** The worker's settings, named for the code that uses them. */
 export interface WorkerSettings {
   concurrency: number;
   /** 0 = a random free port (logged at start). */
@@ -26,83 +49,43 @@ export interface WorkerSettings {
   canaryIntervalMs: number;
 }
 
-export interface WorkerConfig extends LogzipConfig {
+export interface WorkerConfig extends LogzipConfig<WorkerEnv> {
   incoming: { bucket: string; prefix: string };
   output: { bucket: string; prefix: string };
   worker: WorkerSettings;
 }
 
-/** Names and defaults of the worker-only variables (documented in docs/configuration.md). */
-export const WORKER_ENV_DEFAULTS = {
-  LOGZIP_WORKER_SHUTDOWN_TIMEOUT: '30s',
-  LOGZIP_WORKER_LOCK_DURATION: '60s',
-  LOGZIP_WORKER_MAX_STALLED: '3',
-  LOGZIP_CANARY_INTERVAL: '0s',
-} as const;
-
 export type WorkerConfigResult =
   | { config: WorkerConfig; errors: [] }
   | { config: undefined; errors: string[] };
 
-function readSettings(env: Record<string, string | undefined>, errors: string[]) {
-  const value = (name: keyof typeof WORKER_ENV_DEFAULTS): string => {
-    const given = env[name];
-    return given === undefined || given === '' ? WORKER_ENV_DEFAULTS[name] : given;
-  };
-  const duration = (name: keyof typeof WORKER_ENV_DEFAULTS, min: number): number => {
-    const text = value(name);
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < min) {
-      errors.push(`${name}: "${text}" is not a duration of at least ${min} ms like 30s or 2m`);
-      return 0;
-    }
-    return ms;
-  };
-  const shutdownTimeoutMs = duration('LOGZIP_WORKER_SHUTDOWN_TIMEOUT', 0);
-  const lockDurationMs = duration('LOGZIP_WORKER_LOCK_DURATION', 1_000);
-  const stalledText = value('LOGZIP_WORKER_MAX_STALLED');
-  const maxStalledCount = Number(stalledText);
-  if (!Number.isInteger(maxStalledCount) || maxStalledCount < 0 || maxStalledCount > 100) {
-    errors.push(`LOGZIP_WORKER_MAX_STALLED: "${stalledText}" is not a whole number from 0 to 100`);
-  }
-  const canaryIntervalMs = duration('LOGZIP_CANARY_INTERVAL', 0);
-  if (canaryIntervalMs !== 0 && canaryIntervalMs < 10_000) {
-    errors.push('LOGZIP_CANARY_INTERVAL: must be at least 10s, or 0s (the default) for no scheduled canary');
-  }
-  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount, canaryIntervalMs };
-}
-
 /**
- * Validates the worker's environment once: core's variables (LOGZIP_INCOMING_BUCKET required,
- * with or without LOGZIP_STORAGE_DIR) and the worker's own. Every problem comes back as data; the
- * entry point prints them in one message and exits 78.
+ * Validates the worker's environment once (LOGZIP_INCOMING_BUCKET required, with or without
+ * LOGZIP_STORAGE_DIR). Every problem comes back as data; the entry point prints them in one
+ * message and exits 78.
  *
  * @example
  * const { config, errors } = readWorkerConfig(process.env);
  * if (!config) { console.error(formatConfigErrors(errors)); process.exit(EXIT_CONFIG); }
  */
 export function readWorkerConfig(env: Record<string, string | undefined>): WorkerConfigResult {
-  const core = readConfig(env, { required: ['LOGZIP_INCOMING_BUCKET'] });
+  const core = readConfig(env, { schema: workerEnvSchema, required: ['LOGZIP_INCOMING_BUCKET'] });
   const errors: string[] = [...core.errors, ...alertConfigErrors(env)];
-  const settings = readSettings(env, errors);
   if (core.config === undefined || errors.length > 0) return { config: undefined, errors };
-  const { env: coreEnv } = core.config;
+  const e = core.config.env;
   const incomingBucket = core.config.incoming.bucket as string;
   const worker: WorkerSettings = {
-    concurrency: coreEnv.LOGZIP_WORKER_CONCURRENCY,
-    metricsPort: coreEnv.LOGZIP_WORKER_METRICS_PORT,
-    sweepIntervalMs: coreEnv.LOGZIP_SWEEP_INTERVAL,
-    sweepGraceMs: coreEnv.LOGZIP_SWEEP_GRACE,
-    lambdaFailureQueueUrl: coreEnv.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
-    queuePrefix: coreEnv.LOGZIP_QUEUE_PREFIX,
-    ...settings,
+    concurrency: e.LOGZIP_WORKER_CONCURRENCY,
+    metricsPort: e.LOGZIP_WORKER_METRICS_PORT,
+    sweepIntervalMs: e.LOGZIP_SWEEP_INTERVAL,
+    sweepGraceMs: e.LOGZIP_SWEEP_GRACE,
+    shutdownTimeoutMs: e.LOGZIP_WORKER_SHUTDOWN_TIMEOUT,
+    lockDurationMs: e.LOGZIP_WORKER_LOCK_DURATION,
+    maxStalledCount: e.LOGZIP_WORKER_MAX_STALLED,
+    queuePrefix: e.LOGZIP_QUEUE_PREFIX,
+    lambdaFailureQueueUrl: e.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
+    canaryIntervalMs: e.LOGZIP_CANARY_INTERVAL,
   };
-  if (worker.sweepIntervalMs !== 0 && worker.sweepIntervalMs < 1_000) {
-    return {
-      config: undefined,
-      errors: ['LOGZIP_SWEEP_INTERVAL: must be at least 1s, or 0s to run no sweeps here'],
-    };
-  }
   const config: WorkerConfig = {
     ...core.config,
     incoming: { bucket: incomingBucket, prefix: core.config.incoming.prefix },
@@ -112,15 +95,11 @@ export function readWorkerConfig(env: Record<string, string | undefined>): Worke
   return { config: Object.freeze(config), errors: [] };
 }
 
-/** LOGZIP_* variables that neither core nor the worker knows: most likely typos, worth a warning. */
+/** LOGZIP_* variables the worker's schema does not know: most likely typos, worth a line in the log. */
 export function unknownVariables(
   env: Record<string, string | undefined>,
   known: readonly string[] = [],
 ): string[] {
-  const names = new Set<string>([
-    ...Object.keys(envSchema.shape),
-    ...Object.keys(WORKER_ENV_DEFAULTS),
-    ...known,
-  ]);
+  const names = new Set<string>([...Object.keys(workerEnvSchema.shape), ...known]);
   return Object.keys(env).filter((name) => name.startsWith('LOGZIP_') && !names.has(name));
 }

@@ -3,7 +3,6 @@ import {
   alertIfFinal,
   attemptsOfRequest,
   type Clock,
-  type FailureAlerter,
   type FailureRecord,
   isErrorCode,
   type Logger,
@@ -13,6 +12,7 @@ import {
   silentLogger,
   systemClock,
 } from '@logzip/core';
+import type { FailureAlerter } from '@logzip/core/alerts';
 import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import { type LambdaFailure, parseDestinationMessage } from '@logzip/core/events';
 import type { Redis } from 'ioredis';

@@ -1,5 +1,5 @@
 export type { WorkerConfig, WorkerConfigResult, WorkerSettings } from './config.js';
-export { readWorkerConfig, unknownVariables, WORKER_ENV_DEFAULTS } from './config.js';
+export { readWorkerConfig, unknownVariables, workerEnvSchema } from './config.js';
 export type {
   Drain,
   DrainHandlerOptions,

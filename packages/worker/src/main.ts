@@ -3,17 +3,12 @@
  * The worker process: `pnpm --filter @logzip/worker start` (node dist/main.js). The only place
  * that reads process.env, handles signals and calls process.exit.
  */
-import {
-  EXIT_CONFIG,
-  formatConfigErrors,
-  type IndexKeeper,
-  isLogzipError,
-  startIndexKeeper,
-} from '@logzip/core';
+import { EXIT_CONFIG, formatConfigErrors, isLogzipError } from '@logzip/core';
 import { createRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
 import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
+import { type IndexKeeper, startIndexKeeper } from '@logzip/core/state';
 import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
 import { type RunningWorker, startWorker } from './worker.js';

@@ -1,9 +1,6 @@
 import { hostname } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
-  createGroupedAlerter,
-  createGroupedStateStore,
-  type FailureAlerter,
   type Logger,
   type ObjectStore,
   QUEUE_NAME,
@@ -11,7 +8,7 @@ import {
   type SweepReport,
   sweep,
 } from '@logzip/core';
-import { createAlerterFromConfig } from '@logzip/core/alerts';
+import { createAlerterFromConfig, createGroupedAlerter, type FailureAlerter } from '@logzip/core/alerts';
 import {
   type BullmqProducer,
   checkRedis,
@@ -29,6 +26,7 @@ import {
   createRedisFailureGroups,
   createRedisOperationStore,
 } from '@logzip/core/redis-index';
+import { createGroupedStateStore } from '@logzip/core/state';
 import { Queue, Worker } from 'bullmq';
 import { startBufferedConsumers } from './buffered.js';
 import { startCanarySchedule } from './canary-schedule.js';

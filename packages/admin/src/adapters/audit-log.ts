@@ -1,13 +1,6 @@
-import {
-  type AuditEntry,
-  type Clock,
-  decodeCursor,
-  encodeCursor,
-  type FailureIndex,
-  type Logger,
-  type StateStore,
-} from '@logzip/core';
+import type { AuditEntry, Clock, Logger, StateStore } from '@logzip/core';
 import { DEFAULT_KEYS } from '@logzip/core/bullmq';
+import { decodeCursor, encodeCursor, type FailureIndex } from '@logzip/core/state';
 import type { Redis } from 'ioredis';
 import { AdminError, indexRebuildingError } from '../errors.js';
 import type { AuditLog } from '../operations/context.js';

@@ -1,12 +1,7 @@
 import { userInfo } from 'node:os';
-import {
-  type FailureIndex,
-  formatConfigErrors,
-  type IndexCounts,
-  type Operation,
-  parseDuration,
-  type Route,
-} from '@logzip/core';
+import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
+import type { Operation } from '@logzip/core/operations';
+import type { FailureIndex, IndexCounts } from '@logzip/core/state';
 import type { Redis } from 'ioredis';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type CanaryDelivery,
-  type CanaryObservation,
-  type CanaryPorts,
-  formatConfigErrors,
-  parseLogId,
-  readConfig,
-  shardedArchiveKey,
-} from '@logzip/core';
+import { formatConfigErrors, parseLogId, readConfig, shardedArchiveKey } from '@logzip/core';
+import type { CanaryDelivery, CanaryObservation, CanaryPorts } from '@logzip/core/canary';
 import type { Backend } from './backend.js';
 import { EXIT, ExitError } from './exit.js';
 

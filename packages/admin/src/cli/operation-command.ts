@@ -1,4 +1,5 @@
-import { isErrorCode, type OperationKind } from '@logzip/core';
+import { isErrorCode } from '@logzip/core';
+import type { OperationKind } from '@logzip/core/operations';
 import { usageError } from './exit.js';
 import type { CliIo } from './io.js';
 import { printCreated } from './operation-output.js';

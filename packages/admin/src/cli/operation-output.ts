@@ -1,4 +1,4 @@
-import type { Operation } from '@logzip/core';
+import type { Operation } from '@logzip/core/operations';
 import type { CreateOperationAnswer } from '../operations/bulk-operations.js';
 import type { Backend } from './backend.js';
 import { EXIT } from './exit.js';

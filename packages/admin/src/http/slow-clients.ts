@@ -14,12 +14,6 @@ export interface ClientLimits {
   maxConnectionsPerAddress: number;
 }
 
-export const CLIENT_LIMIT_DEFAULTS: ClientLimits = {
-  requestTimeoutMs: 30_000,
-  ingestRequestTimeoutMs: 2 * 3600_000,
-  maxConnectionsPerAddress: 128,
-};
-
 /**
  * The Node server options behind the limits: Node's own request timeout can only be one value for
  * every route, so it is the ingest one; headers time out at the short one, checked often enough

@@ -1,11 +1,11 @@
-import {
-  isErrorCode,
-  type Operation,
-  type OperationKind,
-  type OperationSelection,
-  type OperationState,
-  type OperationStore,
-} from '@logzip/core';
+import { isErrorCode } from '@logzip/core';
+import type {
+  Operation,
+  OperationKind,
+  OperationSelection,
+  OperationState,
+  OperationStore,
+} from '@logzip/core/operations';
 import { AdminError } from '../errors.js';
 import type { Actor, OperationsContext } from './context.js';
 import { assertFingerprint } from './groups.js';

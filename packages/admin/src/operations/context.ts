@@ -1,8 +1,6 @@
 import type {
   AuditEntry,
   Clock,
-  FailureGroups,
-  FailureIndex,
   Logger,
   ObjectStore,
   QueueProducer,
@@ -11,6 +9,7 @@ import type {
   TriggerControl,
 } from '@logzip/core';
 import type { RerunPayload } from '@logzip/core/events';
+import type { FailureGroups, FailureIndex } from '@logzip/core/state';
 
 import type { OperationRunner } from './bulk-operations.js';
 

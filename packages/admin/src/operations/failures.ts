@@ -1,12 +1,5 @@
-import {
-  decodeCursor,
-  FAILURE_STATES,
-  type FailureRecord,
-  type FailureState,
-  type FailureSummary,
-  type IndexCounts,
-  type IndexReadiness,
-} from '@logzip/core';
+import { FAILURE_STATES, type FailureRecord, type FailureState } from '@logzip/core';
+import { decodeCursor, type FailureSummary, type IndexCounts, type IndexReadiness } from '@logzip/core/state';
 import { AdminError, indexRebuildingError } from '../errors.js';
 import type { OperationsContext } from './context.js';
 

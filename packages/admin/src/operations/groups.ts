@@ -1,4 +1,4 @@
-import type { FailureGroup } from '@logzip/core';
+import type { FailureGroup } from '@logzip/core/state';
 import { AdminError } from '../errors.js';
 import type { OperationsContext } from './context.js';
 

@@ -1,4 +1,4 @@
-import type { FailureSummary, IndexCounts } from '@logzip/core';
+import type { FailureSummary, IndexCounts } from '@logzip/core/state';
 import type { BacklogView, OperationsContext } from './context.js';
 import { describeFailure } from './failure-text.js';
 import { countFailures, listFailures } from './failures.js';

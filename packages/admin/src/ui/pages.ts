@@ -3,11 +3,11 @@ import {
   ERROR_CODES,
   FAILURE_STATES,
   type FailureRecord,
-  type FailureSummary,
   isErrorCode,
   type Route,
   type TriggerState,
 } from '@logzip/core';
+import type { FailureSummary } from '@logzip/core/state';
 import { describeBuffered } from '../operations/buffered-view.js';
 import type { BulkResult } from '../operations/bulk.js';
 import { summaryLine } from '../operations/bulk.js';

@@ -9,7 +9,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
-  createIndexedStateStore,
   createStateStore,
   DEFAULT_LIMITS,
   DEFAULT_LOG_ID_PATTERN,
@@ -17,7 +16,6 @@ import {
   type ObjectStore,
   type RecordedOutcome,
   type RouteStore,
-  reindex,
   type StateStore,
   silentLogger,
   systemClock,
@@ -32,6 +30,7 @@ import { type BullmqProducer, createBullmqProducer, createRedisRouteStore } from
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createRedisFailureIndex } from '@logzip/core/redis-index';
 import { createS3ObjectStore } from '@logzip/core/s3';
+import { createIndexedStateStore, reindex } from '@logzip/core/state';
 import {
   type BufferedStack,
   buildZip,

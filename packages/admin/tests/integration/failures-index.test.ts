@@ -3,8 +3,8 @@
  * a cursor, filters, log-ID prefix search, counts; "index_rebuilding" when Redis lost the index,
  * and the worker's keeper bringing it back.
  */
-import { LogzipError, silentLogger, startIndexKeeper } from '@logzip/core';
-import { recordAttempt, resolveRecord } from '@logzip/core/state';
+import { LogzipError, silentLogger } from '@logzip/core';
+import { recordAttempt, resolveRecord, startIndexKeeper } from '@logzip/core/state';
 import { describeWithRedis } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';

@@ -6,15 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type FailureRecord,
-  fingerprintFailure,
-  LogzipError,
-  type Operation,
-  silentLogger,
-} from '@logzip/core';
+import { type FailureRecord, LogzipError, silentLogger } from '@logzip/core';
 import { startOperationsWorker } from '@logzip/core/bullmq';
-import { recordAttempt } from '@logzip/core/state';
+import type { Operation } from '@logzip/core/operations';
+import { fingerprintFailure, recordAttempt } from '@logzip/core/state';
 import { findExecutable, isCI } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

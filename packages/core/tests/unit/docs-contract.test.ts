@@ -2,12 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CODES, envSchema } from '@logzip/core';
+import { ERROR_CODES, sharedEnvSchema } from '@logzip/core';
 import { describe, expect, it } from 'vitest';
 // This test checks the whole repository (it belongs in a top-level tests/ project), so it reads the
 // admin's command table and API codes from their sources rather than through a package export.
 import { COMMANDS } from '../../../admin/src/cli/commands.js';
+import { adminEnvSchema } from '../../../admin/src/config.js';
 import { API_ERRORS } from '../../../admin/src/errors.js';
+import { lambdaEnvSchema } from '../../../lambda/src/config.js';
+import { workerEnvSchema } from '../../../worker/src/config.js';
 
 // The docs are split by reader (README → docs/*.md). Each contract the code knows must be on the
 // page its reader opens: every environment variable in docs/configuration.md, every CLI command and
@@ -66,9 +69,11 @@ function sourceFiles(dir: string, extensions: readonly string[]): string[] {
 
 const VARIABLE = /\b(?:LOGZIP_[A-Z0-9_]+|AWS_ENDPOINT_URL_[A-Z0-9]+|REDIS_URL|LOG_LEVEL)\b/g;
 
-/** Every env variable in the config schema and named in the sources of every package and the scripts. */
+/** Every env variable in the config schemas and named in the sources of every package and the scripts. */
 function envVariablesInCode(): string[] {
-  const names = new Set<string>(Object.keys(envSchema.shape));
+  const names = new Set<string>(
+    [sharedEnvSchema, workerEnvSchema, adminEnvSchema, lambdaEnvSchema].flatMap((s) => Object.keys(s.shape)),
+  );
   const files = [
     ...readdirSync(join(ROOT, 'packages')).flatMap((pkg) => {
       const src = join(ROOT, 'packages', pkg, 'src');
@@ -236,6 +241,27 @@ describe('the docs pages document what the code knows', () => {
 
   it('lists every environment variable in the configuration table', () => {
     expect(missingFrom(tableRows(configuration), variables, (name) => name)).toEqual([]);
+  });
+
+  it("declares each variable in one schema, so it has one default (the admin port is the admin's)", () => {
+    // Prepare
+    const sharedFields: Record<string, unknown> = sharedEnvSchema.shape;
+    const shared = new Set(Object.keys(sharedFields));
+    const own = [workerEnvSchema, adminEnvSchema, lambdaEnvSchema].map((schema) => {
+      const fields: Record<string, unknown> = schema.shape;
+      // A shared variable the package declares again (another default) is a field other than core's.
+      return Object.keys(fields).filter((name) => fields[name] !== sharedFields[name]);
+    });
+
+    // Act
+    const redeclared = own.flat().filter((name) => shared.has(name));
+    const inTwo = own.flat().filter((name, i, all) => all.indexOf(name) !== i);
+
+    // Assess
+    expect(redeclared).toEqual([]);
+    expect(inTwo).toEqual([]);
+    expect(shared.has('LOGZIP_ADMIN_PORT')).toBe(false);
+    expect(Object.keys(adminEnvSchema.shape)).toContain('LOGZIP_ADMIN_PORT');
   });
 
   it('lists no variable in the configuration table that the code does not read', () => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger, ObjectInfo, ObjectStore } from '@logzip/core';
-import { silentLogger } from '@logzip/core';
+import { type Logger, type ObjectInfo, type ObjectStore, silentLogger } from '@logzip/core';
 import { redisKeys } from '@logzip/core/bullmq';
 import {
   buildDestinationPayload,

@@ -4,17 +4,11 @@
  * and repeats nothing that had finished. Waits follow measured progress, never fixed timings.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  createGroupedStateStore,
-  createStateStore,
-  type FailureRecord,
-  fingerprintFailure,
-  LogzipError,
-} from '@logzip/core';
+import { createStateStore, type FailureRecord, LogzipError } from '@logzip/core';
 import { createRedis, enqueueOperationRun, OPERATIONS_QUEUE_NAME } from '@logzip/core/bullmq';
 import { createFsObjectStore } from '@logzip/core/fs';
 import { createRedisFailureGroups, createRedisOperationStore } from '@logzip/core/redis-index';
-import { recordAttempt } from '@logzip/core/state';
+import { createGroupedStateStore, fingerprintFailure, recordAttempt } from '@logzip/core/state';
 import { describeWithRedis, type TempDir, tempDir } from '@logzip/test-utils';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { type CanaryResult, makeCanaryLogId, parseDuration, runCanary } from '@logzip/core';
+import { parseDuration } from '@logzip/core';
+import { type CanaryResult, makeCanaryLogId, runCanary } from '@logzip/core/canary';
 import { usageOnError } from '../args.js';
 import { chooseCanarySender, createCliCanaryPorts } from '../canary-ports.js';
 import { EXIT, ExitError, usageError } from '../exit.js';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { checkIndex, formatConfigErrors, type ReindexProgress, reindex, type StateStore } from '@logzip/core';
+import { formatConfigErrors, type StateStore } from '@logzip/core';
+import { checkIndex, type ReindexProgress, reindex } from '@logzip/core/state';
 import { readAdminConfig } from '../../config.js';
 import { usageOnError } from '../args.js';
 import { operatorName } from '../backend.js';

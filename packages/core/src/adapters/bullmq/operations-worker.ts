@@ -4,13 +4,11 @@ import {
   isLogzipError,
   type Logger,
   type ObjectStore,
-  type OperationStore,
-  type PerformItem,
   type QueueProducer,
   resolveArchive,
-  runOperation,
   type StateStore,
 } from '../../index.js';
+import { type OperationStore, type PerformItem, runOperation } from '../../operations/index.js';
 import { createRedisOperationStore } from '../redis-index/index.js';
 import { OPERATIONS_QUEUE_NAME, type OperationJob } from './operations-queue.js';
 
