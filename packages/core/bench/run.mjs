@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // pnpm bench: the engine against Info-ZIP unzip and the raw zlib ceiling, side by side, same archives.
-// Usage: node packages/core/bench/run.mjs [--runs N] [--corpus a,b,c,s3] [--keep]
+// Usage: node packages/core/bench/run.mjs [--runs N] [--corpus a,b,c,s3,lambda] [--keep]
+//   [--lambda-dist dir,dir]: Lambda builds to compare (folders holding lambda.zip and index.mjs;
+//   default packages/lambda/dist), cold starts interleaved.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,8 +13,10 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     // s3: corpus (a) extracted to S3 (moto) through the fault proxy, next to a plain PUT loop.
-    corpus: { type: 'string', default: 'a,b,c,s3' },
+    // lambda: the size of packages/lambda/dist/lambda.zip and its cold initialisation.
+    corpus: { type: 'string', default: 'a,b,c,s3,lambda' },
     keep: { type: 'boolean', default: false },
+    'lambda-dist': { type: 'string' },
   },
 });
 const root = resolve(dirname(new URL(import.meta.url).pathname), '../../..');
@@ -120,7 +124,7 @@ function uncompressedBytes(archive) {
 
 const rows = [];
 const corpora = values.corpus.split(',');
-for (const name of corpora.filter((c) => c !== 's3')) {
+for (const name of corpora.filter((c) => c in CORPORA)) {
   const archive = ensureCorpus(name);
   const bytes = uncompressedBytes(archive);
   const results = { logzip: [], unzip: [], zlib: [] };
@@ -171,21 +175,23 @@ for (const name of corpora.filter((c) => c !== 's3')) {
 }
 
 const f = (x, d = 0) => x.toFixed(d);
-console.log(
-  `\nlogzip bench (${runs} interleaved runs each, medians; node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
-);
-console.log(
-  '| corpus | archive MiB | data MiB | logzip s | unzip -q -o s | wall time logzip / unzip | logzip MB/s | unzip MB/s | zlib ceiling MB/s | logzip peak RSS MiB | unzip peak RSS MiB |',
-);
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
+if (rows.length > 0) {
   console.log(
-    `| ${r.corpus} | ${f(r.archiveMiB)} | ${f(r.uncompressedMiB)} | ${f(r.logzipSeconds, 2)} | ${f(r.unzipSeconds, 2)} | ${f(r.wallRatio, 2)}x | ${f(r.logzipMBs)} | ${f(r.unzipMBs)} | ${f(r.zlibMBs)} | ${f(r.logzipRssMiB)} | ${f(r.unzipRssMiB)} |`,
+    `\nlogzip bench (${runs} interleaved runs each, medians; node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+  );
+  console.log(
+    '| corpus | archive MiB | data MiB | logzip s | unzip -q -o s | wall time logzip / unzip | logzip MB/s | unzip MB/s | zlib ceiling MB/s | logzip peak RSS MiB | unzip peak RSS MiB |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(
+      `| ${r.corpus} | ${f(r.archiveMiB)} | ${f(r.uncompressedMiB)} | ${f(r.logzipSeconds, 2)} | ${f(r.unzipSeconds, 2)} | ${f(r.wallRatio, 2)}x | ${f(r.logzipMBs)} | ${f(r.unzipMBs)} | ${f(r.zlibMBs)} | ${f(r.logzipRssMiB)} | ${f(r.unzipRssMiB)} |`,
+    );
+  }
+  console.log(
+    '\nWhole processes (logzip: `node …/cli/index.js extract --json`, CLI start included); the wall-time ratio is the median of each run paired with its neighbour; goal ≤ 0.7x for (a) and (b), peak RSS < 200 MiB for (c).',
   );
 }
-console.log(
-  '\nWhole processes (logzip: `node …/cli/index.js extract --json`, CLI start included); the wall-time ratio is the median of each run paired with its neighbour; goal ≤ 0.7x for (a) and (b), peak RSS < 200 MiB for (c).',
-);
 if (corpora.includes('s3')) {
   const s3 = spawnSync(
     'node',
@@ -193,4 +199,56 @@ if (corpora.includes('s3')) {
     { stdio: 'inherit' },
   );
   if (s3.status !== 0) throw new Error('the S3 bench failed');
+}
+
+if (corpora.includes('lambda')) {
+  // A cold start as Lambda makes it: a fresh process imports the bundle and builds the handler
+  // (configuration, S3 client, logger). Credentials are dummies: nothing is sent at import.
+  const dists = (values['lambda-dist'] ?? join(root, 'packages/lambda/dist'))
+    .split(',')
+    .map((d) => resolve(d));
+  const coldRuns = Math.max(11, runs);
+  const env = {
+    PATH: process.env.PATH,
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    LOGZIP_INCOMING_BUCKET: 'bench',
+    LOG_LEVEL: 'silent',
+  };
+  const cold = dists.map(() => []);
+  const empty = [];
+  for (let i = 0; i < coldRuns; i++) {
+    for (const [d, dist] of dists.entries()) {
+      const r = spawnSync(
+        'node',
+        [join(root, 'packages/core/bench/lambda-cold.mjs'), join(dist, 'index.mjs')],
+        {
+          env,
+          encoding: 'utf8',
+        },
+      );
+      if (r.status !== 0) throw new Error(`the cold start of ${dist} failed: ${r.stderr}`);
+      cold[d].push(JSON.parse(r.stdout).ms);
+    }
+    // Node's own start, measured the same way, next to it: what a bundle adds is the difference.
+    const e = spawnSync('node', ['-e', 'process.stdout.write(String(performance.now()))'], {
+      encoding: 'utf8',
+    });
+    empty.push(Number(e.stdout));
+  }
+  console.log(
+    `\nLambda bundle (${coldRuns} interleaved cold starts, medians; an empty node process: ${f(median(empty))} ms)\n`,
+  );
+  console.log(
+    '| build | lambda.zip KiB | cold init ms, median (min): import + handler built, Node start included |',
+  );
+  console.log('| --- | ---: | ---: |');
+  for (const [d, dist] of dists.entries()) {
+    console.log(
+      `| ${dist} | ${f(statSync(join(dist, 'lambda.zip')).size / 1024)} | ${f(median(cold[d]))} (${f(Math.min(...cold[d]))}) |`,
+    );
+  }
+  console.log('\nGoals: lambda.zip < 1024 KiB, cold init < 300 ms.');
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_QUEUE_PREFIX } from './job.js';
 import { DEFAULT_LOG_ID_PATTERN } from './log-id.js';
 

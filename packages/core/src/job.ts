@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const QUEUE_NAME = 'logzip-extract';
 /** BullMQ's own key prefix (LOGZIP_QUEUE_PREFIX); every logzip process of a deployment must use the same one. */

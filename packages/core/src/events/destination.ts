@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.js';
 import { parseLogId } from '../log-id.js';
 import { rerunPayloadSchema } from './rerun.js';

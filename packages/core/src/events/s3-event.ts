@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectInfo } from '../ports/object-store.js';
 
 /** Bucket and key of an S3 event record: all a reader that only needs the archive takes. */

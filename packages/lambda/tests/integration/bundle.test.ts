@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -59,7 +60,24 @@ describe('the built bundle', () => {
     expect(names.filter((name) => !name.startsWith('chunks/') && !name.startsWith('index.mjs'))).toEqual([]);
     expect(names.some((name) => /^chunks\/bullmq-.*\.mjs$/.test(name))).toBe(true);
     expect(head).toContain('createRequire');
-    expect((await stat(join(PACKAGE_DIR, 'dist', 'lambda.zip'))).size).toBeLessThan(3 * MiB);
+    expect((await stat(join(PACKAGE_DIR, 'dist', 'lambda.zip'))).size).toBeLessThan(1 * MiB);
+  });
+
+  it("maps logzip's own code to its TypeScript sources and nothing of the bundled dependencies", async () => {
+    // Prepare
+    const map = new SourceMap(JSON.parse(await readFile(`${BUNDLE_PATH}.map`, 'utf8')));
+    const lines = (await readFile(BUNDLE_PATH, 'utf8')).split('\n');
+    // Act: every 50th column of every line of the entry, looked up in its map
+    const sources = new Set<string>();
+    for (const [line, text] of lines.entries()) {
+      for (let column = 0; column < text.length; column += 50) {
+        const found = map.findEntry(line, column);
+        if ('originalSource' in found && found.originalSource) sources.add(found.originalSource);
+      }
+    }
+    // Assess
+    expect([...sources].filter((source) => source.includes('node_modules'))).toEqual([]);
+    expect([...sources].some((source) => /^\.\.\/src\/[\w-]+\.ts$/.test(source))).toBe(true);
   });
 
   it('fails the cold start with one error naming every bad variable', async () => {
