@@ -5,9 +5,24 @@
 // (the Lambda bundle behind a simulated S3 trigger), one worker and the admin service as child
 // processes with prefixed, readable logs. Storage is a folder (.logzip/data, bucket logzip-local)
 // unless the environment points somewhere else explicitly. Ctrl-C stops everything.
+//
+// `--buffered` (or LOGZIP_TRIGGER_MODE=buffered) runs the buffered trigger mode instead: two
+// moto_servers (S3 + SQS, and the Lambda control plane), the queue, its dead-letter queue, the
+// bucket notification to the queue, the function and its event source mapping, with the emulator
+// playing the mapping and the worker consuming the queue under the `queue` route.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { delimiter, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { ROOT, readEnvFile, stackHome, writeEnvFile } from './lib/local.mjs';
 import { createFormatter, eachLine, formatLine } from './lib/log-format.mjs';
 
-const USAGE = `usage: pnpm start [--no-build] [--dir DIR]
+const USAGE = `usage: pnpm start [--no-build] [--dir DIR] [--buffered]
 
 Runs the logzip stack locally: Redis (REDIS_URL, else 127.0.0.1:6379, else redis-server on a free
 port), the local trigger emulator, one worker and the admin service. Data lives in DIR (default
@@ -23,6 +38,9 @@ LOGZIP_HOME, else .logzip/ in the repository). Ctrl-C stops every part.
 
   --no-build   do not run \`pnpm build\` even when dist/ is missing or older than the sources
   --dir DIR    the stack's folder (storage, Redis data, admin.env)
+  --buffered   the buffered trigger mode (same as LOGZIP_TRIGGER_MODE=buffered): S3 → SQS → the
+               function's event source mapping, on two moto_servers started here (pip install
+               "moto[server]"); storage is moto's S3, in memory, empty at every start
 
 Environment (all optional): REDIS_URL, LOGZIP_ADMIN_PORT (8080), LOGZIP_WORKER_METRICS_PORT (9464),
 LOGZIP_HOME, LOG_LEVEL, and any LOGZIP_* variable of docs/configuration.md.`;
@@ -50,6 +68,7 @@ try {
     options: {
       'no-build': { type: 'boolean', default: false },
       dir: { type: 'string' },
+      buffered: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -64,6 +83,11 @@ if (args.help) {
 
 const env = process.env;
 const home = stackHome(args.dir, env);
+if (args.buffered && env.LOGZIP_TRIGGER_MODE !== undefined && env.LOGZIP_TRIGGER_MODE !== 'buffered')
+  fail(`--buffered contradicts LOGZIP_TRIGGER_MODE=${env.LOGZIP_TRIGGER_MODE}`, EXIT_USAGE);
+if (!args.buffered && ![undefined, '', 'direct', 'buffered'].includes(env.LOGZIP_TRIGGER_MODE))
+  fail(`LOGZIP_TRIGGER_MODE: "${env.LOGZIP_TRIGGER_MODE}" is not direct or buffered`, EXIT_CONFIG);
+const buffered = args.buffered || env.LOGZIP_TRIGGER_MODE === 'buffered';
 const display = (path) => {
   const rel = relative(process.cwd(), path);
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
@@ -81,6 +105,8 @@ const STAMPS = [
   'packages/core/dist/adapters/bullmq/index.js',
   'packages/lambda/dist/index.mjs',
   'packages/lambda/dist/emulator/main.js',
+  'packages/lambda/dist/emulator/local-buffered.js',
+  'packages/lambda/dist/lambda.zip',
   'packages/worker/dist/main.js',
   'packages/admin/dist/server.js',
   'packages/admin/dist/cli/index.js',
@@ -304,22 +330,30 @@ async function resolveRedis() {
 const children = new Map();
 let stopping;
 
-function startChild(name, command, argv, childEnv) {
+/** Services the apps need: stopped after them, as a process group (a pyenv shim may front moto). */
+const INFRA = new Set(['redis', 'moto', 'moto-ctl']);
+
+function startChild(name, command, argv, childEnv, { logFile } = {}) {
+  // A request log (moto's) goes to a file: it would drown the apps' lines.
+  const fd = logFile === undefined ? undefined : openSync(logFile, 'w', 0o600);
   const child = spawn(command, argv, {
     cwd: ROOT,
     env: childEnv,
     // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops each
     // child once (a second signal makes the worker exit at once, abandoning its jobs).
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd ?? 'pipe', fd ?? 'pipe'],
   });
+  if (fd !== undefined) closeSync(fd);
   const format = createFormatter({ color, width: WIDTH });
   const print = (line) => {
     const text = format(name, line);
     if (text !== undefined) process.stdout.write(`${text}\n`);
   };
-  eachLine(child.stdout, print);
-  eachLine(child.stderr, print);
+  if (fd === undefined) {
+    eachLine(child.stdout, print);
+    eachLine(child.stderr, print);
+  }
   const record = { name, child, alive: true, exited: undefined, result: undefined };
   record.exited = new Promise((resolve) => {
     child.on('error', (error) => {
@@ -347,7 +381,8 @@ function startChild(name, command, argv, childEnv) {
 function signalGroup(record, signal) {
   if (!record.alive || record.child.pid === undefined) return;
   try {
-    process.kill(signal === 'SIGKILL' ? -record.child.pid : record.child.pid, signal);
+    const group = signal === 'SIGKILL' || INFRA.has(record.name);
+    process.kill(group ? -record.child.pid : record.child.pid, signal);
   } catch {
     // already gone
   }
@@ -393,16 +428,16 @@ const stackFile = join(home, 'stack.json');
 
 function shutdown(exitCode) {
   stopping ??= (async () => {
-    const apps = [...children.values()].filter((r) => r.name !== 'redis');
-    const redis = children.get('redis');
+    const apps = [...children.values()].filter((r) => !INFRA.has(r.name));
+    const infra = [...children.values()].filter((r) => INFRA.has(r.name));
     if (apps.some((r) => r.alive))
       log('stopping admin, worker and trigger (Ctrl-C again to kill them at once)');
     // The worker waits up to LOGZIP_WORKER_SHUTDOWN_TIMEOUT for active jobs, then hands them back.
     const deadline = durationMs(env.LOGZIP_WORKER_SHUTDOWN_TIMEOUT, 30_000) + 15_000;
     let clean = await stopChildren(apps, deadline);
-    if (redis !== undefined) {
-      log('stopping redis-server');
-      clean = (await stopChildren([redis], 10_000)) && clean;
+    if (infra.length > 0) {
+      log(`stopping ${infra.map((r) => r.name).join(', ')}`);
+      clean = (await stopChildren(infra, 10_000)) && clean;
     }
     rmSync(stackFile, { force: true });
     if (exitCode === 0 && !clean) {
@@ -449,6 +484,97 @@ const httpOk = (url, headers = {}) =>
   fetch(url, { headers, signal: AbortSignal.timeout(2_000) }).then((r) => r.ok);
 
 // ---------------------------------------------------------------------------------------------
+// Buffered mode: two moto_servers
+
+const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const MOTO_REGION = 'us-east-1';
+const FUNCTION_TIMEOUT_SECONDS = 60;
+
+async function startMoto(name, executable) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  startChild(
+    name,
+    executable,
+    ['-H', '127.0.0.1', '-p', String(port)],
+    { ...env },
+    {
+      logFile: join(home, `${name}.log`),
+    },
+  );
+  await waitFor(
+    `moto_server (${name}, log in ${display(join(home, `${name}.log`))})`,
+    () => httpOk(`${url}/moto-api/`),
+    60_000,
+  );
+  // Functions are never run by moto: the emulator runs the bundle (moto would want Docker).
+  const configured = await fetch(`${url}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ lambda: { use_docker: false } }),
+  });
+  if (!configured.ok) throw new Error(`POST ${url}/moto-api/config: HTTP ${configured.status}`);
+  return url;
+}
+
+/**
+ * moto's SQS consumes an enabled mapping's messages itself (running the function, a no-op without
+ * Docker, and deleting them), so the function and its mapping live in a second moto, next to a
+ * same-named queue: the mapping's source ARN is the trigger queue's, and only the emulator polls.
+ */
+async function startBufferedAws() {
+  const executable = findExecutable('moto_server');
+  if (executable === undefined) {
+    fail(
+      'buffered mode needs moto_server (S3, SQS and Lambda played locally): pip install "moto[server]", then run pnpm start --buffered again',
+      1,
+    );
+  }
+  let data;
+  let controlPlane;
+  try {
+    data = await startMoto('moto', executable);
+    controlPlane = await startMoto('moto-ctl', executable);
+  } catch (error) {
+    warn(`${error.message}: stopping`);
+    await shutdown(1);
+    return undefined;
+  }
+  return {
+    urls: { data, controlPlane },
+    functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
+    env: {
+      AWS_ENDPOINT_URL_S3: data,
+      AWS_ENDPOINT_URL_SQS: data,
+      AWS_ENDPOINT_URL_LAMBDA: controlPlane,
+      AWS_REGION: MOTO_REGION,
+      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      LOGZIP_TRIGGER_MODE: 'buffered',
+      LOGZIP_LAMBDA_FUNCTION: env.LOGZIP_LAMBDA_FUNCTION || 'logzip-extract',
+    },
+    async provision(bucket) {
+      // The children get the same setting (common env): the SDK's Node version notice is noise here.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+      const { provisionLocalBuffered } = await import(
+        new URL('../packages/lambda/dist/emulator/local-buffered.js', import.meta.url).href
+      );
+      return provisionLocalBuffered({
+        dataPlane: data,
+        controlPlane,
+        bucket,
+        prefix: env.LOGZIP_INCOMING_PREFIX || 'incoming/',
+        functionName: env.LOGZIP_LAMBDA_FUNCTION || 'logzip-extract',
+        codeZip: join(ROOT, 'packages/lambda/dist/lambda.zip'),
+        timeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
+        region: MOTO_REGION,
+        credentials: MOTO_CREDENTIALS,
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 
 async function main() {
@@ -469,15 +595,36 @@ async function main() {
       );
   }
 
+  if (buffered) {
+    const given = [
+      'LOGZIP_STORAGE_DIR',
+      'AWS_ENDPOINT_URL',
+      'AWS_ENDPOINT_URL_S3',
+      'AWS_ENDPOINT_URL_SQS',
+      'AWS_ENDPOINT_URL_LAMBDA',
+    ].filter((name) => env[name]);
+    if (given.length > 0)
+      fail(
+        `buffered mode runs on moto servers of its own: unset ${given.join(', ')} (against AWS, deploy the template with TriggerMode=buffered instead)`,
+        EXIT_CONFIG,
+      );
+  }
+
   await build();
 
+  // Buffered mode: S3 and SQS in one moto, the Lambda control plane in another (docs/development.md).
+  const aws = buffered ? await startBufferedAws() : undefined;
+  if (stopping !== undefined) return;
+
   // Storage: a folder unless the environment points at S3 explicitly.
-  const s3Mode = !env.LOGZIP_STORAGE_DIR && Boolean(env.LOGZIP_INCOMING_BUCKET || env.AWS_ENDPOINT_URL_S3);
+  const s3Mode =
+    aws !== undefined ||
+    (!env.LOGZIP_STORAGE_DIR && Boolean(env.LOGZIP_INCOMING_BUCKET || env.AWS_ENDPOINT_URL_S3));
   const storageDir = s3Mode ? undefined : env.LOGZIP_STORAGE_DIR || join(home, 'data');
-  const bucket = env.LOGZIP_INCOMING_BUCKET || (s3Mode ? undefined : 'logzip-local');
+  const bucket = env.LOGZIP_INCOMING_BUCKET || (s3Mode && aws === undefined ? undefined : 'logzip-local');
   if (bucket === undefined)
     fail('LOGZIP_INCOMING_BUCKET: required with AWS_ENDPOINT_URL_S3 (the bucket must exist)', EXIT_CONFIG);
-  const realAws = s3Mode && !env.AWS_ENDPOINT_URL_S3;
+  const realAws = s3Mode && !env.AWS_ENDPOINT_URL_S3 && aws === undefined;
   if (storageDir !== undefined) mkdirSync(join(storageDir, bucket), { recursive: true });
 
   const adminPort = await choosePort('LOGZIP_ADMIN_PORT', 8080);
@@ -547,8 +694,23 @@ async function main() {
 
   const base = { ...env };
   delete base.LOGZIP_HOME;
+  if (aws !== undefined) {
+    // Local moto credentials: whatever AWS identity the shell holds never reaches these processes.
+    for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_PROFILE']) delete base[name];
+  }
+  let bufferedStack;
+  if (aws !== undefined) {
+    try {
+      bufferedStack = await aws.provision(bucket);
+    } catch (error) {
+      warn(`could not create the buffered stack on moto: ${error.message}: stopping`);
+      await shutdown(1);
+      return;
+    }
+  }
   const common = {
     ...base,
+    ...(aws === undefined ? {} : { ...aws.env, LOGZIP_TRIGGER_QUEUE_URL: bufferedStack.queueUrl }),
     REDIS_URL: redisUrl,
     LOGZIP_INCOMING_BUCKET: bucket,
     ...(storageDir === undefined ? {} : { LOGZIP_STORAGE_DIR: storageDir }),
@@ -561,7 +723,18 @@ async function main() {
   const node = process.execPath;
   const trigger = realAws
     ? undefined
-    : startChild('trigger', node, ['packages/lambda/dist/emulator/main.js', '--interval', '1s'], common);
+    : startChild(
+        'trigger',
+        node,
+        [
+          'packages/lambda/dist/emulator/main.js',
+          '--interval',
+          '1s',
+          // The mapping emulator: the function timeout moto holds (the queue's visibility is 6 × it).
+          ...(aws === undefined ? [] : ['--timeout', `${aws.functionTimeoutSeconds}s`]),
+        ],
+        common,
+      );
   startChild('worker', node, ['packages/worker/dist/main.js'], {
     ...common,
     LOGZIP_WORKER_METRICS_PORT: String(metricsPort),
@@ -587,7 +760,22 @@ async function main() {
   let routeNote;
   try {
     const status = await (await fetch(`${adminUrl}/api/route`, { headers: auth })).json();
-    if (status.desired === null && !s3Mode) {
+    if (aws !== undefined) {
+      // moto is new on every start: its mapping is created disabled. Applying the flag (the switch
+      // is idempotent) enables it or leaves it off, as the flag in Redis says.
+      const route = status.desired ?? 'lambda';
+      const answer = await fetch(`${adminUrl}/api/route`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'x-logzip-operator': 'pnpm-start' },
+        body: JSON.stringify({
+          route,
+          reason: `pnpm start --buffered: ${status.desired === null ? 'first start, the local default' : 'the flag applied to the new moto mapping'}`,
+        }),
+      });
+      routeNote = answer.ok
+        ? `${route} (${status.desired === null ? 'the flag was unset: pnpm start set it' : 'the flag, applied to the mapping'}; the mapping is ${route === 'lambda' ? 'enabled' : 'disabled'}; switch with \`pnpm logzip route queue|lambda --reason "…"\`)`
+        : `${status.desired ?? 'unset'} (applying it to the mapping failed: HTTP ${answer.status} ${(await answer.text()).slice(0, 300)})`;
+    } else if (status.desired === null && !s3Mode) {
       const answer = await fetch(`${adminUrl}/api/route`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json', 'x-logzip-operator': 'pnpm-start' },
@@ -606,14 +794,41 @@ async function main() {
   const pids = Object.fromEntries([...children.values()].map((r) => [r.name, r.child.pid]));
   writeFileSync(
     stackFile,
-    `${JSON.stringify({ pid: process.pid, children: pids, adminUrl, metricsUrl: `http://127.0.0.1:${metricsPort}`, redisUrl: redactUrl(redisUrl), storageDir: storageDir ?? null, bucket }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        pid: process.pid,
+        mode: buffered ? 'buffered' : 'direct',
+        children: pids,
+        adminUrl,
+        metricsUrl: `http://127.0.0.1:${metricsPort}`,
+        redisUrl: redactUrl(redisUrl),
+        storageDir: storageDir ?? null,
+        bucket,
+        ...(aws === undefined ? {} : { moto: aws.urls, ...bufferedStack }),
+      },
+      null,
+      2,
+    )}\n`,
     { mode: 0o600 },
   );
 
   const storage =
-    storageDir === undefined
-      ? `S3 bucket ${bucket}${realAws ? ' on AWS' : ` at ${env.AWS_ENDPOINT_URL_S3}`}`
-      : `${display(storageDir)}/${bucket}/ (incoming/, extracted/, logzip-state/)`;
+    aws !== undefined
+      ? `S3 bucket ${bucket} on moto at ${aws.urls.data} (in memory: empty at every start)`
+      : storageDir === undefined
+        ? `S3 bucket ${bucket}${realAws ? ' on AWS' : ` at ${env.AWS_ENDPOINT_URL_S3}`}`
+        : `${display(storageDir)}/${bucket}/ (incoming/, extracted/, logzip-state/)`;
+  const triggerLines =
+    aws === undefined
+      ? [
+          `  trigger      ${trigger === undefined ? 'the real S3 trigger (no emulator against AWS)' : 'local emulator, fires while the route is lambda'}`,
+        ]
+      : [
+          '  trigger      buffered: S3 → SQS → event source mapping (local emulator) while the route is lambda;',
+          '               the worker takes the queue while the route is queue',
+          `  queue        ${bufferedStack.queueUrl} (dead letters: ${bufferedStack.deadLetterQueueUrl})`,
+          `  mapping      ${bufferedStack.mappingUuid} on moto at ${aws.urls.controlPlane} (logs: ${display(join(home, 'moto-ctl.log'))})`,
+        ];
   const lines = [
     '',
     'logzip is running',
@@ -627,7 +842,7 @@ async function main() {
     `  storage      ${storage}`,
     `  redis        ${redactUrl(redisUrl)} (${redis.how})`,
     `  route        ${routeNote}`,
-    `  trigger      ${trigger === undefined ? 'the real S3 trigger (no emulator against AWS)' : 'local emulator, fires while the route is lambda'}`,
+    ...triggerLines,
     `  worker       metrics and health on http://127.0.0.1:${metricsPort}/metrics`,
     `  pids         ${Object.entries(pids)
       .map(([n, p]) => `${n}=${p}`)

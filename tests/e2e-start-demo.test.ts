@@ -1,24 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  claimEmptyDatabase,
-  cleanEnv,
-  describeWithRedis,
-  freePort,
-  requireRedis,
-  waitUntil,
-} from '@logzip/test-utils';
+import { claimEmptyDatabase, cleanEnv, describeWithRedis, freePort, requireRedis } from '@logzip/test-utils';
 import { afterEach, expect, it } from 'vitest';
+import {
+  alive,
+  killStack,
+  processesMentioning,
+  ROOT,
+  run,
+  startStack,
+  stopStack,
+} from './helpers/start-stack.js';
 
 // `pnpm start` and `pnpm demo` as a new user runs them: the real scripts, the built dist/ (pnpm test
 // builds first), free ports, a temporary LOGZIP_HOME, and a Redis database of this test alone on the
 // run's Redis (the route flag `logzip:route` and the queue keys are global within a database).
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 interface DemoRow {
   logId: string;
@@ -39,67 +38,13 @@ interface DemoDocument {
   archives: DemoRow[];
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Processes whose environment or command line mentions `marker` (the temporary LOGZIP_HOME). */
-async function processesMentioning(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    for (const file of ['environ', 'cmdline']) {
-      const text = await readFile(join('/proc', name, file), 'latin1').catch(() => '');
-      if (text.includes(marker)) {
-        found.push(Number(name));
-        break;
-      }
-    }
-  }
-  return found;
-}
-
 describeWithRedis('pnpm start + pnpm demo, end to end', () => {
   let stack: ChildProcess | undefined;
   let home: string | undefined;
   let database: { url: string; release(): Promise<void> } | undefined;
 
   afterEach(async () => {
-    if (stack !== undefined && stack.exitCode === null && stack.signalCode === null) stack.kill('SIGKILL');
+    await killStack(stack, home);
     await database?.release();
     if (home !== undefined) await rm(home, { recursive: true, force: true });
     stack = undefined;
@@ -123,51 +68,25 @@ describeWithRedis('pnpm start + pnpm demo, end to end', () => {
       LOGZIP_ADMIN_PORT: String(adminPort),
       LOGZIP_WORKER_METRICS_PORT: String(metricsPort),
     });
-    let output = '';
-    const started = spawn(process.execPath, ['scripts/start.mjs', '--no-build'], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack = started;
-    started.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    started.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      started.on('exit', (code, signal) => resolve({ code, signal }));
-    });
-    const stackFile = join(home, 'stack.json');
-    await waitUntil(
-      async () =>
-        existsSync(stackFile) && (await fetch(`http://127.0.0.1:${adminPort}/healthz`).then((r) => r.ok)),
-      {
-        timeoutMs: 45_000,
-        intervalMs: 250,
-        what: `pnpm start\n${output}`,
-        abort: () => (started.exitCode === null ? undefined : `exited with ${started.exitCode}\n${output}`),
+    const started = await startStack([], env, {
+      home,
+      adminPort,
+      timeoutMs: 45_000,
+      onChild: (child) => {
+        stack = child;
       },
-    );
-    const { children } = JSON.parse(await readFile(stackFile, 'utf8')) as {
-      children: Record<string, number>;
-    };
+    });
+    const { children, stackFile } = started;
     const adminEnv = join(home, 'admin.env');
 
     // Act
     const demo = await run(['scripts/demo.mjs', '--json', '--timeout', '45s'], env, 90_000);
     const route = await run(['packages/admin/dist/cli/index.js', 'route', '--json'], env, 30_000);
-    started.kill('SIGTERM');
-    const exit = await Promise.race([
-      exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`the stack did not stop\n${output}`)), 50_000),
-      ),
-    ]);
+    const exit = await stopStack(started, 50_000);
+    const output = started.output();
 
     // Assess
-    expect(demo.code, `${demo.stderr}\n--- stack ---\n${output}`).toBe(0);
+    expect(demo.code, `${demo.stderr}\n--- stack ---\n${started.output()}`).toBe(0);
     const document = JSON.parse(demo.stdout) as DemoDocument;
     expect(document.ok).toBe(true);
     const byLabel = new Map(document.archives.map((row) => [row.label, row]));

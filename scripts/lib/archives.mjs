@@ -242,3 +242,20 @@ export async function buildDemoArchives() {
 
   return archives;
 }
+
+/**
+ * One archive of the burst demo (`pnpm demo --burst`): a desktop app's small daily bundle, its
+ * content different for every index (so a mix-up of two archives shows in the manifest check).
+ */
+export async function buildBurstArchive(index) {
+  const entries = [
+    { path: 'logs/app.log', data: logText(1_000 + index, 40 + (index % 7) * 10) },
+    { path: 'logs/error.log', data: logText(2_000 + index, 5 + (index % 3)) },
+    { path: 'system/environment.txt', data: Buffer.from(`App=5.12.${index}\r\nLocale=ja-JP\r\n`) },
+  ];
+  return {
+    label: `burst archive ${index + 1}`,
+    body: await jszipArchive(entries),
+    expected: expectation(entries),
+  };
+}

@@ -11,5 +11,7 @@ export type {
 export { startTriggerEmulator } from './emulator.js';
 export type { TriggerGate, TriggerGateState } from './gate.js';
 export { matchesFilter, notificationGate, routeFlagGate } from './gate.js';
+export type { LocalBufferedOptions, LocalBufferedStack } from './local-buffered.js';
+export { provisionLocalBuffered } from './local-buffered.js';
 export type { MappingEmulatorOptions, RunningMappingEmulator } from './mapping.js';
 export { returnedIds, startMappingEmulator } from './mapping.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import {
@@ -93,6 +94,8 @@ export function startMappingEmulator(options: MappingEmulatorOptions): RunningMa
     queueUrl: options.queueUrl,
   });
   const abort = new AbortController();
+  // Every poller's receive listens to this one signal (16 pollers, more than the default 10).
+  setMaxListeners(64, abort.signal);
   const intervalMs = options.intervalMs ?? 2_000;
   const timeoutMs = options.timeoutMs ?? 15 * 60_000;
   const counts = { mappingReads: 0, batches: 0, deleted: 0, returned: 0, crashed: 0 };
