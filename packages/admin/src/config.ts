@@ -24,6 +24,8 @@ export interface AdminConfig extends LogzipConfig {
     clientLimits: ClientLimits;
     /** LOGZIP_INGEST_TOKENS: named ingest tokens, each limited to a log-ID prefix. */
     ingestGrants: IngestGrant[];
+    /** LOGZIP_ADMIN_METRICS_TOKEN: a bearer token for GET /metrics only. */
+    metricsToken: string | undefined;
   };
 }
 
@@ -45,6 +47,10 @@ export function readAdminConfig(
   const host = env['LOGZIP_ADMIN_HOST'] || ADMIN_ENV_DEFAULTS.LOGZIP_ADMIN_HOST;
   const clientLimits = readClientLimits(env, errors);
   const ingestGrants = readIngestGrants(env['LOGZIP_INGEST_TOKENS'], errors);
+  const metricsToken = env['LOGZIP_ADMIN_METRICS_TOKEN'] || undefined;
+  if (metricsToken !== undefined && !/^\S{32,}$/.test(metricsToken)) {
+    errors.push('LOGZIP_ADMIN_METRICS_TOKEN: must be at least 32 characters, without spaces');
+  }
   if (env['LOGZIP_TRIGGER_MODE'] === 'buffered' && !env['LOGZIP_LAMBDA_FUNCTION']) {
     errors.push(
       'LOGZIP_LAMBDA_FUNCTION: required when LOGZIP_TRIGGER_MODE=buffered (the mapping is found by function and queue)',
@@ -67,6 +73,7 @@ export function readAdminConfig(
       queuePrefix: core.env.LOGZIP_QUEUE_PREFIX,
       clientLimits,
       ingestGrants,
+      metricsToken,
     },
   };
   return { config: Object.freeze(config), errors: [] };
