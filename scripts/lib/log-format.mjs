@@ -93,6 +93,8 @@ export function formatLine(name, line, options, requests = new Map()) {
   if (entry === undefined || typeof entry !== 'object' || entry === null) {
     return `${c.dim}${clock()}${c.reset} ${prefix} ${escapeControls(line)}`;
   }
+  // The Lambda's CloudWatch EMF lines are metrics, not messages: CloudWatch reads them, a terminal need not.
+  if (entry._aws !== undefined) return undefined;
   const levelName =
     typeof entry.level === 'number'
       ? (NUMERIC_LEVELS[entry.level] ?? String(entry.level))

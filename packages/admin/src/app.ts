@@ -17,6 +17,7 @@ import { apiRoutes } from './http/api.js';
 import { derivedSecret, registerAuth } from './http/auth.js';
 import { answerClientError, registerErrorHandling } from './http/errors.js';
 import { groupRoutes } from './http/groups.js';
+import { type AdminMetrics, registerMetrics } from './http/metrics.js';
 import { operationRoutes } from './http/operations.js';
 import { QUEUES_PATH, queuesBoard } from './http/queues.js';
 import { withRequestRedaction } from './http/request-log.js';
@@ -61,6 +62,10 @@ export interface BuildAppOptions {
   clientLimits?: Partial<ClientLimits>;
   /** Options for the ingest endpoints (issue 6). */
   ingest?: IngestOptions;
+  /** Prometheus metrics at GET /metrics (createAdminMetrics); none: no /metrics route. */
+  metrics?: AdminMetrics;
+  /** LOGZIP_ADMIN_METRICS_TOKEN: a bearer token that opens /metrics and nothing else. */
+  metricsToken?: string;
 }
 
 export const MIN_TOKEN_LENGTH = 32;
@@ -166,6 +171,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     sessions,
     failedAttempts: options.authFailureRateLimit ?? { max: 20, timeWindowMs: 60_000 },
   });
+  if (options.metrics !== undefined) {
+    registerMetrics(app, {
+      metrics: options.metrics,
+      tokens: [options.adminToken, ...(options.metricsToken === undefined ? [] : [options.metricsToken])],
+    });
+  }
 
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
@@ -190,9 +201,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(apiRoutes, { prefix: '/api', ctx, sessions });
   await app.register(groupRoutes, { prefix: '/api', ctx });
   await app.register(operationRoutes, { prefix: '/api', ctx });
+  const metrics = options.metrics;
   await app.register(ingestRoutes, {
     ctx,
-    ...(options.ingest === undefined ? {} : { ingest: options.ingest }),
+    ...(options.ingest === undefined && metrics === undefined
+      ? {}
+      : {
+          ingest: { ...options.ingest, ...(metrics === undefined ? {} : { onDispatched: metrics.ingested }) },
+        }),
   });
   await app.register(uiRoutes, {
     ctx,

@@ -30,6 +30,11 @@ export const adminEnvSchema = sharedEnvSchema.extend({
       for (const message of errors) ctx.addIssue({ code: 'custom', message });
       return grants;
     }),
+  LOGZIP_ADMIN_METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || /^\S{32,}$/.test(v), 'must be at least 32 characters, without spaces'),
 });
 
 export type AdminEnv = z.infer<typeof adminEnvSchema>;
@@ -60,6 +65,8 @@ export interface AdminConfig extends LogzipConfig<AdminEnv> {
     clientLimits: ClientLimits;
     /** LOGZIP_INGEST_TOKENS: named ingest tokens, each limited to a log-ID prefix. */
     ingestGrants: IngestGrant[];
+    /** LOGZIP_ADMIN_METRICS_TOKEN: a bearer token for GET /metrics only. */
+    metricsToken: string | undefined;
   };
 }
 
@@ -106,6 +113,7 @@ export function readAdminConfig(
         maxConnectionsPerAddress: e.LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS,
       },
       ingestGrants: e.LOGZIP_INGEST_TOKENS,
+      metricsToken: e.LOGZIP_ADMIN_METRICS_TOKEN,
     },
   };
   return { config: Object.freeze(config), errors: [] };

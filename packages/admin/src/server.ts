@@ -4,6 +4,7 @@ import { startIndexKeeper } from '@logzip/core/state';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
 import { createAdminContext } from './context.js';
+import { createAdminMetrics } from './http/metrics.js';
 import { createIngestOptions } from './ingest/index.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -36,6 +37,8 @@ async function start(): Promise<void> {
     clientLimits: config.admin.clientLimits,
     logger,
     ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
+    metrics: createAdminMetrics(ctx),
+    ...(config.admin.metricsToken === undefined ? {} : { metricsToken: config.admin.metricsToken }),
   });
   // Like the worker, the service rebuilds a missing index (one of them wins the rebuild lock), so
   // its views come back after a Redis loss even where no worker runs.

@@ -19,6 +19,7 @@ import {
 import type { FailureAlerter } from '@logzip/core/alerts';
 import { type HandoffReason, planBudget } from './budget.js';
 import type { LambdaConfig } from './config.js';
+import { type EmfRecord, formatEmfRecords } from './emf.js';
 import { type ArchiveWork, parseInvocationEvent, type SkipWork } from './event.js';
 import { isSqsBatchEvent, processSqsBatch, type SqsBatchEvent, type SqsMessage } from './sqs-batch.js';
 
@@ -38,11 +39,18 @@ export interface HandlerDeps {
   handoffTimeoutMs?: number;
   /** Announces archives that failed for good (createAlerterFromConfig); none when alerts are not configured. */
   alerter?: FailureAlerter;
+  /**
+   * Takes the CloudWatch EMF lines of each handled record (runtime.ts writes them to stdout, where
+   * CloudWatch Logs turns them into metrics); none when undefined.
+   */
+  metrics?: (records: EmfRecord[]) => void;
 }
 
 /** The part of Lambda's context the handler uses (the real `Context` fits). */
 export interface InvocationContext {
   awsRequestId: string;
+  /** The EMF metrics' FunctionName dimension (Lambda's context always has it). */
+  functionName?: string;
   getRemainingTimeInMillis(): number;
 }
 
@@ -499,6 +507,39 @@ async function alertIfFailed(
   );
 }
 
+/**
+ * Writes the EMF lines of the records handled. A failing sink never fails the invocation: metrics
+ * are worth less than the extraction they describe.
+ */
+function emitMetrics(rt: Runtime, results: readonly RecordSummary[], context: InvocationContext): void {
+  if (rt.metrics === undefined) return;
+  const emf = {
+    functionName: context.functionName ?? 'logzip-extract',
+    timestamp: rt.clock.now().getTime(),
+    awsRequestId: context.awsRequestId,
+  };
+  try {
+    rt.metrics(results.flatMap((summary) => formatEmfRecords(summary, emf)));
+  } catch (error) {
+    rt.logger.warn({ err: toLogzipError(error).message }, 'EMF metrics could not be written');
+  }
+}
+
+/** processArchive, with the attempt's duration on the summary when the engine did not time it. */
+async function processTimed(
+  rt: Runtime,
+  work: ArchiveWork,
+  context: InvocationContext,
+  log: Logger,
+): Promise<ArchiveOutcome> {
+  const started = performance.now();
+  const outcome = await processArchive(rt, work, context, log);
+  if (outcome.summary.durationMs === undefined && outcome.summary.outcome !== 'handed_off') {
+    outcome.summary.durationMs = Math.round(performance.now() - started);
+  }
+  return outcome;
+}
+
 function skippedSummary(item: SkipWork, invocationLog: Logger): RecordSummary {
   invocationLog
     .child({ ...ids(item), bucket: item.bucket, key: item.key })
@@ -553,7 +594,7 @@ async function handleInvocation(
       continue;
     }
     try {
-      const outcome = await processArchive(rt, item, context, invocationLog);
+      const outcome = await processTimed(rt, item, context, invocationLog);
       results.push(outcome.summary);
       await alertIfFailed(rt, outcome, context);
       if (outcome.error !== undefined) errors.push(outcome.error);
@@ -565,6 +606,7 @@ async function handleInvocation(
   }
   const counts: Record<string, number> = {};
   for (const result of results) counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+  emitMetrics(rt, results, context);
   if (errors.length > 0) {
     invocationLog.warn(
       { outcomes: counts, retryable: errors.length },
@@ -608,7 +650,7 @@ async function processMessage(
       continue;
     }
     try {
-      const outcome = await processArchive(rt, item, messageContext, log);
+      const outcome = await processTimed(rt, item, messageContext, log);
       results.push(outcome.summary);
       await alertIfFailed(rt, outcome, messageContext);
       if (outcome.error !== undefined) retry = true;
@@ -635,6 +677,7 @@ async function handleSqsBatch(
     logger: log,
     processMessage: (message, messageLog) => processMessage(rt, message, context, messageLog, results),
   });
+  emitMetrics(rt, results, context);
   const counts: Record<string, number> = {};
   for (const outcome of Object.values(outcomes)) counts[outcome] = (counts[outcome] ?? 0) + 1;
   log.info({ outcomes: counts, returned: batchItemFailures.length }, 'SQS batch finished');

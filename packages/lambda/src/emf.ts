@@ -128,7 +128,7 @@ function samplesOf(summary: RecordSummary): Sample[] {
  */
 export function formatEmfRecords(
   summary: RecordSummary,
-  context: { functionName: string; timestamp: number },
+  context: { functionName: string; timestamp: number; awsRequestId?: string },
 ): EmfRecord[] {
   return samplesOf(summary).map(({ spec, value, labels }) => ({
     _aws: {
@@ -144,6 +144,8 @@ export function formatEmfRecords(
     FunctionName: context.functionName,
     ...labels,
     ...(summary.logId === undefined ? {} : { logId: summary.logId }),
+    // Not a dimension: a property, so Logs Insights finds a metric line with the invocation's lines.
+    ...(context.awsRequestId === undefined ? {} : { awsRequestId: context.awsRequestId }),
     [spec.name]: value,
   }));
 }

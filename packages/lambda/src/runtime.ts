@@ -1,4 +1,4 @@
-import { readdirSync, statfsSync } from 'node:fs';
+import { readdirSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Logger, LogzipConfig, QueueProducer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
@@ -91,6 +91,15 @@ function lazyIndex(config: LogzipConfig, logger: Logger): IndexWriter {
 }
 
 /**
+ * EMF lines go to stdout like the log lines, written synchronously for the same reason (Lambda may
+ * freeze the container right after the handler returns), in one write so they stay whole lines.
+ */
+export function writeEmfToStdout(records: readonly object[]): void {
+  if (records.length === 0) return;
+  writeSync(1, `${records.map((record) => JSON.stringify(record)).join('\n')}\n`);
+}
+
+/**
  * Everything the handler needs, built from the environment once per container. Throws
  * LambdaConfigError (one message naming every bad variable) so a misconfigured function fails
  * its cold start instead of its events.
@@ -127,6 +136,7 @@ export function createLambdaRuntime(env: Record<string, string | undefined>): Ha
     store: storage.store,
     state: storage.state,
     logger,
+    metrics: writeEmfToStdout,
     alerter: createAlerterFromConfig(config, { store: storage.store, logger }),
     ...(config.redisExplicit ? { producer: lazyProducer(config.redisUrl, logger) } : {}),
   };

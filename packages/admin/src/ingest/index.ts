@@ -2,6 +2,7 @@ import type { Logger, ObjectStore } from '@logzip/core';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AdminConfig } from '../config.js';
+import type { IngestDispatched } from '../http/metrics.js';
 import type { OperationsContext } from '../operations/context.js';
 import { type IngestGrant, registerIngestGate } from './gate.js';
 import {
@@ -56,6 +57,8 @@ export interface IngestOptions {
   failedAttempts?: { max: number; timeWindowMs: number };
   /** An upload that sends no byte for this long is cut off, storing nothing (default 2 min). */
   bodyIdleTimeoutMs?: number;
+  /** Told of every archive an endpoint stored or accepted and dispatched (the admin's metrics). */
+  onDispatched?: (event: IngestDispatched) => void;
 }
 
 export interface IngestPluginOptions {
@@ -169,9 +172,11 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestPluginOp
     maxBytes,
     idempotency,
     bodyIdleTimeoutMs: settings.bodyIdleTimeoutMs ?? INGEST_DEFAULTS.bodyIdleTimeoutMs,
+    ...(settings.onDispatched === undefined ? {} : { onDispatched: settings.onDispatched }),
   });
   await app.register(notifyRoutes, {
     ctx,
+    ...(settings.onDispatched === undefined ? {} : { onDispatched: settings.onDispatched }),
     maxBytes,
     presigner: settings.presigner,
     publicUrl: settings.publicUrl ?? 'http://127.0.0.1:8080',

@@ -1,6 +1,7 @@
 import { parseLogId } from '@logzip/core';
 import type { FastifyInstance } from 'fastify';
 import { AdminError } from '../errors.js';
+import type { IngestDispatched } from '../http/metrics.js';
 import type { OperationsContext } from '../operations/context.js';
 import { assertInsideIncoming, isLogId } from '../operations/keys.js';
 import { type Dispatch, dispatchArchive } from './dispatch.js';
@@ -16,6 +17,7 @@ export interface NotifyRoutesOptions {
   /** LOGZIP_PUBLIC_URL, the base of the PUT URL. */
   publicUrl: string;
   presignExpiresSeconds: number;
+  onDispatched?: (event: IngestDispatched) => void;
 }
 
 /** `POST /api/archives` answer (docs/http-api.md): exactly these four fields. */
@@ -114,6 +116,7 @@ export async function notifyRoutes(app: FastifyInstance, options: NotifyRoutesOp
         },
         'archive announced',
       );
+      options.onDispatched?.({ endpoint: 'notify', route: dispatch.route });
       const answer: NotifyAnswer = { logId, key, route: dispatch.route, enqueued: dispatch.enqueued };
       return reply.code(202).send(answer);
     },

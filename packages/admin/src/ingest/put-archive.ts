@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { type ObjectStore, parseLogId, shardedArchiveKey } from '@logzip/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
+import type { IngestDispatched } from '../http/metrics.js';
 import type { OperationsContext } from '../operations/context.js';
 import { assertLogId } from '../operations/keys.js';
 import { MIN_ZIP_BYTES, startsLikeZip, UploadBody, ZIP_SIGNATURE_BYTES } from './body.js';
@@ -21,6 +22,7 @@ export interface PutArchiveOptions {
   maxBytes: number;
   idempotency: IdempotencyStore;
   bodyIdleTimeoutMs: number;
+  onDispatched?: (event: IngestDispatched) => void;
 }
 
 /** What `PUT /api/archives/:logId` answers (202), and replays for a repeated Idempotency-Key. */
@@ -274,6 +276,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
           },
           'archive stored',
         );
+        options.onDispatched?.({ endpoint: 'put', route: dispatch.route, bytes: size });
         if (plan.lease !== undefined) {
           const lease = plan.lease;
           plan.lease = undefined;

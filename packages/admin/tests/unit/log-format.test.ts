@@ -28,4 +28,22 @@ describe("pnpm start's log formatter", () => {
     expect(plain).not.toContain('\u001b');
     expect(plain).toContain('raw \\u001b[2J line');
   });
+
+  it("leaves out the Lambda's EMF metric lines, which have no message", () => {
+    // Prepare
+    const emf = JSON.stringify({
+      _aws: {
+        Timestamp: 0,
+        CloudWatchMetrics: [{ Namespace: 'logzip', Dimensions: [['FunctionName']], Metrics: [] }],
+      },
+      FunctionName: 'logzip-extract',
+      jobs_completed: 1,
+    });
+
+    // Act
+    const shown = formatLine('lambda', emf, { color: false, width: 8 });
+
+    // Assess
+    expect(shown).toBeUndefined();
+  });
 });

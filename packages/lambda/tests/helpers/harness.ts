@@ -6,6 +6,7 @@ import { createS3Client, createS3ObjectStore } from '@logzip/core/s3';
 import { MOTO_REGION } from '@logzip/test-utils';
 import { readLambdaConfig } from '../../src/config.js';
 import { createHandler, type InvocationContext, type LogzipHandler } from '../../src/create-handler.js';
+import type { EmfRecord } from '../../src/emf.js';
 import { createLambdaLogger } from '../../src/logger.js';
 
 /** A log ID nobody else in the shared bucket uses. */
@@ -24,6 +25,8 @@ export interface HandlerHarness {
   state: StateStore;
   /** Parsed JSON log lines of the handler. */
   logs: Array<Record<string, unknown>>;
+  /** The EMF records the handler emitted. */
+  metrics: EmfRecord[];
 }
 
 /**
@@ -57,15 +60,17 @@ export function createHarness(options: {
     },
   });
   const logger = createLambdaLogger({ level: 'debug', destination });
+  const metrics: EmfRecord[] = [];
   const handler = createHandler({
     config,
     store,
     state,
     logger,
+    metrics: (records) => metrics.push(...records),
     ...(options.producer === undefined ? {} : { producer: options.producer }),
     ...(options.handoffTimeoutMs === undefined ? {} : { handoffTimeoutMs: options.handoffTimeoutMs }),
   });
-  return { handler, state, logs };
+  return { handler, state, logs, metrics };
 }
 
 /** Uploads like a client would and returns what S3 then knows of the object (for the event). */

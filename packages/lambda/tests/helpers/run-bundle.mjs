@@ -12,6 +12,7 @@ try {
   const event = JSON.parse(readFileSync(eventPath, 'utf8'));
   const result = await handler(event, {
     awsRequestId,
+    functionName: 'logzip-bundle-test',
     getRemainingTimeInMillis: () => deadline - Date.now(),
   });
   outcome = { ok: true, result };

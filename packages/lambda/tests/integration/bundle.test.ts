@@ -22,6 +22,7 @@ import {
   writeZip,
 } from '@logzip/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EmfRecord } from '../../src/emf.js';
 import { BUNDLE_PATH, ensureBundle, PACKAGE_DIR } from '../helpers/bundle.js';
 import { listObjects, newLogId, upload } from '../helpers/harness.js';
 
@@ -198,6 +199,24 @@ describe('the built bundle', () => {
       expect(coldStart?.['tmp']).toMatchObject({ dir: tmp.path, entries: 0 });
       for (const line of lines.filter((l) => l['msg'] !== 'cold start'))
         expect(line['awsRequestId']).toBe(awsRequestId);
+      // The EMF lines CloudWatch Logs turns into metrics: one metric each, the worker's names.
+      const metrics = Object.fromEntries(
+        lines
+          .filter((line) => '_aws' in line)
+          .map((line) => {
+            const directive = (line as EmfRecord)._aws.CloudWatchMetrics[0];
+            const name = directive?.Metrics[0]?.Name as string;
+            expect(directive?.Namespace).toBe('logzip');
+            expect(line).toMatchObject({ FunctionName: 'logzip-bundle-test', logId });
+            return [name, { value: line[name], status: line['status'], outcome: line['outcome'] }];
+          }),
+      );
+      expect(metrics).toEqual({
+        jobs_completed: { value: 1, status: 'extracted', outcome: undefined },
+        job_duration_seconds: { value: expect.any(Number), status: undefined, outcome: 'extracted' },
+        extracted_bytes: { value: big.length + 'small\n'.length, status: undefined, outcome: undefined },
+        extracted_entries: { value: 3, status: undefined, outcome: undefined },
+      });
       const extracted = await listObjects(s3, bucket, `extracted/${logId}/`);
       expect(extracted.map((o) => o.key).sort()).toEqual(
         ['big.bin', 'empty.log', 'small.log'].map((name) => `extracted/${logId}/${name}`),

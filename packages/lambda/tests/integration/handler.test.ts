@@ -165,12 +165,23 @@ describeWithMoto('Lambda handler, attempt by attempt, against moto over HTTP', (
     const zip = await buildZip([{ name: 'a.log', data: 'a'.repeat(1000) }]);
     const corrupt = Buffer.concat([zip.subarray(0, 40), Buffer.alloc(20, 0xff), zip.subarray(60)]);
     const object = await upload(s3, bucket, `incoming/${logId}.zip`, corrupt);
-    const { handler, state } = createHarness({ bucket, endpoint: proxy.url });
+    const { handler, state, metrics } = createHarness({ bucket, endpoint: proxy.url });
     const context = lambdaContext();
     // Act
     const summary = await handler(buildS3Event(object), context);
     // Assess
     expect(summary.results[0]).toMatchObject({ outcome: 'failed', logId, attempt: 1 });
+    expect(metrics.map((m) => m._aws.CloudWatchMetrics[0]?.Metrics[0]?.Name)).toEqual([
+      'jobs_failed',
+      'job_duration_seconds',
+    ]);
+    expect(metrics[0]).toMatchObject({
+      jobs_failed: 1,
+      final: 'true',
+      code: summary.results[0]?.code,
+      logId,
+    });
+    expect(metrics[1]?.['job_duration_seconds']).toBeGreaterThan(0);
     const record = await state.getFailure(logId);
     expect(record).toMatchObject({ state: 'failed', route: 'lambda', source: { bucket, key: object.key } });
     expect(['corrupt', 'crc_mismatch', 'not_zip']).toContain(record?.code);
@@ -353,7 +364,7 @@ describeWithMoto('Lambda handler, attempt by attempt, against moto over HTTP', (
         await buildZip([{ name: 'a', data: 'a'.repeat(500) }]),
       );
       const event = buildS3Event(object);
-      const { handler, state } = createHarness({
+      const { handler, state, metrics } = createHarness({
         bucket,
         endpoint: proxy.url,
         env: { LOGZIP_LAMBDA_MAX_BYTES: '100' },
@@ -380,6 +391,9 @@ describeWithMoto('Lambda handler, attempt by attempt, against moto over HTTP', (
           s3Id2: event.Records[0]!.responseElements['x-amz-id-2'],
         },
       });
+      expect(metrics).toEqual([
+        expect.objectContaining({ jobs_handed_off: 1, reason: 'over_max_bytes', logId }),
+      ]);
       expect(await state.getFailure(logId)).toBeUndefined();
       expect(await listObjects(s3, bucket, `extracted/${logId}/`)).toEqual([]);
     });

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+// The admin's registry too (a test-only reach across packages, as core's docs-contract test does):
+// the dashboard and the rules read both services.
+import { createAdminMetrics } from '../../../admin/src/http/metrics.js';
 import { registerCanaryMetrics } from '../../src/canary-metrics.js';
 import { createWorkerMetrics } from '../../src/metrics.js';
 
@@ -56,8 +59,8 @@ export function metricNamesIn(expr: string): string[] {
 }
 
 /**
- * The sample names a worker with the canary on exposes on /metrics (histograms as _bucket, _sum,
- * _count), read from the worker's own registry rather than from a list kept by hand.
+ * The sample names a worker with the canary on, and the admin, expose on /metrics (histograms as
+ * _bucket, _sum, _count), read from their own registries rather than from a list kept by hand.
  */
 export async function exportedMetricNames(): Promise<Set<string>> {
   const metrics = createWorkerMetrics({
@@ -77,7 +80,18 @@ export async function exportedMetricNames(): Promise<Set<string>> {
   metrics.sweeps.inc({ outcome: 'ok' });
   metrics.sweepEnqueued.inc({ route: 'queue' });
   canary.runs.inc({ outcome: 'ok' });
-  const text = await metrics.registry.metrics();
+  const admin = createAdminMetrics({
+    routes: { get: async () => 'queue', set: async () => {} },
+    operations: {
+      store: { list: async () => [] } as never,
+      enqueueRun: async () => {},
+    },
+  });
+  const labels = { method: 'GET', route: '/api/route', status: '200' };
+  admin.httpRequests.inc(labels);
+  admin.httpDuration.observe(labels, 0.01);
+  admin.ingested({ endpoint: 'put', route: 'queue', bytes: 1 });
+  const text = `${await metrics.registry.metrics()}\n${await admin.registry.metrics()}`;
   const names = new Set<string>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;

@@ -36,7 +36,7 @@ describe.runIf(promtool !== undefined || isCI())('promtool', () => {
 
     // Assess
     expect(result.error).toBeUndefined();
-    expect(result.output).toContain('SUCCESS: 6 rules found');
+    expect(result.output).toContain('SUCCESS: 7 rules found');
     expect(result.status).toBe(0);
   });
 

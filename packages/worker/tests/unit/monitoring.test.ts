@@ -9,7 +9,7 @@ import {
 } from '../helpers/monitoring.js';
 
 // infra/grafana/logzip-dashboard.json and infra/prometheus/logzip-alerts.yml against the metrics the
-// worker really exports: a renamed metric breaks this test, not an operator's dashboard.
+// worker and the admin really export: a renamed metric breaks this test, not an operator's dashboard.
 
 describe('the Grafana dashboard', () => {
   it('reads only metrics the worker exports', async () => {
@@ -31,10 +31,7 @@ describe('the Grafana dashboard', () => {
   it('shows every logzip metric the worker exports', async () => {
     // Prepare
     const exported = [...(await exportedMetricNames())].filter(
-      (name) =>
-        name.startsWith('logzip_') &&
-        !name.startsWith('logzip_worker_process_') &&
-        !name.startsWith('logzip_worker_nodejs_'),
+      (name) => name.startsWith('logzip_') && !/^logzip_(worker|admin)_(process|nodejs)_/.test(name),
     );
     const shown = new Set(dashboardExpressions().flatMap(({ expr }) => metricNamesIn(expr)));
 
@@ -86,6 +83,7 @@ describe('the Prometheus alert rules', () => {
         'LogzipWorkerDown',
         'LogzipNoExtraction',
         'LogzipCanarySilent',
+        'LogzipAdminErrors',
       ]),
     );
   });
