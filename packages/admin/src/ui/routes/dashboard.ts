@@ -24,13 +24,35 @@ export function dashboardRoutes(app: FastifyInstance, ui: UiKit): void {
 
   app.post<{ Body: Form }>('/ui/route', csrf, async (request, reply) => {
     const form = request.body ?? {};
+    const refused = refusalOf(form);
+    if (refused !== undefined) {
+      // A refused switch is an attempt the audit log shows, as the API's and the CLI's are.
+      await ctx.audit
+        .record({
+          operator: ui.actor(request).operator,
+          action: 'route.switch',
+          outcome: 'error',
+          details: { channel: 'ui', to: field(form, 'route'), refused },
+        })
+        .catch(() => {});
+    }
     const { to, reason } = routeForm(form);
-    if (field(form, 'confirm') !== 'yes')
-      throw new AdminError('invalid_request', 'the switch was not confirmed');
+    if (refused !== undefined) throw new AdminError('invalid_request', 'the switch was not confirmed');
     const result = await switchRoute(ctx, { to, reason }, ui.actor(request));
     ui.setFlash(reply, { kind: result.ok ? 'success' : 'danger', text: result.message });
     return reply.redirect('/', 303);
   });
+}
+
+/** Why the switch form is refused, or undefined when it may go ahead. */
+function refusalOf(form: Form): string | undefined {
+  const to = field(form, 'route');
+  const reason = field(form, 'reason');
+  if (to !== 'lambda' && to !== 'queue') return 'no route chosen';
+  if (reason === '') return 'no reason given';
+  if (reason.length > 1000) return 'reason too long';
+  if (field(form, 'confirm') !== 'yes') return 'not confirmed';
+  return undefined;
 }
 
 function routeForm(form: Form): { to: Route; reason: string } {
