@@ -66,6 +66,7 @@ export {
   LOG_ID_RE,
   logIdSchema,
   QUEUE_NAME,
+  runOfJob,
 } from './job.js';
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
 export type { OperationRun, PerformItem, RunOperationOptions } from './operations/run-operation.js';
@@ -148,6 +149,7 @@ export type {
   FailureState,
   Manifest,
   ManifestEntry,
+  RunKind,
   SourceRef,
 } from './state/types.js';
-export { FAILURE_STATES } from './state/types.js';
+export { FAILURE_STATES, RUN_KINDS } from './state/types.js';

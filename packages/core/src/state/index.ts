@@ -1,2 +1,9 @@
 export type { RecordAttemptInput } from './failures.js';
-export { MAX_ATTEMPTS_KEPT, MAX_STACK_CHARS, recordAttempt, resolveRecord } from './failures.js';
+export {
+  MAX_ATTEMPTS_KEPT,
+  MAX_STACK_CHARS,
+  recordAttempt,
+  resolveRecord,
+  runIdOfJob,
+  upgradeFailureRecord,
+} from './failures.js';
