@@ -51,6 +51,7 @@ export {
   LOG_ID_RE,
   logIdSchema,
   QUEUE_NAME,
+  runOfJob,
 } from './job.js';
 export { compileLogIdPattern, DEFAULT_LOG_ID_PATTERN, parseLogId, shardedArchiveKey } from './log-id.js';
 export type { Clock } from './ports/clock.js';
@@ -72,6 +73,7 @@ export type {
   FailureState,
   Manifest,
   ManifestEntry,
+  RunKind,
   SourceRef,
 } from './state/types.js';
-export { FAILURE_STATES } from './state/types.js';
+export { FAILURE_STATES, RUN_KINDS } from './state/types.js';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RUN_KINDS, type RunKind } from './state/types.js';
 
 export const QUEUE_NAME = 'logzip-extract';
 /** BullMQ's own key prefix (LOGZIP_QUEUE_PREFIX); every logzip process of a deployment must use the same one. */
@@ -20,10 +21,22 @@ export const extractJobSchema = z
     reason: z.enum(JOB_REASONS),
     force: z.boolean().optional(),
     requestIds: z.record(z.string(), z.string()).optional(),
+    /** The run the job's attempts belong to, when the reason does not say it (runOfJob). */
+    run: z.enum(RUN_KINDS).optional(),
   })
   .strict();
 
 export type ExtractJob = z.infer<typeof extractJobSchema>;
+
+/**
+ * The run a job's attempts belong to: its own `run`, else what its reason implies (a hand-off or a
+ * notification carries on its upload). Jobs of earlier versions carry no `run`.
+ */
+export function runOfJob(job: Pick<ExtractJob, 'reason' | 'run'>): RunKind {
+  if (job.run !== undefined) return job.run;
+  if (job.reason === 'reenqueue' || job.reason === 'sweep') return job.reason;
+  return 'upload';
+}
 
 export type EnqueueResult =
   | { outcome: 'enqueued'; jobId: string }

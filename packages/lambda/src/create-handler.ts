@@ -164,6 +164,7 @@ function recordHandlerFailure(
       attempt: run.attempt,
       maxAttempts: rt.config.lambda.maxAttempts,
       requestId: run.awsRequestId,
+      run: run.work.run,
     },
     run.log,
     rt.clock,
@@ -245,6 +246,8 @@ async function handOff(
         key: work.key,
         reason: 'handoff',
         requestIds,
+        // A hand-off carries on the Lambda's run; an upload's is what `handoff` implies already.
+        ...(work.run === 'upload' ? {} : { run: work.run }),
         ...(work.force === undefined ? {} : { force: work.force }),
       }),
       rt.handoffTimeoutMs,
@@ -382,6 +385,7 @@ async function runExtraction(
         attempt: run.attempt,
         maxAttempts: config.lambda.maxAttempts,
         requestId: run.awsRequestId,
+        run: run.work.run,
       },
     );
     return { outcome, aborted: controller.signal.aborted };

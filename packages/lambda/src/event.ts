@@ -1,3 +1,4 @@
+import type { RunKind } from '@logzip/core';
 import {
   decodeS3Key,
   isSupportedEventVersion,
@@ -15,6 +16,8 @@ export interface ArchiveWork {
   /** Given by a re-run payload; S3 events take it from the key. */
   logId?: string;
   force?: boolean;
+  /** The run its attempts belong to: `upload` for an S3 event, the re-run payload's (default `reenqueue`). */
+  run: RunKind;
   /** From the S3 event record; undefined for a re-run. */
   size?: number;
   etag?: string;
@@ -86,6 +89,7 @@ function parseS3Record(raw: unknown, index: number): Work {
   return {
     kind: 'archive',
     origin: 's3',
+    run: 'upload',
     bucket,
     key,
     eventName: record.eventName,
@@ -143,6 +147,7 @@ export function parseInvocationEvent(event: unknown): Work[] {
       {
         kind: 'archive',
         origin: 'rerun',
+        run: payload.run ?? 'reenqueue',
         bucket: payload.bucket,
         key: payload.key,
         logId: payload.logId,

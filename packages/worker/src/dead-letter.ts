@@ -39,6 +39,7 @@ export async function handleDeadLetterMessage(
     (job): LambdaFailure => ({
       logId: job.logId,
       source: { bucket: job.bucket, key: job.key },
+      run: 'upload',
       requestId: messageId,
       at: new Date(),
       attempt: receives,

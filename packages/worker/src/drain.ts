@@ -44,6 +44,7 @@ export async function recordLambdaFailure(
       // The destination only hears of an event whose retries are over: this attempt was the last.
       maxAttempts: failure.attempt,
       requestId: failure.requestId,
+      run: failure.run,
       at: failure.at,
       extractedSince:
         manifest !== undefined &&

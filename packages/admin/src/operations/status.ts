@@ -94,7 +94,7 @@ export async function getArchiveStatus(ctx: OperationsContext, logId: string): P
     timeline.push({
       at: attempt.at,
       kind: 'attempt_failed',
-      detail: `attempt ${attempt.attempt} via ${attempt.route}${id === undefined ? '' : ` (${id})`}: ${attempt.code}: ${attempt.message}`,
+      detail: `attempt ${attempt.attempt} (${attempt.run} run, attempt ${attempt.runAttempt}) via ${attempt.route}${id === undefined ? '' : ` (${id})`}: ${attempt.code}: ${attempt.message}`,
     });
   }
   if (failure?.resolvedAt !== undefined) {

@@ -38,7 +38,7 @@ export function failureIdOf(record: FailureRecord, run: FailureRun): string {
 
 /** When the job's current run started: the newest first attempt recorded for its id. */
 function firstAttemptOfJob(record: FailureRecord, jobId: string): number | undefined {
-  const first = record.attempts.filter((a) => a.jobId === jobId && a.attempt === 1).at(-1);
+  const first = record.attempts.filter((a) => a.jobId === jobId && a.runAttempt === 1).at(-1);
   return first === undefined ? undefined : Date.parse(first.at);
 }
 
@@ -69,7 +69,7 @@ function reasonOf(
   run: FailureRun,
   runAttempts: number,
 ): { reason: FinalReason; text: string } {
-  const lastAttempt = record.attempts.at(-1)?.attempt ?? runAttempts;
+  const lastAttempt = record.attempts.at(-1)?.runAttempt ?? runAttempts;
   if (run.source === 'lambda-destination') {
     const condition = run.condition ?? 'RetriesExhausted';
     return {
@@ -121,7 +121,8 @@ export function buildFailureAlert(
   const recentAttempts: AlertAttempt[] = record.attempts.slice(-ALERT_RECENT_ATTEMPTS).map((a) => ({
     at: a.at,
     route: a.route,
-    attempt: a.attempt,
+    attempt: a.runAttempt,
+    run: a.run,
     code: a.code,
     ...(a.requestId === undefined ? {} : { requestId: cut(clean(a.requestId), 80) }),
     ...(a.jobId === undefined ? {} : { jobId: cut(clean(a.jobId), 80) }),
@@ -187,7 +188,8 @@ function stackHeading(alert: FailureAlert): string {
 function describeAttempt(a: AlertAttempt): string {
   const id =
     a.requestId !== undefined ? `request ${a.requestId}` : a.jobId !== undefined ? `job ${a.jobId}` : '';
-  return `${a.at}  ${a.route} attempt ${a.attempt}  ${a.code}${id === '' ? '' : `  ${id}`}`;
+  const run = a.run === 'upload' ? '' : ` (${a.run})`;
+  return `${a.at}  ${a.route} attempt ${a.attempt}${run}  ${a.code}${id === '' ? '' : `  ${id}`}`;
 }
 
 function attemptsSummary(alert: FailureAlert): string {

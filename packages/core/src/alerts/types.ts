@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.js';
-import type { AttemptRoute, FailureRecord } from '../state/types.js';
+import type { AttemptRoute, FailureRecord, RunKind } from '../state/types.js';
 
 /** The path on which a failure became final, and so the one that announces it. */
 export type AlertSource = 'lambda' | 'queue' | 'lambda-destination';
@@ -29,7 +29,9 @@ export interface FailureRun {
 export interface AlertAttempt {
   at: string;
   route: AttemptRoute;
+  /** The attempt's number within its run. */
   attempt: number;
+  run: RunKind;
   code: ErrorCode;
   requestId?: string;
   jobId?: string;

@@ -1,15 +1,19 @@
 import { type LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
-import type { AttemptRoute, FailureRecord } from '../state/types.js';
+import type { AttemptRoute, FailureRecord, RunKind } from '../state/types.js';
 import { recordFailedAttemptOrLog, resolveFailure } from './attempts.js';
 import { extractArchive } from './extract.js';
 import type { ExtractDeps, ExtractOptions, ExtractResult } from './types.js';
 
 export interface AttemptContext {
   route: AttemptRoute;
-  /** 1-based number of this attempt. */
+  /** 1-based number of this attempt within its run. */
   attempt: number;
+  /** The run it belongs to (default `upload`). */
+  run?: RunKind;
+  /** Tells apart runs that share a job id (runIdOfJob). */
+  runId?: string;
   /** Attempts the route will make in all; a retryable failure before the last one is `retrying`. */
   maxAttempts: number;
   requestId?: string;
@@ -77,6 +81,8 @@ function recordOrLog(
       maxAttempts: context.maxAttempts,
       requestId: context.requestId,
       jobId: context.jobId,
+      run: context.run,
+      runId: context.runId,
     },
     log,
     deps.clock ?? systemClock,

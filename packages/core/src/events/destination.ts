@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type ErrorCode, isErrorCode } from '../errors.js';
 import { parseLogId } from '../log-id.js';
+import type { RunKind } from '../state/types.js';
 import { rerunPayloadSchema } from './rerun.js';
 import { archiveOfS3Record } from './s3-event.js';
 
@@ -90,6 +91,8 @@ const destinationSchema = z.object({
 export interface LambdaFailure {
   logId: string;
   source: { bucket: string; key: string };
+  /** The run the failed request was: `upload` for an S3 event, the re-run payload's (default `reenqueue`). */
+  run: RunKind;
   requestId: string;
   at: Date;
   /** Lambda's approximate invoke count (the attempt that failed last). */
@@ -161,7 +164,7 @@ export function parseDestinationMessage(body: string, logIdPattern: RegExp): Par
 function failuresOfRequest(
   request: unknown,
   logIdPattern: RegExp,
-  common: Omit<LambdaFailure, 'logId' | 'source'>,
+  common: Omit<LambdaFailure, 'logId' | 'source' | 'run'>,
 ): ParsedDestination {
   const records =
     typeof request === 'object' && request !== null ? (request as { Records?: unknown }).Records : undefined;
@@ -171,7 +174,7 @@ function failuresOfRequest(
       const source = archiveOfS3Record(raw);
       if (source === undefined) continue;
       try {
-        failures.push({ ...common, logId: parseLogId(source.key, logIdPattern), source });
+        failures.push({ ...common, logId: parseLogId(source.key, logIdPattern), source, run: 'upload' });
       } catch {}
     }
     if (failures.length === 0) return { ok: false, reason: 'the S3 event names no archive with a log ID' };
@@ -180,8 +183,11 @@ function failuresOfRequest(
   // Loose: a payload the function accepted is echoed as it was sent.
   const rerun = rerunPayloadSchema.loose().safeParse(request);
   if (rerun.success) {
-    const { logId, bucket, key } = rerun.data;
-    return { ok: true, failures: [{ ...common, logId, source: { bucket, key } }] };
+    const { logId, bucket, key, run } = rerun.data;
+    return {
+      ok: true,
+      failures: [{ ...common, logId, source: { bucket, key }, run: run ?? 'reenqueue' }],
+    };
   }
   return { ok: false, reason: 'the request payload is neither an S3 event nor a re-run payload' };
 }

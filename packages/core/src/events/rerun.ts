@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { logIdSchema } from '../job.js';
+import { RUN_KINDS } from '../state/types.js';
 
 /**
  * The direct re-run payload: what the admin (`logzip reenqueue --via lambda`) invokes the function
@@ -11,6 +12,8 @@ export const rerunPayloadSchema = z
     bucket: z.string().min(1).max(255),
     key: z.string().min(1).max(1024),
     force: z.boolean().optional(),
+    /** The run the attempts belong to (default `reenqueue`: an operator asked for this re-run). */
+    run: z.enum(RUN_KINDS).optional(),
   })
   .strict();
 

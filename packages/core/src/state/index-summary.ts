@@ -1,4 +1,5 @@
 import type { FailureSummary, ManifestSummary } from '../ports/failure-index.js';
+import { upgradeFailureRecord } from './failures.js';
 import { isAuditEntry, isFailureRecord, isManifest } from './object-state-store.js';
 import type { AuditEntry, FailureRecord, Manifest } from './types.js';
 
@@ -89,5 +90,7 @@ export function parseStateObject(kind: StateObjectKind, key: string, body: Buffe
   if (kind === 'failures' && Number.isNaN(Date.parse((value as FailureRecord).updatedAt))) {
     return { kind: 'invalid', reason: 'updatedAt is not a time' };
   }
-  return kind === 'manifests' ? { kind, value: value as Manifest } : { kind, value: value as FailureRecord };
+  return kind === 'manifests'
+    ? { kind, value: value as Manifest }
+    : { kind, value: upgradeFailureRecord(value as FailureRecord) };
 }

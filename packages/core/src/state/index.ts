@@ -20,7 +20,14 @@ export type {
 export type { CheckIndexOptions, DriftProblem, IndexDrift } from './check-index.js';
 export { checkIndex } from './check-index.js';
 export type { RecordAttemptInput } from './failures.js';
-export { MAX_ATTEMPTS_KEPT, MAX_STACK_CHARS, recordAttempt, resolveRecord } from './failures.js';
+export {
+  MAX_ATTEMPTS_KEPT,
+  MAX_STACK_CHARS,
+  recordAttempt,
+  resolveRecord,
+  runIdOfJob,
+  upgradeFailureRecord,
+} from './failures.js';
 export type { Fingerprint, FingerprintInput } from './fingerprint.js';
 export { FINGERPRINT_FRAMES, fingerprintFailure } from './fingerprint.js';
 export type { GroupedStateStoreOptions } from './grouped-state-store.js';

@@ -4,6 +4,7 @@ import { LOG_ID_RE } from '../job.js';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
 import { isPreconditionFailed, type ObjectStore } from '../ports/object-store.js';
+import { upgradeFailureRecord } from './failures.js';
 import type { FailureFilter, StateStore } from './state-store.js';
 import type { AuditEntry, FailureRecord, Manifest } from './types.js';
 
@@ -84,7 +85,8 @@ class ObjectStateStore implements StateStore {
   }
 
   async getFailure(logId: string): Promise<FailureRecord | undefined> {
-    return this.#readJson<FailureRecord>(this.#failureKey(logId), isFailureRecord);
+    const record = await this.#readJson<FailureRecord>(this.#failureKey(logId), isFailureRecord);
+    return record === undefined ? undefined : upgradeFailureRecord(record);
   }
 
   async putFailure(record: FailureRecord): Promise<void> {
@@ -93,7 +95,7 @@ class ObjectStateStore implements StateStore {
 
   async listFailures(filter: FailureFilter = {}): Promise<FailureRecord[]> {
     const keys = await this.#keys(`${this.#prefix}failures/`, true);
-    const records = await this.#readMany<FailureRecord>(keys, isFailureRecord);
+    const records = (await this.#readMany<FailureRecord>(keys, isFailureRecord)).map(upgradeFailureRecord);
     const since = filter.since?.getTime();
     return records
       .filter((r) => filter.state === undefined || r.state === filter.state)

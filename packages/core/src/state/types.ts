@@ -38,13 +38,27 @@ export const FAILURE_STATES = ['retrying', 'failed', 'resolved'] as const;
 export type FailureState = (typeof FAILURE_STATES)[number];
 export type AttemptRoute = Route | 'cli';
 
+/**
+ * What started the run an attempt belongs to: the upload (its S3 event, the ingest API, a Lambda
+ * hand-off of it), an operator's re-enqueue (queue or Lambda), the sweeper, or a bulk operation.
+ */
+export const RUN_KINDS = ['upload', 'reenqueue', 'sweep', 'operation'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
 export interface FailureAttempt {
   at: string;
   route: AttemptRoute;
   /** Lambda awsRequestId, or the BullMQ job id. */
   requestId?: string;
   jobId?: string;
+  /** The number of this attempt across every run of the log ID, 1-based (kept when older attempts are dropped). */
   attempt: number;
+  /** The run it belongs to (records written before runs were kept read as `upload`). */
+  run: RunKind;
+  /** The number of this attempt within its run (Lambda's invoke count, BullMQ's attempt). */
+  runAttempt: number;
+  /** Tells apart runs that share a job id (logzip reuses `log-<logId>`): `<jobId>@<job created ms>`. */
+  runId?: string;
   code: ErrorCode;
   message: string;
 }

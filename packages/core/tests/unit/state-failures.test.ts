@@ -6,6 +6,7 @@ import {
   type RecordAttemptInput,
   recordAttempt,
   resolveRecord,
+  upgradeFailureRecord,
 } from '../../src/state/failures.js';
 import type { FailureRecord } from '../../src/state/types.js';
 
@@ -52,6 +53,8 @@ describe('recordAttempt', () => {
         route: 'lambda',
         requestId: 'req-1',
         attempt: 1,
+        run: 'upload',
+        runAttempt: 1,
         code: 'storage_unavailable',
         message: 'S3 GetObject failed (SlowDown 503)',
       },
@@ -176,8 +179,110 @@ describe('recordAttempt', () => {
 
     // Assess
     expect(record.route).toBe('queue');
-    expect(record.attempts[0]).toEqual(expect.objectContaining({ jobId: 'log-54321', attempt: 2 }));
+    expect(record.attempts[0]).toEqual(
+      expect.objectContaining({ jobId: 'log-54321', attempt: 1, runAttempt: 2 }),
+    );
     expect(record.attempts[0]).not.toHaveProperty('requestId');
+  });
+
+  it('regression: a re-enqueue lost the attempt history (a job id reused across runs merged attempts numbered 1)', () => {
+    // Prepare: one Lambda attempt of the upload, then five re-enqueues of the same job id, each
+    // failing at its first attempt (a permanent error), as the queue reports them.
+    const queue = (n: number) =>
+      input({
+        route: 'queue',
+        requestId: undefined,
+        jobId: 'log-54321',
+        run: 'reenqueue',
+        runId: `log-54321@${minutes(n).getTime()}`,
+        attempt: 1,
+        error: new LogzipError('crc_mismatch', 'CRC32 mismatch'),
+        at: minutes(n),
+      });
+    let record = recordAttempt(
+      undefined,
+      input({ error: new LogzipError('crc_mismatch', 'CRC32 mismatch') }),
+    );
+
+    // Act
+    for (let n = 1; n <= 5; n++) record = recordAttempt(record, queue(n));
+
+    // Assess
+    expect(record.attempts.map((a) => [a.attempt, a.run, a.route, a.runAttempt])).toEqual([
+      [1, 'upload', 'lambda', 1],
+      [2, 'reenqueue', 'queue', 1],
+      [3, 'reenqueue', 'queue', 1],
+      [4, 'reenqueue', 'queue', 1],
+      [5, 'reenqueue', 'queue', 1],
+      [6, 'reenqueue', 'queue', 1],
+    ]);
+  });
+
+  it('keeps the number of an attempt reported twice (the handler, then the destination drain)', () => {
+    // Prepare
+    const first = recordAttempt(undefined, input());
+    const second = recordAttempt(first, input({ attempt: 2, at: minutes(1) }));
+
+    // Act
+    const again = recordAttempt(second, input({ attempt: 2, at: minutes(2), maxAttempts: 2 }));
+
+    // Assess
+    expect(again.attempts.map((a) => [a.attempt, a.runAttempt])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(again.state).toBe('failed');
+  });
+
+  it('reads a record of the previous version (attempts without a run) as upload attempts numbered in order', () => {
+    // Prepare: what the previous version wrote after a Lambda attempt and one re-enqueued job.
+    const legacy = {
+      ...recordAttempt(undefined, input()),
+      attempts: [
+        {
+          at: T0.toISOString(),
+          route: 'lambda',
+          requestId: 'req-1',
+          attempt: 1,
+          code: 'corrupt',
+          message: 'a',
+        },
+        {
+          at: minutes(1).toISOString(),
+          route: 'queue',
+          jobId: 'log-54321',
+          attempt: 1,
+          code: 'corrupt',
+          message: 'b',
+        },
+      ],
+    } as unknown as FailureRecord;
+
+    // Act
+    const read = upgradeFailureRecord(legacy);
+    const next = recordAttempt(
+      legacy,
+      input({
+        route: 'queue',
+        requestId: undefined,
+        jobId: 'log-54321',
+        run: 'reenqueue',
+        runId: 'log-54321@1',
+        at: minutes(2),
+      }),
+    );
+
+    // Assess
+    expect(read.attempts.map((a) => [a.attempt, a.run, a.runAttempt])).toEqual([
+      [1, 'upload', 1],
+      [2, 'upload', 1],
+    ]);
+    expect(next.attempts.map((a) => [a.attempt, a.run, a.runAttempt])).toEqual([
+      [1, 'upload', 1],
+      [2, 'upload', 1],
+      [3, 'reenqueue', 1],
+    ]);
+    expect(upgradeFailureRecord(next)).toBe(next);
   });
 
   it('reopens a resolved record: state follows the new error, resolvedAt goes, history stays', () => {

@@ -61,6 +61,7 @@ describe('parseInvocationEvent', () => {
     expect(work).toEqual({
       kind: 'archive',
       origin: 's3',
+      run: 'upload',
       bucket: 'logs',
       key: 'xx/xx/54321-xxxx.zip',
       eventName: 'ObjectCreated:Put',
@@ -129,6 +130,7 @@ describe('parseInvocationEvent', () => {
       {
         kind: 'archive',
         origin: 'rerun',
+        run: 'reenqueue',
         logId: '54321',
         bucket: 'logs',
         key: 'incoming/54321.zip',

@@ -150,7 +150,14 @@ describeWithMoto("draining the Lambda's on-failure SQS queue", () => {
     expect(record?.message).toMatch(/Task timed out/);
     expect(record?.stack).toMatch(/Task timed out/);
     expect(record?.attempts).toEqual([
-      expect.objectContaining({ route: 'lambda', requestId: 'req-timeout-1', attempt: 3, code: 'timeout' }),
+      expect.objectContaining({
+        route: 'lambda',
+        requestId: 'req-timeout-1',
+        attempt: 1,
+        run: 'upload',
+        runAttempt: 3,
+        code: 'timeout',
+      }),
     ]);
     // The recorded message is gone; the unparseable one stays for the queue's redrive to its DLQ.
     expect(await visibleAndInFlight()).toBe(1);

@@ -51,6 +51,7 @@ export function reenqueueItem(deps: OperationItemDeps, options: { force?: boolea
       bucket: archive.bucket,
       key: archive.key,
       reason: 'reenqueue',
+      run: 'operation',
       ...(options.force ? { force: true } : {}),
     });
     if (answer.outcome === 'refused') return { outcome: 'failed', detail: `refused: ${answer.reason}` };

@@ -4,10 +4,11 @@ import type { Limits } from '../../config.js';
 import { alertIfFinal, recordFailedAttempt } from '../../engine/attempts.js';
 import { extractAndRecord } from '../../engine/record.js';
 import { LogzipError, toLogzipError } from '../../errors.js';
-import { type ExtractJob, extractJobSchema } from '../../job.js';
+import { type ExtractJob, extractJobSchema, runOfJob } from '../../job.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
+import { runIdOfJob } from '../../state/failures.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { FailureRecord } from '../../state/types.js';
 
@@ -106,6 +107,12 @@ function unprocessedError(job: Job, error: Error): LogzipError {
   return failure;
 }
 
+/** The attempt's run id: logzip reuses one job id per log ID, its creation time tells the runs apart. */
+function runIdField(job: Job): { runId?: string } {
+  const runId = runIdOfJob(job.id, job.timestamp);
+  return runId === undefined ? {} : { runId };
+}
+
 /**
  * The extraction job processor and the `failed` event handler, sharing the bookkeeping that keeps
  * failure records complete: the processor records every attempt it runs (through
@@ -173,7 +180,14 @@ export function createExtractProcessor(deps: ProcessorDeps) {
             job.updateProgress({ ...progress }).catch(() => {});
           },
         },
-        { route: 'queue', attempt, maxAttempts, jobId },
+        {
+          route: 'queue',
+          attempt,
+          maxAttempts,
+          jobId,
+          run: runOfJob(data),
+          ...runIdField(job),
+        },
       );
       const seconds = (performance.now() - started) / 1000;
       if (outcome.ok) {
@@ -234,6 +248,8 @@ export function createExtractProcessor(deps: ProcessorDeps) {
         attempt: Math.max(1, job.attemptsMade),
         maxAttempts: job.opts.attempts ?? 1,
         jobId: job.id,
+        run: runOfJob(data),
+        ...runIdField(job),
         final: job.finishedOn !== undefined,
       },
       clock,
