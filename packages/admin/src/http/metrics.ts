@@ -1,4 +1,5 @@
-import { OPERATION_STATES, type Route } from '@logzip/core';
+import type { Route } from '@logzip/core';
+import { OPERATION_STATES } from '@logzip/core/operations';
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { errorBody } from '../errors.js';
