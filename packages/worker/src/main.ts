@@ -11,6 +11,7 @@ import { createStorage } from '@logzip/core/runtime';
 import { type IndexKeeper, startIndexKeeper } from '@logzip/core/state';
 import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
+import { closeWorkerParts } from './shutdown.js';
 import { type RunningWorker, startWorker } from './worker.js';
 
 /**
@@ -73,9 +74,7 @@ async function main(): Promise<void> {
     deadline.unref();
     stopping = (async () => {
       try {
-        await keeper?.stop();
-        await running?.close();
-        await indexRedis?.quit().catch(() => indexRedis?.disconnect());
+        await closeWorkerParts({ keeper, running, indexRedis });
         exit(0);
       } catch (error) {
         logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');

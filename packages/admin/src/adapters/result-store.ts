@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_KEYS } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 
 /**
@@ -12,7 +13,6 @@ export interface ResultStore {
   get(owner: string, id: string): Promise<unknown>;
 }
 
-export const RESULT_KEY_PREFIX = 'logzip:ui-result:';
 export const RESULT_TTL_MS = 30 * 60_000;
 
 interface Stored {
@@ -24,20 +24,19 @@ function newId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-export function createRedisResultStore(redis: Redis, ttlMs = RESULT_TTL_MS): ResultStore {
+export function createRedisResultStore(
+  redis: Redis,
+  ttlMs = RESULT_TTL_MS,
+  prefix = DEFAULT_KEYS.uiResultPrefix,
+): ResultStore {
   return {
     async put(owner, value) {
       const id = newId();
-      await redis.set(
-        `${RESULT_KEY_PREFIX}${id}`,
-        JSON.stringify({ owner, value } satisfies Stored),
-        'PX',
-        ttlMs,
-      );
+      await redis.set(`${prefix}${id}`, JSON.stringify({ owner, value } satisfies Stored), 'PX', ttlMs);
       return id;
     },
     async get(owner, id) {
-      const text = await redis.get(`${RESULT_KEY_PREFIX}${id}`);
+      const text = await redis.get(`${prefix}${id}`);
       if (text === null) return undefined;
       try {
         const stored = JSON.parse(text) as Stored;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_KEYS, type RedisKeys } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 
 /** One signed-in browser: who, until when, and which admin token it signed in with (a fingerprint). */
@@ -20,10 +21,6 @@ export interface SessionStore {
   /** Ends every session; returns how many were live. */
   revokeAll(): Promise<number>;
 }
-
-export const SESSION_KEY_PREFIX = 'logzip:session:';
-/** A sorted set of session ids by expiry: what "sign out everywhere" walks. */
-export const SESSION_INDEX_KEY = 'logzip:sessions';
 
 function newSessionId(): string {
   return randomBytes(24).toString('base64url');
@@ -53,7 +50,13 @@ function parseRecord(text: string | null): SessionRecord | undefined {
  * const sessions = createRedisSessionStore(redis, () => Date.now());
  * const id = await sessions.create({ operator: 'alice', expiresAt: Date.now() + 3600_000, tokenFingerprint });
  */
-export function createRedisSessionStore(redis: Redis, now: () => number): SessionStore {
+export function createRedisSessionStore(
+  redis: Redis,
+  now: () => number,
+  keys: Pick<RedisKeys, 'sessionPrefix' | 'sessionIndex'> = DEFAULT_KEYS,
+): SessionStore {
+  const SESSION_KEY_PREFIX = keys.sessionPrefix;
+  const SESSION_INDEX_KEY = keys.sessionIndex;
   return {
     async create(record) {
       const id = newSessionId();

@@ -22,6 +22,17 @@ describe('the Redis key names', () => {
       'logzip:enqueue-lock:bull:logzip-extract:log-1',
     );
     expect(keys.emulatorFired('logs', 'incoming/')).toBe('logzip:emulator:fired:logs:incoming/');
+    expect(keys.sessionPrefix).toBe('logzip:session:');
+    expect(keys.sessionIndex).toBe('logzip:sessions');
+    expect(keys.uiResultPrefix).toBe('logzip:ui-result:');
+    expect(keys.index.meta).toBe('logzip:{index}:meta');
+    expect(keys.index.byFilter('failed', 'corrupt')).toBe('logzip:{index}:z:failed:corrupt:*');
+    expect(keys.groups.groups).toBe('logzip:{index}:g');
+    expect(keys.groups.open).toBe('logzip:{index}:g:open');
+    expect(keys.groups.members('fp1')).toBe('logzip:{index}:g:m:fp1');
+    expect(keys.groups.memberOf).toBe('logzip:{index}:g:of');
+    expect(keys.operations.list).toBe('logzip:ops');
+    expect(keys.operations.base('op-1')).toBe('logzip:{op:op-1}:');
   });
 
   it('moves every name under another namespace', () => {
@@ -37,6 +48,13 @@ describe('the Redis key names', () => {
       keys.lockPrefix,
       keys.enqueueLock('bull', 'q', 'j'),
       keys.emulatorFired('b', 'p/'),
+      keys.sessionPrefix,
+      keys.sessionIndex,
+      keys.uiResultPrefix,
+      keys.index.meta,
+      keys.groups.groups,
+      keys.operations.list,
+      keys.operations.base('op-1'),
     ];
     // Assess
     for (const name of names) expect(name.startsWith('staging:')).toBe(true);

@@ -1,5 +1,13 @@
-export type { IndexKeys, RedisKeys } from './keys.js';
-export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, indexKeys, redisKeys } from './keys.js';
+export type { GroupKeys, IndexKeys, OperationKeys, RedisKeys } from './keys.js';
+export {
+  DEFAULT_KEY_NAMESPACE,
+  DEFAULT_KEYS,
+  DEFAULT_QUEUE_PREFIX,
+  groupKeys,
+  indexKeys,
+  operationKeys,
+  redisKeys,
+} from './keys.js';
 export type { OperationJob } from './operations-queue.js';
 export { enqueueOperationRun, OPERATIONS_QUEUE_NAME } from './operations-queue.js';
 export type {

@@ -34,8 +34,18 @@ export interface RedisKeys {
   enqueueLock(queuePrefix: string, queueName: string, jobId: string): string;
   /** The trigger emulator's memory of what it fired for one bucket and prefix. */
   emulatorFired(bucket: string, prefix: string): string;
+  /** Prefix of the admin's UI sessions (+ the session id). */
+  readonly sessionPrefix: string;
+  /** The sorted set of session ids by expiry ("sign out everywhere" walks it). */
+  readonly sessionIndex: string;
+  /** Prefix of the results of UI actions kept for post/redirect/get (+ the result id). */
+  readonly uiResultPrefix: string;
   /** The failure index (`<ns>{index}:…`). */
   readonly index: IndexKeys;
+  /** The failure groups, beside the index (`<ns>{index}:g…`). */
+  readonly groups: GroupKeys;
+  /** The bulk operations (`<ns>ops`, `<ns>{op:<id>}:…`). */
+  readonly operations: OperationKeys;
 }
 
 /**
@@ -60,7 +70,12 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
     lockPrefix: `${ns}lock:`,
     enqueueLock: (queuePrefix, queueName, jobId) => `${ns}enqueue-lock:${queuePrefix}:${queueName}:${jobId}`,
     emulatorFired: (bucket, prefix) => `${ns}emulator:fired:${bucket}:${prefix}`,
+    sessionPrefix: `${ns}session:`,
+    sessionIndex: `${ns}sessions`,
+    uiResultPrefix: `${ns}ui-result:`,
     index: indexKeys(ns),
+    groups: groupKeys(ns),
+    operations: operationKeys(ns),
   };
 }
 
@@ -103,6 +118,51 @@ export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
 }
 
 export type IndexKeys = ReturnType<typeof indexKeys>;
+
+/**
+ * The groups' keys, beside the index's (same `{index}` hash tag, so one slot on a Cluster):
+ *
+ * ```
+ * <ns>{index}:g            hash: fingerprint → {code, first, last, routes, sig} (JSON)
+ * <ns>{index}:g:open       sorted set of fingerprints with members, by last seen (ms)
+ * <ns>{index}:g:m:<fp>     sorted set of the group's failed log IDs by updatedAt (ms)
+ * <ns>{index}:g:of         hash: log ID → "<fingerprint>|<updatedAt ms>" (its current group)
+ * ```
+ */
+export function groupKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
+  const { base } = indexKeys(namespace);
+  return {
+    base,
+    groups: `${base}g`,
+    open: `${base}g:open`,
+    members: (fingerprint: string) => `${base}g:m:${fingerprint}`,
+    memberOf: `${base}g:of`,
+  } as const;
+}
+
+export type GroupKeys = ReturnType<typeof groupKeys>;
+
+/**
+ * Operation keys. One hash tag per operation, so its scripts touch one slot on a Cluster:
+ *
+ * ```
+ * <ns>ops                    sorted set of operation ids by creation (ms)
+ * <ns>{op:<id>}:meta         hash: kind, state, total, done, failed, skipped, createdBy, reason,
+ *                            selection, options (JSON), createdAt, updatedAt, finishedAt,
+ *                            pos (the runner's position), runAt/runBase (rate since the last start)
+ * <ns>{op:<id>}:ids          list: the frozen selection, in order
+ * <ns>{op:<id>}:results      hash: log ID → its result (JSON), written once
+ * <ns>{op:<id>}:order        list: log IDs in the order their results came
+ * ```
+ */
+export function operationKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
+  return {
+    list: `${namespace}ops`,
+    base: (id: string) => `${namespace}{op:${id}}:`,
+  } as const;
+}
+
+export type OperationKeys = ReturnType<typeof operationKeys>;
 
 /** The default namespace's keys. */
 export const DEFAULT_KEYS: RedisKeys = redisKeys();

@@ -1,8 +1,8 @@
-export type { IndexKeys } from './keys.js';
-export { DEFAULT_INDEX_NAMESPACE, indexKeys } from './keys.js';
+export type { GroupKeys, IndexKeys, OperationKeys } from './keys.js';
+export { DEFAULT_INDEX_NAMESPACE, groupKeys, indexKeys, operationKeys } from './keys.js';
 export { createRedisDigestGate } from './redis-digest-gate.js';
 export type { RedisFailureGroupsOptions } from './redis-failure-groups.js';
-export { createRedisFailureGroups, groupKeys } from './redis-failure-groups.js';
+export { createRedisFailureGroups } from './redis-failure-groups.js';
 export type { RedisFailureIndexOptions } from './redis-failure-index.js';
 export {
   AUDIT_ENTRY_MAX_CHARS,
@@ -12,4 +12,4 @@ export {
   PREFIX_SEARCH_CAP,
 } from './redis-failure-index.js';
 export type { RedisOperationStoreOptions } from './redis-operation-store.js';
-export { createRedisOperationStore, operationKeys } from './redis-operation-store.js';
+export { createRedisOperationStore } from './redis-operation-store.js';

@@ -6,29 +6,8 @@ import {
   type GroupChange,
 } from '../../ports/failure-groups.js';
 import { decodeCursor, encodeCursor } from '../../state/index-cursor.js';
-import { DEFAULT_INDEX_NAMESPACE, indexKeys } from './keys.js';
+import { DEFAULT_INDEX_NAMESPACE, groupKeys } from './keys.js';
 import { runScript } from './scripts.js';
-
-/**
- * The groups' keys, beside the index's (same `{index}` hash tag, so one slot on a Cluster):
- *
- * ```
- * <ns>{index}:g            hash: fingerprint → {code, first, last, routes, sig} (JSON)
- * <ns>{index}:g:open       sorted set of fingerprints with members, by last seen (ms)
- * <ns>{index}:g:m:<fp>     sorted set of the group's failed log IDs by updatedAt (ms)
- * <ns>{index}:g:of         hash: log ID → "<fingerprint>|<updatedAt ms>" (its current group)
- * ```
- */
-export function groupKeys(namespace: string = DEFAULT_INDEX_NAMESPACE) {
-  const { base } = indexKeys(namespace);
-  return {
-    base,
-    groups: `${base}g`,
-    open: `${base}g:open`,
-    members: (fingerprint: string) => `${base}g:m:${fingerprint}`,
-    memberOf: `${base}g:of`,
-  } as const;
-}
 
 const LEAVE = `
 local function leave(b, id)

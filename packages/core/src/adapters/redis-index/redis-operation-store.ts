@@ -9,28 +9,8 @@ import type {
   OperationState,
   OperationStore,
 } from '../../ports/operations.js';
-import { DEFAULT_INDEX_NAMESPACE } from './keys.js';
+import { DEFAULT_INDEX_NAMESPACE, operationKeys } from './keys.js';
 import { runScript } from './scripts.js';
-
-/**
- * Operation keys. One hash tag per operation, so its scripts touch one slot on a Cluster:
- *
- * ```
- * <ns>ops                    sorted set of operation ids by creation (ms)
- * <ns>{op:<id>}:meta         hash: kind, state, total, done, failed, skipped, createdBy, reason,
- *                            selection, options (JSON), createdAt, updatedAt, finishedAt,
- *                            pos (the runner's position), runAt/runBase (rate since the last start)
- * <ns>{op:<id>}:ids          list: the frozen selection, in order
- * <ns>{op:<id>}:results      hash: log ID → its result (JSON), written once
- * <ns>{op:<id>}:order        list: log IDs in the order their results came
- * ```
- */
-export function operationKeys(namespace: string = DEFAULT_INDEX_NAMESPACE) {
-  return {
-    list: `${namespace}ops`,
-    base: (id: string) => `${namespace}{op:${id}}:`,
-  } as const;
-}
 
 /** ARGV: log ID, counter (done|failed|skipped), result JSON, updatedAt. 1 when recorded, 0 when it had one. */
 const RECORD = `
