@@ -1,6 +1,7 @@
 import { type LogzipConfig, parseDuration, readConfig } from '@logzip/core';
 import { CLIENT_LIMIT_DEFAULTS, type ClientLimits } from './http/slow-clients.js';
 import type { IngestGrant } from './ingest/gate.js';
+import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './operations/health.js';
 
 /** The admin's own variables, read beside core's in the same pass (documented in docs/configuration.md). */
 export const ADMIN_ENV_DEFAULTS = {
@@ -24,6 +25,8 @@ export interface AdminConfig extends LogzipConfig {
     clientLimits: ClientLimits;
     /** LOGZIP_INGEST_TOKENS: named ingest tokens, each limited to a log-ID prefix. */
     ingestGrants: IngestGrant[];
+    /** LOGZIP_HEALTH_HEARTBEAT_STALE, LOGZIP_HEALTH_WAITING_STALE; the sweep's from LOGZIP_SWEEP_INTERVAL. */
+    health: HealthThresholds;
   };
 }
 
@@ -45,6 +48,18 @@ export function readAdminConfig(
   const host = env['LOGZIP_ADMIN_HOST'] || ADMIN_ENV_DEFAULTS.LOGZIP_ADMIN_HOST;
   const clientLimits = readClientLimits(env, errors);
   const ingestGrants = readIngestGrants(env['LOGZIP_INGEST_TOKENS'], errors);
+  const heartbeatStaleMs = readTimeout(
+    env,
+    'LOGZIP_HEALTH_HEARTBEAT_STALE',
+    DEFAULT_HEALTH_THRESHOLDS.heartbeatStaleMs,
+    errors,
+  );
+  const waitingStaleMs = readTimeout(
+    env,
+    'LOGZIP_HEALTH_WAITING_STALE',
+    DEFAULT_HEALTH_THRESHOLDS.waitingStaleMs,
+    errors,
+  );
   if (env['LOGZIP_TRIGGER_MODE'] === 'buffered' && !env['LOGZIP_LAMBDA_FUNCTION']) {
     errors.push(
       'LOGZIP_LAMBDA_FUNCTION: required when LOGZIP_TRIGGER_MODE=buffered (the mapping is found by function and queue)',
@@ -67,6 +82,15 @@ export function readAdminConfig(
       queuePrefix: core.env.LOGZIP_QUEUE_PREFIX,
       clientLimits,
       ingestGrants,
+      health: {
+        heartbeatStaleMs,
+        waitingStaleMs,
+        // Three missed sweeps; a process that sweeps nothing (0s) still expects the default's.
+        sweepStaleMs:
+          core.env.LOGZIP_SWEEP_INTERVAL > 0
+            ? 3 * core.env.LOGZIP_SWEEP_INTERVAL
+            : DEFAULT_HEALTH_THRESHOLDS.sweepStaleMs,
+      },
     },
   };
   return { config: Object.freeze(config), errors: [] };

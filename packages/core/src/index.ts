@@ -75,6 +75,8 @@ export { systemClock } from './ports/clock.js';
 export type { FailureGroup, FailureGroups, GroupChange, GroupMember } from './ports/failure-groups.js';
 export { GROUP_SAMPLE_SIZE } from './ports/failure-groups.js';
 export type {
+  ActivityView,
+  ExtractionActivity,
   FailureIndex,
   FailurePageQuery,
   FailureSummary,

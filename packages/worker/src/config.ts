@@ -24,6 +24,8 @@ export interface WorkerSettings {
   lambdaFailureQueueUrl: string | undefined;
   /** 0 = no scheduled canary (the default); else one canary run per interval across the workers. */
   canaryIntervalMs: number;
+  /** How often this process writes its heartbeat (default 5 s). */
+  heartbeatIntervalMs?: number;
 }
 
 export interface WorkerConfig extends LogzipConfig {
@@ -38,6 +40,7 @@ export const WORKER_ENV_DEFAULTS = {
   LOGZIP_WORKER_LOCK_DURATION: '60s',
   LOGZIP_WORKER_MAX_STALLED: '3',
   LOGZIP_CANARY_INTERVAL: '0s',
+  LOGZIP_WORKER_HEARTBEAT_INTERVAL: '5s',
 } as const;
 
 export type WorkerConfigResult =
@@ -69,7 +72,8 @@ function readSettings(env: Record<string, string | undefined>, errors: string[])
   if (canaryIntervalMs !== 0 && canaryIntervalMs < 10_000) {
     errors.push('LOGZIP_CANARY_INTERVAL: must be at least 10s, or 0s (the default) for no scheduled canary');
   }
-  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount, canaryIntervalMs };
+  const heartbeatIntervalMs = duration('LOGZIP_WORKER_HEARTBEAT_INTERVAL', 500);
+  return { shutdownTimeoutMs, lockDurationMs, maxStalledCount, canaryIntervalMs, heartbeatIntervalMs };
 }
 
 /**

@@ -10,9 +10,11 @@ import type {
   StateStore,
   TriggerControl,
 } from '@logzip/core';
+import type { WorkerHeartbeat } from '@logzip/core/bullmq';
 import type { RerunPayload } from '@logzip/core/events';
 
 import type { OperationRunner } from './bulk-operations.js';
+import type { HealthThresholds } from './health.js';
 
 /** Where archives arrive and where their files go: what every operation checks keys against. */
 export interface AdminSettings {
@@ -21,6 +23,8 @@ export interface AdminSettings {
   logIdPattern: RegExp;
   /** How S3 reaches the function (LOGZIP_TRIGGER_MODE); `direct` when not given. */
   triggerMode?: 'direct' | 'buffered';
+  /** When the health strip turns red (DEFAULT_HEALTH_THRESHOLDS when not given). */
+  health?: HealthThresholds;
 }
 
 /** Who asked for an action, and through which door: every audit entry names both. */
@@ -50,6 +54,8 @@ export interface QueueView {
   remove(logId: string): Promise<'removed' | 'active' | 'none'>;
   /** Jobs that finished since the given time. */
   throughput(since: Date): Promise<{ completed: number; failed: number }>;
+  /** The job that has waited longest for a worker, if any. */
+  oldestWaiting(): Promise<{ id: string; createdAt: string } | undefined>;
 }
 
 /** Invokes the extraction function asynchronously (InvocationType Event). */
@@ -99,6 +105,8 @@ export interface OperationsContext {
   lambda?: LambdaInvoker;
   lock?: SwitchLock;
   backlog?: () => Promise<BacklogView | undefined>;
+  /** The workers' heartbeats (undefined: the health strip says it cannot see the workers). */
+  heartbeats?: () => Promise<WorkerHeartbeat[]>;
   /** Failure groups in the Redis index (undefined: views say the index is needed). */
   groups?: FailureGroups;
   /** Stored bulk operations and the queue their runs go to (the workers run them). */

@@ -34,6 +34,10 @@ export interface RedisKeys {
   enqueueLock(queuePrefix: string, queueName: string, jobId: string): string;
   /** The trigger emulator's memory of what it fired for one bucket and prefix. */
   emulatorFired(bucket: string, prefix: string): string;
+  /** One worker process's heartbeat (JSON, with a TTL), per BullMQ prefix. */
+  workerHeartbeat(queuePrefix: string, workerName: string): string;
+  /** The SCAN pattern of every heartbeat under one BullMQ prefix. */
+  workerHeartbeatPattern(queuePrefix: string): string;
   /** The failure index (`<ns>{index}:…`). */
   readonly index: IndexKeys;
 }
@@ -60,6 +64,8 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
     lockPrefix: `${ns}lock:`,
     enqueueLock: (queuePrefix, queueName, jobId) => `${ns}enqueue-lock:${queuePrefix}:${queueName}:${jobId}`,
     emulatorFired: (bucket, prefix) => `${ns}emulator:fired:${bucket}:${prefix}`,
+    workerHeartbeat: (queuePrefix, workerName) => `${ns}heartbeat:${queuePrefix}:${workerName}`,
+    workerHeartbeatPattern: (queuePrefix) => `${ns}heartbeat:${queuePrefix}:*`,
     index: indexKeys(ns),
   };
 }
@@ -80,6 +86,9 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
  * <ns>{index}:audit:e               hash: audit entry id → the entry (JSON)
  * <ns>{index}:rebuild:lock          the running rebuild's owner (expires)
  * <ns>{index}:rebuild:checkpoint    where an interrupted rebuild resumes (JSON)
+ * <ns>{index}:activity:last         hash: `extracted:<route>` / `failed:<route>` → ISO time of the last one
+ * <ns>{index}:activity:h:<hour>     hash: the same fields → count in that UTC hour (`2026-12-05T13`, 48 h TTL)
+ * <ns>{index}:activity:m:<minute>   hash: the same fields → count in that UTC minute (`2026-12-05T13:07`, 2 h TTL)
  * ```
  */
 export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
@@ -99,6 +108,11 @@ export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
     auditEntries: `${base}audit:e`,
     rebuildLock: `${base}rebuild:lock`,
     rebuildCheckpoint: `${base}rebuild:checkpoint`,
+    activityLast: `${base}activity:last`,
+    /** `hour` is an ISO time cut to the hour: `2026-12-05T13`. */
+    activityHour: (hour: string) => `${base}activity:h:${hour}`,
+    /** `minute` is an ISO time cut to the minute: `2026-12-05T13:07`. */
+    activityMinute: (minute: string) => `${base}activity:m:${minute}`,
   } as const;
 }
 
