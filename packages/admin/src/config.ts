@@ -2,6 +2,7 @@ import { envFields, type LogzipConfig, readConfig, sharedEnvSchema } from '@logz
 import { z } from 'zod';
 import type { ClientLimits } from './http/slow-clients.js';
 import type { IngestGrant } from './ingest/gate.js';
+import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './operations/health.js';
 
 const { bytes, duration, integer, optionalString, port, url } = envFields;
 
@@ -35,6 +36,8 @@ export const adminEnvSchema = sharedEnvSchema.extend({
     .optional()
     .transform((v) => (v === '' ? undefined : v))
     .refine((v) => v === undefined || /^\S{32,}$/.test(v), 'must be at least 32 characters, without spaces'),
+  LOGZIP_HEALTH_HEARTBEAT_STALE: duration('30s', { min: 1_000, example: '30s or 2m' }),
+  LOGZIP_HEALTH_WAITING_STALE: duration('5m', { min: 1_000, example: '30s or 2m' }),
 });
 
 export type AdminEnv = z.infer<typeof adminEnvSchema>;
@@ -67,6 +70,8 @@ export interface AdminConfig extends LogzipConfig<AdminEnv> {
     ingestGrants: IngestGrant[];
     /** LOGZIP_ADMIN_METRICS_TOKEN: a bearer token for GET /metrics only. */
     metricsToken: string | undefined;
+    /** LOGZIP_HEALTH_HEARTBEAT_STALE, LOGZIP_HEALTH_WAITING_STALE; the sweep's from LOGZIP_SWEEP_INTERVAL. */
+    health: HealthThresholds;
   };
 }
 
@@ -114,6 +119,12 @@ export function readAdminConfig(
       },
       ingestGrants: e.LOGZIP_INGEST_TOKENS,
       metricsToken: e.LOGZIP_ADMIN_METRICS_TOKEN,
+      health: {
+        heartbeatStaleMs: e.LOGZIP_HEALTH_HEARTBEAT_STALE,
+        waitingStaleMs: e.LOGZIP_HEALTH_WAITING_STALE,
+        // Three missed sweeps; a process that sweeps nothing (0s) still expects the default's.
+        sweepStaleMs: e.LOGZIP_SWEEP_INTERVAL > 0 ? 3 * e.LOGZIP_SWEEP_INTERVAL : DEFAULT_HEALTH_THRESHOLDS.sweepStaleMs,
+      },
     },
   };
   return { config: Object.freeze(config), errors: [] };

@@ -13,6 +13,7 @@ import {
   createRedisRouteStore,
   enqueueOperationRun,
   OPERATIONS_QUEUE_NAME,
+  readHeartbeats,
   readSweepSnapshot,
   waitForRedis,
 } from '@logzip/core/bullmq';
@@ -144,6 +145,7 @@ export async function createAdminContext(
       output: config.output,
       logIdPattern: config.logIdPattern,
       triggerMode: config.env.LOGZIP_TRIGGER_MODE,
+      health: config.admin.health,
     },
     store: storage.store,
     state,
@@ -160,6 +162,7 @@ export async function createAdminContext(
       : { lambda: createLambdaInvoker(lambda, functionName) }),
     lock: createRedisLock(redis),
     backlog,
+    heartbeats: () => readHeartbeats(redis, queuePrefix),
     logger,
     clock: systemClock,
     redis,

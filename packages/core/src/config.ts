@@ -198,6 +198,11 @@ export const sharedEnvSchema = z.object({
   LOGZIP_MAX_RATIO: integer(1000),
   LOGZIP_QUEUE_PREFIX: queuePrefix,
   LOGZIP_SWEEP_GRACE: duration('15m'),
+  // The worker sweeps on it; the admin's health strip calls a sweep stale after three of them.
+  LOGZIP_SWEEP_INTERVAL: duration('5m').refine(
+    (ms) => ms === 0 || ms >= 1_000,
+    'must be at least 1s, or 0s to run no sweeps here',
+  ),
   LOGZIP_ALERT_WEBHOOK_URL: url,
   LOGZIP_ALERT_SNS_TOPIC_ARN: optionalString,
   LOGZIP_INDEX_PREFIX: z.string().default('logzip:'),

@@ -11,10 +11,6 @@ const { duration, integer, port } = envFields;
 export const workerEnvSchema = sharedEnvSchema.extend({
   LOGZIP_WORKER_CONCURRENCY: integer(2),
   LOGZIP_WORKER_METRICS_PORT: port(9464),
-  LOGZIP_SWEEP_INTERVAL: duration('5m').refine(
-    (ms) => ms === 0 || ms >= 1_000,
-    'must be at least 1s, or 0s to run no sweeps here',
-  ),
   LOGZIP_WORKER_SHUTDOWN_TIMEOUT: duration('30s', { example: '30s or 2m' }),
   LOGZIP_WORKER_LOCK_DURATION: duration('60s', { min: 1_000, example: '30s or 2m' }),
   LOGZIP_WORKER_MAX_STALLED: integer(3, { min: 0, max: 100, what: 'a whole number from 0 to 100' }),
@@ -23,6 +19,7 @@ export const workerEnvSchema = sharedEnvSchema.extend({
     'must be at least 10s, or 0s (the default) for no scheduled canary',
   ),
   LOGZIP_ALERT_DIGEST_INTERVAL: duration('0'),
+  LOGZIP_WORKER_HEARTBEAT_INTERVAL: duration('5s', { min: 500, example: '5s' }),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
@@ -47,6 +44,8 @@ export interface WorkerSettings {
   lambdaFailureQueueUrl: string | undefined;
   /** 0 = no scheduled canary (the default); else one canary run per interval across the workers. */
   canaryIntervalMs: number;
+  /** How often this process writes its heartbeat (default 5 s). */
+  heartbeatIntervalMs?: number;
 }
 
 export interface WorkerConfig extends LogzipConfig<WorkerEnv> {
@@ -85,6 +84,7 @@ export function readWorkerConfig(env: Record<string, string | undefined>): Worke
     queuePrefix: e.LOGZIP_QUEUE_PREFIX,
     lambdaFailureQueueUrl: e.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
     canaryIntervalMs: e.LOGZIP_CANARY_INTERVAL,
+    heartbeatIntervalMs: e.LOGZIP_WORKER_HEARTBEAT_INTERVAL,
   };
   const config: WorkerConfig = {
     ...core.config,

@@ -1,4 +1,5 @@
-import type { SweepSnapshot } from '@logzip/core';
+import type { ActivityView, SweepSnapshot } from '@logzip/core';
+import type { WorkerHeartbeat } from '@logzip/core/bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface WorkerMetricsSources {
@@ -6,6 +7,12 @@ export interface WorkerMetricsSources {
   queueCounts?: () => Promise<Record<string, number>>;
   /** The last sweep's backlog (shared through Redis, whichever process ran it). */
   lastSweep?: () => Promise<SweepSnapshot | undefined>;
+  /** Every worker's last heartbeat (all processes of the deployment). */
+  heartbeats?: () => Promise<WorkerHeartbeat[]>;
+  /** When the job that has waited longest was created (ms), undefined when none waits. */
+  oldestWaiting?: () => Promise<number | undefined>;
+  /** Per-route activity from the index (last extraction per route). */
+  activity?: () => Promise<ActivityView | undefined>;
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
@@ -156,6 +163,57 @@ export function createWorkerMetrics(sources: WorkerMetricsSources = {}) {
     async collect() {
       const last = await readSnapshot();
       if (last !== undefined) this.set(Date.parse(last.at) / 1000);
+    },
+  });
+
+  // The health strip's facts, read when scraped like the queue depth (see docs/operations.md).
+  new Gauge({
+    name: 'logzip_worker_heartbeat_age_seconds',
+    help: "Seconds since each worker's last heartbeat (a frozen worker's grows while its connection stays open)",
+    labelNames: ['worker'] as const,
+    registers: [registry],
+    async collect() {
+      if (sources.heartbeats === undefined) return;
+      try {
+        const beats = await withTimeout(sources.heartbeats());
+        this.reset();
+        for (const beat of beats)
+          this.set({ worker: beat.name }, Math.max(0, (Date.now() - Date.parse(beat.at)) / 1000));
+      } catch {
+        // Redis is unreachable: keep the last values.
+      }
+    },
+  });
+  new Gauge({
+    name: 'logzip_queue_oldest_waiting_age_seconds',
+    help: 'Seconds the oldest waiting extraction job has waited for a worker (0 when none waits)',
+    registers: [registry],
+    async collect() {
+      if (sources.oldestWaiting === undefined) return;
+      try {
+        const created = await withTimeout(sources.oldestWaiting());
+        this.set(created === undefined ? 0 : Math.max(0, (Date.now() - created) / 1000));
+      } catch {
+        // Redis is unreachable: keep the last value.
+      }
+    },
+  });
+  new Gauge({
+    name: 'logzip_last_extraction_timestamp_seconds',
+    help: 'When the last successful extraction of each route finished (Unix time)',
+    labelNames: ['route'] as const,
+    registers: [registry],
+    async collect() {
+      if (sources.activity === undefined) return;
+      try {
+        const view = await withTimeout(sources.activity());
+        for (const route of ['lambda', 'queue'] as const) {
+          const at = view?.lastExtracted[route];
+          if (at !== null && at !== undefined) this.set({ route }, Date.parse(at) / 1000);
+        }
+      } catch {
+        // Redis is unreachable: keep the last values.
+      }
     },
   });
 

@@ -17,6 +17,7 @@ import {
   createRedis,
   createRedisRouteStore,
   DEFAULT_KEYS,
+  readHeartbeats,
   readSweepSnapshot,
   startOperationsWorker,
   sweepSnapshotPublisher,
@@ -25,6 +26,8 @@ import {
   createRedisDigestGate,
   createRedisFailureGroups,
   createRedisOperationStore,
+  indexKeys,
+  readActivity,
 } from '@logzip/core/redis-index';
 import { createGroupedStateStore } from '@logzip/core/state';
 import { Queue, Worker } from 'bullmq';
@@ -32,6 +35,7 @@ import { startBufferedConsumers } from './buffered.js';
 import { startCanarySchedule } from './canary-schedule.js';
 import type { WorkerConfig } from './config.js';
 import { type Drain, startRedisDrain, startSqsDrain } from './drain.js';
+import { startHeartbeat } from './heartbeat.js';
 import { type MetricsServer, startMetricsServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 
@@ -138,6 +142,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
     lastSweep: () => readSweepSnapshot(redis, prefix),
+    heartbeats: () => readHeartbeats(redis, prefix),
+    oldestWaiting: async () => {
+      const [job] = await producer.queue.getJobs(['wait'], 0, 0, true);
+      return job?.timestamp;
+    },
+    activity: () => readActivity(redis, indexKeys(namespace), new Date()),
   });
 
   const processor = createExtractProcessor({
@@ -315,6 +325,16 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           onStored: (outcome) => metrics.notificationsStored.inc({ outcome }),
         });
 
+  const heartbeat = startHeartbeat({
+    redis,
+    queuePrefix: prefix,
+    name: workerName,
+    intervalMs: settings.heartbeatIntervalMs ?? 5_000,
+    concurrency: settings.concurrency,
+    activeJobs: () => processor.activeCount(),
+    logger: log,
+  });
+
   void worker
     .run()
     .catch((error: unknown) => log.error({ err: messageOf(error) }, 'worker stopped with an error'));
@@ -365,6 +385,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       'shutting down',
     );
     const stopWorker = worker.close();
+    const beatStopped = heartbeat.stop();
     sweepAbort.abort();
     const others = Promise.allSettled([
       sweepWorker?.close(),
@@ -392,7 +413,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     await withDeadline(others, 10_000);
     // A final failure's record and alert (bounded by the alerter's own timeouts).
     await withDeadline(Promise.allSettled([...failedHandlers]), 15_000);
-    await Promise.allSettled([sweepQueue?.close(), producer.close(), server?.close()]);
+    await Promise.allSettled([sweepQueue?.close(), producer.close(), server?.close(), beatStopped]);
     ownSqs?.destroy();
     await redis.quit().catch(() => redis.disconnect());
     log.info({ handedBack, forced }, 'worker stopped');

@@ -50,6 +50,13 @@ export function createQueueView(queue: Queue): QueueView {
       }
     },
 
+    async oldestWaiting() {
+      // The wait list is newest first; asc reads it from its far (oldest) end.
+      const [job] = await queue.getJobs(['wait'], 0, 0, true);
+      if (job === undefined || job === null) return undefined;
+      return { id: job.id ?? '', createdAt: new Date(job.timestamp).toISOString() };
+    },
+
     async throughput(since) {
       const cutoff = since.getTime();
       const count = async (state: 'completed' | 'failed') => {

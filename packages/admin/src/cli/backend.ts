@@ -16,6 +16,7 @@ import {
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { type GroupList, listGroups } from '../operations/groups.js';
+import { getHealth, type HealthReport } from '../operations/health.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
 import {
@@ -78,6 +79,8 @@ export interface Backend {
   controlOperation(id: string, action: 'pause' | 'resume' | 'abort', reason: string): Promise<Operation>;
   /** Failure counts by state and by code. */
   failureCounts(): Promise<IndexCounts>;
+  /** Workers' heartbeats, the oldest waiting job, the last sweep, the last extraction per route. */
+  health(): Promise<HealthReport>;
   /** undefined when logzip knows nothing about the log ID. */
   archiveStatus(logId: string): Promise<ArchiveStatus | undefined>;
   reenqueue(request: ReenqueueRequest, onProgress: Progress): Promise<BulkResult>;
@@ -182,6 +185,7 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
     operations: async (limit) => listOperations(await open(), limit),
     controlOperation: async (id, action, reason) => controlOperation(await open(), id, action, actor, reason),
     failureCounts: async () => countFailures(await openViews()),
+    health: async () => getHealth(await open()),
     archiveStatus: async (logId) => {
       const status = await getArchiveStatus(await open(), logId);
       return status.found ? status : undefined;
@@ -351,6 +355,7 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
     controlOperation: (id, action, reason) =>
       call('POST', `/api/operations/${encodeURIComponent(id)}/${action}`, { reason }),
     failureCounts: () => call('GET', '/api/failures/counts'),
+    health: () => call('GET', '/api/health'),
     archiveStatus: async (logId) => {
       try {
         return await call<ArchiveStatus>('GET', `/api/archives/${encodeURIComponent(logId)}`);

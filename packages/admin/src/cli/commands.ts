@@ -35,7 +35,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   status: {
     summary: "a log ID's archive, manifest, failure record and queue job",
-    usage: 'logzip status <logId> [--json]',
+    usage: 'logzip status [<logId>] [--json]',
     load: () => import('./commands/status.js'),
   },
   failures: {

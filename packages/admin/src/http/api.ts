@@ -10,6 +10,7 @@ import {
   MAX_FAILURE_LIMIT,
   parseFailureState,
 } from '../operations/failures.js';
+import { getHealth } from '../operations/health.js';
 import { getOverview } from '../operations/overview.js';
 import { purge } from '../operations/purge.js';
 import { type ReenqueueInput, reenqueue } from '../operations/reenqueue.js';
@@ -149,6 +150,8 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
   );
 
   app.get('/overview', async () => getOverview(ctx));
+
+  app.get('/health', async () => getHealth(ctx));
 
   app.get<{ Querystring: FailuresQuerystring }>(
     '/failures',

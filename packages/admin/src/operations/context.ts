@@ -8,10 +8,12 @@ import type {
   StateStore,
   TriggerControl,
 } from '@logzip/core';
+import type { WorkerHeartbeat } from '@logzip/core/bullmq';
 import type { RerunPayload } from '@logzip/core/events';
 import type { FailureGroups, FailureIndex } from '@logzip/core/state';
 
 import type { OperationRunner } from './bulk-operations.js';
+import type { HealthThresholds } from './health.js';
 
 /** Where archives arrive and where their files go: what every operation checks keys against. */
 export interface AdminSettings {
@@ -20,6 +22,8 @@ export interface AdminSettings {
   logIdPattern: RegExp;
   /** How S3 reaches the function (LOGZIP_TRIGGER_MODE); `direct` when not given. */
   triggerMode?: 'direct' | 'buffered';
+  /** When the health strip turns red (DEFAULT_HEALTH_THRESHOLDS when not given). */
+  health?: HealthThresholds;
 }
 
 /** Who asked for an action, and through which door: every audit entry names both. */
@@ -49,6 +53,8 @@ export interface QueueView {
   remove(logId: string): Promise<'removed' | 'active' | 'none'>;
   /** Jobs that finished since the given time. */
   throughput(since: Date): Promise<{ completed: number; failed: number }>;
+  /** The job that has waited longest for a worker, if any. */
+  oldestWaiting(): Promise<{ id: string; createdAt: string } | undefined>;
 }
 
 /** Invokes the extraction function asynchronously (InvocationType Event). */
@@ -98,6 +104,8 @@ export interface OperationsContext {
   lambda?: LambdaInvoker;
   lock?: SwitchLock;
   backlog?: () => Promise<BacklogView | undefined>;
+  /** The workers' heartbeats (undefined: the health strip says it cannot see the workers). */
+  heartbeats?: () => Promise<WorkerHeartbeat[]>;
   /** Failure groups in the Redis index (undefined: views say the index is needed). */
   groups?: FailureGroups;
   /** Stored bulk operations and the queue their runs go to (the workers run them). */

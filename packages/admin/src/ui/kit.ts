@@ -4,6 +4,7 @@ import { requireOperator } from '../http/auth.js';
 import { csrfTokenFor, type Sessions } from '../http/sessions.js';
 import type { BulkResult } from '../operations/bulk.js';
 import type { Actor, OperationsContext } from '../operations/context.js';
+import { getHealth, type HealthReport } from '../operations/health.js';
 import type { Flash, PageContext } from './layout.js';
 
 export interface UiOptions {
@@ -54,10 +55,13 @@ export interface UiKit {
    */
   redirectToResult(request: FastifyRequest, reply: FastifyReply, shown: ShownResult): Promise<FastifyReply>;
   html(reply: FastifyReply, body: string, status?: number): FastifyReply;
+  /** Reads the health strip's facts for a signed-in page (a preHandler hook of the UI's GET routes). */
+  loadHealth(request: FastifyRequest): Promise<void>;
 }
 
 export function createUiKit(app: FastifyInstance, options: UiOptions): UiKit {
   const { ctx } = options;
+  const healthOf = new WeakMap<FastifyRequest, HealthReport>();
 
   function readFlash(request: FastifyRequest, reply: FastifyReply): Flash | undefined {
     const cookie = request.cookies[FLASH_COOKIE];
@@ -80,7 +84,9 @@ export function createUiKit(app: FastifyInstance, options: UiOptions): UiKit {
     actor: (request) => ({ operator: requireOperator(request), channel: 'ui' }),
     pageContext(request, reply, current) {
       const flash = readFlash(request, reply);
+      const health = healthOf.get(request);
       return {
+        ...(health === undefined ? {} : { health }),
         csrf: csrfTokenFor(request, reply),
         now: ctx.clock.now(),
         ...(request.auth?.operator == null ? {} : { operator: request.auth.operator }),
@@ -101,6 +107,12 @@ export function createUiKit(app: FastifyInstance, options: UiOptions): UiKit {
     async redirectToResult(request, reply, shown) {
       const id = await options.results.put(request.auth?.sessionId ?? '', shown);
       return reply.redirect(`/ui/results/${id}`, 303);
+    },
+    async loadHealth(request) {
+      if (request.method !== 'GET' || request.auth?.operator == null) return;
+      // A health read that fails leaves the strip out; the page itself still answers.
+      const health = await getHealth(ctx).catch(() => undefined);
+      if (health !== undefined) healthOf.set(request, health);
     },
     html: (reply, body, status = 200) =>
       reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body),

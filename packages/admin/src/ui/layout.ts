@@ -1,3 +1,4 @@
+import type { HealthReport } from '../operations/health.js';
 import { html, type SafeHtml } from './html.js';
 
 export interface PageContext {
@@ -9,6 +10,10 @@ export interface PageContext {
   current?: 'dashboard' | 'failures' | 'archives' | 'audit';
   flash?: Flash;
   now: Date;
+  /** The health strip's facts (signed-in pages); the strip is left out without them. */
+  health?: HealthReport;
+  /** The page reloads itself this often (meta refresh: the CSP allows no script). */
+  refreshSeconds?: number;
 }
 
 export interface Flash {
@@ -39,6 +44,7 @@ export function layout(title: string, page: PageContext, body: SafeHtml): string
         <div class="who"><span>signed in as <strong>${page.operator}</strong></span>
           <form class="inline" method="post" action="/logout">${csrfField(page)}<button type="submit" class="small">Sign out</button></form>
         </div>`;
+  const strip = page.operator === undefined || page.health === undefined ? html`` : healthStrip(page.health);
   const flash =
     page.flash === undefined
       ? html``
@@ -47,14 +53,67 @@ export function layout(title: string, page: PageContext, body: SafeHtml): string
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${page.refreshSeconds === undefined ? html`` : html`<meta http-equiv="refresh" content="${String(page.refreshSeconds)}">`}
 <title>${title} · logzip admin</title>
 <link rel="stylesheet" href="/assets/admin.css">
 </head>
 <body>
 <header class="top"><div class="inner"><a class="brand" href="/">logzip admin</a>${nav}</div></header>
-<main>${flash}${body}</main>
+${strip}<main>${flash}${body}</main>
 </body>
 </html>`}`;
+}
+
+/** `12 s`, `5 min`, `3 h`: a short age for the strip. */
+export function shortAge(ms: number | null): string {
+  if (ms === null) return '–';
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 172_800_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} d`;
+}
+
+/**
+ * One line under the header on every signed-in page: workers and their last heartbeat, the oldest
+ * waiting job, the last sweep, the last extraction per route; a stale fact is red. The dashboard's
+ * health card has the details.
+ */
+function healthStrip(health: HealthReport): SafeHtml {
+  const now = Date.parse(health.at);
+  const item = (label: string, text: string, bad: boolean) =>
+    html`<span class="${bad ? 'bad' : ''}">${label} <strong>${text}</strong></span>`;
+  const workers = health.workers;
+  const staleWorkers = workers?.filter((w) => w.stale).length ?? 0;
+  const youngest = workers?.[0];
+  const waiting = health.oldestWaiting;
+  const last = (route: 'lambda' | 'queue') => {
+    const at = health.lastExtraction?.[route] ?? null;
+    return at === null ? 'never' : `${shortAge(now - Date.parse(at))} ago`;
+  };
+  return html`<div class="health-strip ${health.ok ? 'ok' : 'bad'}" id="health-strip" role="status"><div class="inner">
+    <a href="/#health">${health.ok ? 'healthy' : `${health.problems.length} problem${health.problems.length === 1 ? '' : 's'}`}</a>
+    ${item(
+      'workers',
+      workers === null
+        ? 'unreadable'
+        : workers.length === 0
+          ? 'none'
+          : `${workers.length}${staleWorkers > 0 ? ` (${staleWorkers} stale)` : ''}, beat ${shortAge(youngest?.ageMs ?? null)} ago`,
+      workers === null || workers.length === 0 || staleWorkers > 0,
+    )}
+    ${item(
+      'oldest waiting',
+      waiting === null ? 'unreadable' : waiting.ageMs === null ? 'none' : shortAge(waiting.ageMs),
+      waiting === null || waiting.stale,
+    )}
+    ${item(
+      'last sweep',
+      health.lastSweep.ageMs === null ? 'never' : `${shortAge(health.lastSweep.ageMs)} ago`,
+      health.lastSweep.stale,
+    )}
+    ${item('extracted: lambda', last('lambda'), false)}
+    ${item('queue', last('queue'), false)}
+  </div></div>`;
 }
 
 const UNITS: Array<[number, string]> = [

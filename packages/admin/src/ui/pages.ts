@@ -16,8 +16,11 @@ import type { FailureQuery } from '../operations/failures.js';
 import type { Overview } from '../operations/overview.js';
 import type { RouteStatus } from '../operations/route.js';
 import type { ArchiveStatus } from '../operations/status.js';
+import { activityChart, healthCard, throughputLine } from './health-view.js';
 import { html, type SafeHtml } from './html.js';
 import { badge, bytes, csrfField, layout, type PageContext, when } from './layout.js';
+
+export const DASHBOARD_REFRESH_SECONDS = 30;
 
 const ROUTE_HELP: Record<Route, string> = {
   lambda: 'S3 events invoke the extraction function; the sweeper catches what it misses.',
@@ -180,14 +183,20 @@ export function loginPage(
   );
 }
 
+/**
+ * The dashboard reloads itself (the health facts move); the route switch's form, where an operator
+ * types, is on its own page so a reload never loses what was typed.
+ */
 export function dashboardPage(page: PageContext, overview: Overview): string {
   const { route } = overview;
   const counts = overview.queue.counts;
   const target: Route = route.desired === 'lambda' ? 'queue' : 'lambda';
+  const activity = page.health?.activity ?? null;
   return layout(
     'Dashboard',
-    page,
+    { ...page, refreshSeconds: DASHBOARD_REFRESH_SECONDS },
     html`<h1>Dashboard</h1>${driftBanner(route)}
+    ${healthCard(page.health, page.now)}
     <div class="grid">
       <div class="card" id="route"><h2>Route</h2>
         <div class="stats">
@@ -195,14 +204,7 @@ export function dashboardPage(page: PageContext, overview: Overview): string {
           <div class="stat"><span>actual (trigger)</span><span class="big" id="actual-route">${route.effective ?? 'unreadable'}</span></div>
         </div>
         <p class="muted small">${route.desired === null ? 'Nobody has set the route yet: choose one.' : ROUTE_HELP[route.desired]}</p>
-        <form method="post" action="/ui/route/review" class="filters">
-          ${csrfField(page)}
-          <label>Switch to<select name="route">${(['lambda', 'queue'] as const).map(
-            (r) => html`<option value="${r}" ${r === target ? html`selected` : html``}>${r}</option>`,
-          )}</select></label>
-          <label>Reason (required, goes to the audit log)<input type="text" name="reason" required maxlength="500" placeholder="e.g. Lambda timeouts since 02:10, see incident 123"></label>
-          <button type="submit" class="primary">Review switch…</button>
-        </form>
+        <p><a class="button primary" id="switch-route" href="/ui/route?to=${target}">Switch the route…</a></p>
       </div>
       ${triggerCard(route.actual, route.actualError, route.drift.warnings.length === 0)}
     </div>
@@ -218,8 +220,8 @@ export function dashboardPage(page: PageContext, overview: Overview): string {
         }
         <p class="small">${
           overview.throughput === null
-            ? html`<span class="muted">throughput unavailable</span>`
-            : html`Last ${overview.throughput.sinceMinutes} min: <strong>${overview.throughput.completed}</strong> extracted, <strong>${overview.throughput.failed}</strong> failed through the queue.`
+            ? html`<span class="muted">queue throughput unavailable</span>`
+            : html`Queue jobs, last ${overview.throughput.sinceMinutes} min: <strong>${overview.throughput.completed}</strong> completed, <strong>${overview.throughput.failed}</strong> failed.`
         }</p>
         <p class="small">Backlog (sweeper): ${
           overview.backlog === null
@@ -231,6 +233,10 @@ export function dashboardPage(page: PageContext, overview: Overview): string {
               } <span class="muted">(swept ${when(overview.backlog.at, page.now)})</span>`
         }</p>
         <p class="small"><a href="/queues">Open the queue board (read-only) →</a></p>
+      </div>
+      <div class="card" id="throughput"><h2>Throughput <span class="muted small">both routes</span></h2>
+        <p class="small" id="route-throughput">${throughputLine(activity)}</p>
+        ${activityChart(activity)}
       </div>
     </div>
     <div class="card" id="recent-failures"><h2>Recent failures ${
@@ -252,6 +258,27 @@ export function dashboardPage(page: PageContext, overview: Overview): string {
               )}</p>`
         }
         <p class="small"><a href="/failures">All failures →</a></p>
+    </div>`,
+  );
+}
+
+/** The route switch's form (GET /ui/route): a page of its own, which never reloads itself. */
+export function routeFormPage(page: PageContext, status: RouteStatus, to: Route): string {
+  return layout(
+    'Switch the route',
+    page,
+    html`<h1>Switch the route</h1>${driftBanner(status)}
+    <div class="card">
+      <dl class="kv"><dt>desired now</dt><dd>${routeBadge(status.desired)}</dd><dt>actual now</dt><dd>${routeBadge(status.effective)}</dd></dl>
+      <form method="post" action="/ui/route/review" class="filters mt">
+        ${csrfField(page)}
+        <label>Switch to<select name="route">${(['lambda', 'queue'] as const).map(
+          (r) => html`<option value="${r}" ${r === to ? html`selected` : html``}>${r}</option>`,
+        )}</select></label>
+        <label class="grow">Reason (required, goes to the audit log)<input type="text" name="reason" required maxlength="500" placeholder="e.g. Lambda timeouts since 02:10, see incident 123"></label>
+        <button type="submit" class="primary">Review switch…</button>
+        <a class="button" href="/">Cancel</a>
+      </form>
     </div>`,
   );
 }

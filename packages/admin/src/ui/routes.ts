@@ -14,6 +14,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
   // Forms are parsed here only: the JSON API (another plugin) never reads a form body.
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
   const ui = createUiKit(app, options);
+  app.addHook('preHandler', async (request) => ui.loadHealth(request));
   sessionRoutes(app, ui);
   dashboardRoutes(app, ui);
   failureRoutes(app, ui);

@@ -83,4 +83,44 @@ details[open] summary { margin-bottom: 6px; }
 .right { margin-left: auto; }
 .mb { margin-bottom: 12px; }
 .mt { margin-top: 14px; }
+.grow { flex: 1 1 260px; }
+.grow input { width: 100%; }
+.health-strip { background: var(--ok-weak); border-bottom: 1px solid #b5dfc5; font-size: 13px; }
+.health-strip.bad { background: var(--bad-weak); border-bottom-color: #f3b8b2; }
+.health-strip .inner { max-width: 1240px; margin: 0 auto; padding: 5px 20px; display: flex; flex-wrap: wrap; gap: 4px 16px; }
+.health-strip a { font-weight: 700; color: var(--ok); }
+.health-strip.bad a { color: var(--bad); }
+.health-strip span.bad, .health-strip span.bad strong { color: var(--bad); }
+.scroll { overflow-x: auto; max-width: 100%; }
+.chart { margin: 8px 0 0; }
+.chart svg { width: 100%; height: 160px; display: block; }
+.chart .bar-ok { fill: var(--ok); }
+.chart .bar-bad { fill: var(--bad); }
+.chart .axis { font-size: 11px; fill: var(--muted); }
+.chart .axis-line { stroke: var(--line); }
+.key-ok { color: var(--ok); }
+.key-bad { color: var(--bad); }
+.progress { height: 14px; background: #eef0f3; border-radius: 7px; overflow: hidden; display: flex; }
+.progress span { display: block; height: 100%; }
+.progress .done { background: var(--ok); }
+.progress .failed { background: var(--bad); }
+.progress .skipped { background: var(--warn); }
+form.search { display: flex; gap: 6px; align-items: center; }
+form.search input { min-width: 0; width: 11em; padding: 4px 8px; }
+header.top form.search input { background: #1f2a40; color: #fff; border-color: #394866; }
+@media (max-width: 720px) {
+  header.top .inner { height: auto; flex-wrap: wrap; gap: 6px 12px; padding: 8px 12px; }
+  header.top nav { flex-wrap: wrap; order: 3; flex-basis: 100%; }
+  header.top .who { flex-wrap: wrap; }
+  main { padding: 12px; }
+  .health-strip .inner { padding: 5px 12px; }
+  .grid { grid-template-columns: 1fr; }
+  .card { padding: 12px; }
+  input[type=text], input[type=password], input[type=search], select, textarea { min-width: 0; max-width: 100%; }
+  label { max-width: 100%; }
+  dl.kv { grid-template-columns: 1fr; gap: 2px; }
+  dl.kv dd { margin-bottom: 6px; }
+  h1 { font-size: 19px; word-break: break-word; }
+  pre { max-width: 100%; }
+}
 `;

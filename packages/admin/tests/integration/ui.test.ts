@@ -57,6 +57,8 @@ describe.runIf(hasChromium && motoEnabled())(
 
     async function switchRoute(to: 'lambda' | 'queue', reason: string): Promise<void> {
       await page.goto(`${base}/`);
+      await page.click('#switch-route');
+      await page.waitForURL(/\/ui\/route/);
       await page.selectOption('select[name="route"]', to);
       await page.fill('input[name="reason"]', reason);
       await page.click('text=Review switch…');

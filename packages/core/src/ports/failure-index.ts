@@ -79,6 +79,32 @@ export interface RebuildCheckpoint {
   startedAt: string;
 }
 
+/** One finished extraction or final failure, as the activity counters see it. */
+export interface ExtractionActivity {
+  kind: 'extracted' | 'failed';
+  route: string;
+  /** ISO time it finished. */
+  at: string;
+}
+
+/** What the dashboard's throughput, chart and health strip read: per route (lambda, queue). */
+export interface ActivityView {
+  lastExtracted: { lambda: string | null; queue: string | null };
+  lastFailed: { lambda: string | null; queue: string | null };
+  /** Totals of the last `minutes` minutes. */
+  window: {
+    minutes: number;
+    extracted: { lambda: number; queue: number };
+    failed: { lambda: number; queue: number };
+  };
+  /** One entry per UTC hour, oldest first, the current hour last. */
+  hours: Array<{
+    hour: string;
+    extracted: { lambda: number; queue: number };
+    failed: { lambda: number; queue: number };
+  }>;
+}
+
 export interface IndexBatch {
   failures?: FailureSummary[];
   manifests?: ManifestSummary[];
@@ -97,6 +123,8 @@ export interface FailureIndex {
   putManifest(summary: ManifestSummary): Promise<void>;
   removeManifest(logId: string): Promise<void>;
   addAudit(entry: AuditEntry): Promise<void>;
+  /** Per-route extraction activity (last times, hourly counters); absent on indexes that keep none. */
+  activity?(now: Date): Promise<ActivityView>;
   /** Writes many summaries in one round trip (the rebuild). */
   putBatch(batch: IndexBatch): Promise<void>;
   /** One log ID's summaries: constant cost. */

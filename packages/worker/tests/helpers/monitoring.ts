@@ -66,6 +66,24 @@ export async function exportedMetricNames(): Promise<Set<string>> {
   const metrics = createWorkerMetrics({
     queueCounts: async () => ({ waiting: 1 }),
     lastSweep: async () => undefined,
+    heartbeats: async () => [
+      {
+        name: 'host:1',
+        host: 'host',
+        pid: 1,
+        startedAt: new Date().toISOString(),
+        at: new Date().toISOString(),
+        concurrency: 2,
+        activeJobs: 0,
+      },
+    ],
+    oldestWaiting: async () => undefined,
+    activity: async () => ({
+      lastExtracted: { lambda: new Date().toISOString(), queue: new Date().toISOString() },
+      lastFailed: { lambda: null, queue: null },
+      window: { minutes: 60, extracted: { lambda: 0, queue: 0 }, failed: { lambda: 0, queue: 0 } },
+      hours: [],
+    }),
   });
   const canary = registerCanaryMetrics(metrics.registry, async () => ({
     lastSuccessAt: new Date().toISOString(),

@@ -19,6 +19,7 @@ describe('readWorkerConfig', () => {
       queuePrefix: 'bull',
       lambdaFailureQueueUrl: undefined,
       canaryIntervalMs: 0,
+      heartbeatIntervalMs: 5_000,
     });
     expect(config?.output).toEqual({ bucket: 'logs', prefix: 'extracted/' });
     expect(Object.isFrozen(config)).toBe(true);

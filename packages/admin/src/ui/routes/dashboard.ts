@@ -4,7 +4,7 @@ import { AdminError } from '../../errors.js';
 import { getOverview } from '../../operations/overview.js';
 import { getRouteStatus, switchRoute } from '../../operations/route.js';
 import { type Form, field, type UiKit } from '../kit.js';
-import { dashboardPage, routeReviewPage } from '../pages.js';
+import { dashboardPage, routeFormPage, routeReviewPage } from '../pages.js';
 
 /** The dashboard and the route switch (review, then confirm). */
 export function dashboardRoutes(app: FastifyInstance, ui: UiKit): void {
@@ -12,6 +12,17 @@ export function dashboardRoutes(app: FastifyInstance, ui: UiKit): void {
 
   app.get('/', async (request, reply) =>
     html(reply, dashboardPage(pageContext(request, reply, 'dashboard'), await getOverview(ctx))),
+  );
+
+  app.get<{ Querystring: { to?: string } }>('/ui/route', async (request, reply) =>
+    html(
+      reply,
+      routeFormPage(
+        pageContext(request, reply, 'dashboard'),
+        await getRouteStatus(ctx),
+        request.query.to === 'lambda' ? 'lambda' : 'queue',
+      ),
+    ),
   );
 
   app.post<{ Body: Form }>('/ui/route/review', csrf, async (request, reply) => {

@@ -40,6 +40,10 @@ export interface RedisKeys {
   readonly sessionIndex: string;
   /** Prefix of the results of UI actions kept for post/redirect/get (+ the result id). */
   readonly uiResultPrefix: string;
+  /** One worker process's heartbeat (JSON, with a TTL), per BullMQ prefix. */
+  workerHeartbeat(queuePrefix: string, workerName: string): string;
+  /** The SCAN pattern of every heartbeat under one BullMQ prefix. */
+  workerHeartbeatPattern(queuePrefix: string): string;
   /** The failure index (`<ns>{index}:…`). */
   readonly index: IndexKeys;
   /** The failure groups, beside the index (`<ns>{index}:g…`). */
@@ -73,6 +77,8 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
     sessionPrefix: `${ns}session:`,
     sessionIndex: `${ns}sessions`,
     uiResultPrefix: `${ns}ui-result:`,
+    workerHeartbeat: (queuePrefix, workerName) => `${ns}heartbeat:${queuePrefix}:${workerName}`,
+    workerHeartbeatPattern: (queuePrefix) => `${ns}heartbeat:${queuePrefix}:*`,
     index: indexKeys(ns),
     groups: groupKeys(ns),
     operations: operationKeys(ns),
@@ -95,6 +101,9 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
  * <ns>{index}:audit:e               hash: audit entry id → the entry (JSON)
  * <ns>{index}:rebuild:lock          the running rebuild's owner (expires)
  * <ns>{index}:rebuild:checkpoint    where an interrupted rebuild resumes (JSON)
+ * <ns>{index}:activity:last         hash: `extracted:<route>` / `failed:<route>` → ISO time of the last one
+ * <ns>{index}:activity:h:<hour>     hash: the same fields → count in that UTC hour (`2026-12-05T13`, 48 h TTL)
+ * <ns>{index}:activity:m:<minute>   hash: the same fields → count in that UTC minute (`2026-12-05T13:07`, 2 h TTL)
  * ```
  */
 export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
@@ -114,6 +123,11 @@ export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
     auditEntries: `${base}audit:e`,
     rebuildLock: `${base}rebuild:lock`,
     rebuildCheckpoint: `${base}rebuild:checkpoint`,
+    activityLast: `${base}activity:last`,
+    /** `hour` is an ISO time cut to the hour: `2026-12-05T13`. */
+    activityHour: (hour: string) => `${base}activity:h:${hour}`,
+    /** `minute` is an ISO time cut to the minute: `2026-12-05T13:07`. */
+    activityMinute: (minute: string) => `${base}activity:m:${minute}`,
   } as const;
 }
 

@@ -14,6 +14,7 @@ import type {
 import { decodeCursor, encodeCursor } from '../../state/index-cursor.js';
 import { type AuditEntry, FAILURE_STATES, type FailureState } from '../../state/types.js';
 import { DEFAULT_INDEX_NAMESPACE, indexKeys } from './keys.js';
+import { readActivity, recordActivity } from './redis-activity.js';
 import {
   ensureScripts,
   FINISH,
@@ -253,6 +254,9 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
 
     async putFailure(summary) {
       await runScript(redis, PUT_FAILURE, [keys.base], putArgs(summary));
+      // A record written `failed` is a run that gave up: the dashboard counts it per route and hour.
+      if (summary.state === 'failed')
+        await recordActivity(redis, keys, { kind: 'failed', route: summary.route, at: summary.updatedAt });
     },
 
     async removeFailure(logId) {
@@ -261,7 +265,15 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
 
     async putManifest(summary) {
       await redis.hset(keys.manifests, summary.logId, encodeManifest(summary));
+      // A live manifest write is an extraction that finished (the rebuild writes through putBatch).
+      await recordActivity(redis, keys, {
+        kind: 'extracted',
+        route: summary.route ?? 'unknown',
+        at: summary.finishedAt,
+      });
     },
+
+    activity: (now) => readActivity(redis, keys, now),
 
     async removeManifest(logId) {
       await redis.hdel(keys.manifests, logId);

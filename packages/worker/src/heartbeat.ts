@@ -1,0 +1,56 @@
+import { hostname } from 'node:os';
+import type { Logger } from '@logzip/core';
+import { removeHeartbeat, type WorkerHeartbeat, writeHeartbeat } from '@logzip/core/bullmq';
+import type { Redis } from 'ioredis';
+
+export interface Heartbeat {
+  /** Stops beating and removes the key (a worker that stopped cleanly is gone, not stuck). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes this worker's heartbeat every `intervalMs` from its own timer. A frozen process (SIGSTOP,
+ * a blocked event loop) keeps its Redis connection open, so the connection says nothing; its beat
+ * stops moving, and the admin's health strip shows it stale.
+ */
+export function startHeartbeat(options: {
+  redis: Redis;
+  queuePrefix: string;
+  name: string;
+  intervalMs: number;
+  concurrency: number;
+  activeJobs: () => number;
+  logger: Logger;
+}): Heartbeat {
+  const startedAt = new Date().toISOString();
+  const beat = (): WorkerHeartbeat => ({
+    name: options.name,
+    host: hostname(),
+    pid: process.pid,
+    startedAt,
+    at: new Date().toISOString(),
+    concurrency: options.concurrency,
+    activeJobs: options.activeJobs(),
+  });
+  let failing = false;
+  const write = () =>
+    writeHeartbeat(options.redis, options.queuePrefix, beat()).then(
+      () => {
+        failing = false;
+      },
+      (error: unknown) => {
+        // One line per outage, not one per beat.
+        if (!failing) options.logger.warn({ err: String(error) }, 'could not write the heartbeat');
+        failing = true;
+      },
+    );
+  void write();
+  const timer = setInterval(() => void write(), options.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await removeHeartbeat(options.redis, options.queuePrefix, options.name).catch(() => {});
+    },
+  };
+}
