@@ -13,6 +13,8 @@ export const API_ERRORS = {
   unsupported_media_type: 415,
   rate_limited: 429,
   key_outside_prefix: 400,
+  /** `reenqueue --encoding` names a code page the engine cannot read names in. */
+  unknown_encoding: 400,
   conflict: 409,
   idempotency_key_reused: 422,
   /** The failure index is being rebuilt: views cannot answer truthfully yet (retry shortly). */

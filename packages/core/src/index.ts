@@ -77,3 +77,4 @@ export type {
   SourceRef,
 } from './state/types.js';
 export { FAILURE_STATES, RUN_KINDS } from './state/types.js';
+export { isSupportedEncoding } from './zip/names.js';

@@ -21,6 +21,8 @@ export const extractJobSchema = z
     reason: z.enum(JOB_REASONS),
     force: z.boolean().optional(),
     requestIds: z.record(z.string(), z.string()).optional(),
+    /** A fallback code page for entry names without the UTF-8 flag, instead of LOGZIP_FALLBACK_ENCODING. */
+    encoding: z.string().min(1).max(64).optional(),
     /** The run the job's attempts belong to, when the reason does not say it (runOfJob). */
     run: z.enum(RUN_KINDS).optional(),
   })

@@ -248,6 +248,7 @@ async function handOff(
         requestIds,
         // A hand-off carries on the Lambda's run; an upload's is what `handoff` implies already.
         ...(work.run === 'upload' ? {} : { run: work.run }),
+        ...(work.encoding === undefined ? {} : { encoding: work.encoding }),
         ...(work.force === undefined ? {} : { force: work.force }),
       }),
       rt.handoffTimeoutMs,
@@ -376,7 +377,7 @@ async function runExtraction(
         source: { bucket: run.work.bucket, key: run.work.key },
         output: config.output,
         limits: config.limits,
-        fallbackEncoding: config.fallbackEncoding,
+        fallbackEncoding: run.work.encoding ?? config.fallbackEncoding,
         signal: controller.signal,
         ...(run.work.force === undefined ? {} : { force: run.work.force }),
       },

@@ -16,6 +16,8 @@ export interface ArchiveWork {
   /** Given by a re-run payload; S3 events take it from the key. */
   logId?: string;
   force?: boolean;
+  /** A re-run's fallback code page for names without the UTF-8 flag (default LOGZIP_FALLBACK_ENCODING). */
+  encoding?: string;
   /** The run its attempts belong to: `upload` for an S3 event, the re-run payload's (default `reenqueue`). */
   run: RunKind;
   /** From the S3 event record; undefined for a re-run. */
@@ -152,6 +154,7 @@ export function parseInvocationEvent(event: unknown): Work[] {
         key: payload.key,
         logId: payload.logId,
         ...(payload.force === undefined ? {} : { force: payload.force }),
+        ...(payload.encoding === undefined ? {} : { encoding: payload.encoding }),
       },
     ];
   }

@@ -39,6 +39,7 @@ export interface ReenqueueRequest {
   since?: string;
   via: 'queue' | 'lambda';
   force: boolean;
+  encoding?: string;
   dryRun: boolean;
 }
 
@@ -202,6 +203,7 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
           ...(request.since === undefined ? {} : { since: parseSinceArg(request.since, new Date()) }),
           via: request.via,
           force: request.force,
+          ...(request.encoding === undefined ? {} : { encoding: request.encoding }),
           dryRun: request.dryRun,
         },
         actor,
@@ -371,6 +373,7 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
         force: request.force,
         dryRun: request.dryRun,
         ...(request.key === undefined ? {} : { key: request.key }),
+        ...(request.encoding === undefined ? {} : { encoding: request.encoding }),
       };
       if (
         request.allFailed ||

@@ -25,7 +25,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   reenqueue: {
     summary: 're-run archives by log ID (through the queue, or the Lambda function with --via lambda)',
     usage:
-      'logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--via queue|lambda] [--force] [--dry-run] [--json]\n       logzip reenqueue --group FP | --all-failed [--code CODE] [--since DURATION] [--route ROUTE] [--reason TEXT] [--rate N] [--force] [--follow] [--dry-run] [--json]',
+      'logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--via queue|lambda] [--force] [--encoding NAME] [--dry-run] [--json]\n       logzip reenqueue --group FP | --all-failed [--code CODE] [--since DURATION] [--route ROUTE] [--reason TEXT] [--rate N] [--force] [--encoding NAME] [--follow] [--dry-run] [--json]',
     load: () => import('./commands/reenqueue.js'),
   },
   route: {

@@ -15,6 +15,7 @@ export interface SelectionFlags {
   reason?: string | undefined;
   rate?: string | undefined;
   force?: boolean | undefined;
+  encoding?: string | undefined;
   follow?: boolean | undefined;
   'dry-run'?: boolean | undefined;
   json?: boolean | undefined;
@@ -49,6 +50,7 @@ export async function runOperationCommand(
       ...(flags.reason === undefined ? {} : { reason: flags.reason }),
       ...(rate === undefined ? {} : { ratePerSecond: rate }),
       ...(flags.force ? { force: true } : {}),
+      ...(flags.encoding === undefined ? {} : { encoding: flags.encoding }),
       ...(flags['dry-run'] ? { dryRun: true } : {}),
     });
     return printCreated(io, backend, answer, { json: flags.json ?? false, follow: flags.follow ?? false });

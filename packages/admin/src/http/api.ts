@@ -58,6 +58,7 @@ const reenqueueBody = {
     since: { type: 'string', maxLength: 64 },
     via: { type: 'string', enum: ['queue', 'lambda'] },
     force: { type: 'boolean' },
+    encoding: { type: 'string', minLength: 1, maxLength: 64 },
     dryRun: { type: 'boolean' },
   },
 } as const;
@@ -117,6 +118,7 @@ interface ReenqueueBody {
   since?: string;
   via?: 'queue' | 'lambda';
   force?: boolean;
+  encoding?: string;
   dryRun?: boolean;
 }
 
@@ -200,6 +202,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
       ...(since === undefined ? {} : { since }),
       via: body.via ?? 'queue',
       force: body.force ?? false,
+      ...(body.encoding === undefined ? {} : { encoding: body.encoding }),
       dryRun: body.dryRun ?? false,
     };
     return reenqueue(ctx, input, actor(operator));

@@ -26,6 +26,7 @@ const createBody = {
     reason: { type: 'string', maxLength: 1000 },
     ratePerSecond: { type: 'integer', minimum: 0, maximum: MAX_OPERATION_RATE },
     force: { type: 'boolean' },
+    encoding: { type: 'string', minLength: 1, maxLength: 64 },
     dryRun: { type: 'boolean' },
   },
 } as const;
@@ -41,6 +42,7 @@ interface CreateBody {
   reason?: string;
   ratePerSecond?: number;
   force?: boolean;
+  encoding?: string;
   dryRun?: boolean;
 }
 

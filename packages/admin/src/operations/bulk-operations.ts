@@ -8,6 +8,7 @@ import type {
 } from '@logzip/core/operations';
 import { AdminError } from '../errors.js';
 import type { Actor, OperationsContext } from './context.js';
+import { assertSupportedEncoding } from './encoding.js';
 import { assertFingerprint } from './groups.js';
 import { isLogId } from './keys.js';
 
@@ -31,6 +32,8 @@ export interface OperationRequest {
   /** Items per second (default DEFAULT_OPERATION_RATE, 0 = unlimited). */
   ratePerSecond?: number;
   force?: boolean;
+  /** Re-enqueue only: the fallback code page for names without the UTF-8 flag (implies force). */
+  encoding?: string;
   dryRun?: boolean;
 }
 
@@ -119,6 +122,9 @@ export async function createOperation(
       'invalid_request',
       `rate must be an integer from 0 to ${MAX_OPERATION_RATE} per second`,
     );
+  if (request.encoding !== undefined && request.kind !== 'reenqueue')
+    throw new AdminError('invalid_request', 'an encoding goes with a re-enqueue, not a purge');
+  await assertSupportedEncoding(request.encoding);
   const logIds = await freezeSelection(ctx, request);
   if (logIds.length > MAX_LOG_IDS)
     throw new AdminError(
@@ -141,7 +147,11 @@ export async function createOperation(
       createdBy: actor.operator,
       reason: request.reason ?? '',
       selection,
-      options: { ratePerSecond: rate, ...(request.force ? { force: true } : {}) },
+      options: {
+        ratePerSecond: rate,
+        ...(request.force ? { force: true } : {}),
+        ...(request.encoding === undefined ? {} : { encoding: request.encoding }),
+      },
     },
     logIds,
     ctx.clock.now(),
@@ -162,6 +172,7 @@ export async function createOperation(
       selection,
       count: logIds.length,
       ratePerSecond: rate,
+      ...(request.encoding === undefined ? {} : { encoding: request.encoding }),
     },
   });
   return { operation: (await runner.store.get(operation.id)) ?? operation };

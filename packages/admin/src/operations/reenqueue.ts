@@ -2,6 +2,7 @@ import { isErrorCode, isLogzipError, type ObjectInfo, parseLogId, resolveArchive
 import { AdminError } from '../errors.js';
 import { type BulkItem, type BulkResult, summarize } from './bulk.js';
 import type { Actor, OperationsContext } from './context.js';
+import { assertSupportedEncoding } from './encoding.js';
 import { describeFailure } from './failure-text.js';
 import { selectFailedLogIds } from './failures.js';
 import { assertInsideIncoming, isInsideIncoming, isLogId } from './keys.js';
@@ -22,6 +23,12 @@ export interface ReenqueueInput {
   via?: ReenqueueVia;
   /** Re-extract even when the current manifest names this archive. */
   force?: boolean;
+  /**
+   * The fallback code page for entry names without the UTF-8 flag (instead of
+   * LOGZIP_FALLBACK_ENCODING); implies force, since the archive may have been extracted under
+   * wrongly decoded names.
+   */
+  encoding?: string;
   dryRun?: boolean;
 }
 
@@ -45,6 +52,7 @@ export async function selectLogIds(ctx: OperationsContext, input: ReenqueueInput
   if (input.code !== undefined && !isErrorCode(input.code)) {
     throw new AdminError('invalid_request', `"${input.code}" is not an error code`);
   }
+  await assertSupportedEncoding(input.encoding);
   if (input.via === 'lambda' && ctx.lambda === undefined) {
     throw new AdminError(
       'conflict',
@@ -125,7 +133,8 @@ async function reenqueueOne(ctx: OperationsContext, logId: string, input: Reenqu
         `key_outside_prefix: ${archive.bucket}/${archive.key} is not an incoming archive`,
       );
     }
-    if (!input.force) {
+    const force = input.force === true || input.encoding !== undefined;
+    if (!force) {
       const manifest = await ctx.state.getManifest(logId);
       if (
         manifest !== undefined &&
@@ -135,17 +144,24 @@ async function reenqueueOne(ctx: OperationsContext, logId: string, input: Reenqu
         return item('already_extracted', `${archive.key} is already extracted (use force to run it again)`);
       }
     }
-    const force = input.force ?? false;
+    const encoding = input.encoding === undefined ? {} : { encoding: input.encoding };
     if (input.dryRun) {
       return item(
         via === 'queue' ? 'would_enqueue' : 'would_invoke',
-        `${archive.key}${force ? ' (force)' : ''}`,
+        `${archive.key}${force ? ' (force)' : ''}${input.encoding === undefined ? '' : ` (encoding ${input.encoding})`}`,
       );
     }
     if (via === 'lambda') {
       const lambda = ctx.lambda;
       if (lambda === undefined) return item('refused', 'no Lambda function is configured');
-      const answer = await lambda.invoke({ logId, bucket: archive.bucket, key: archive.key, force });
+      const answer = await lambda.invoke({
+        logId,
+        bucket: archive.bucket,
+        key: archive.key,
+        force,
+        run: 'reenqueue',
+        ...encoding,
+      });
       return item(
         'invoked',
         `${archive.key} → ${lambda.functionName} (status ${answer.statusCode ?? 'unknown'})`,
@@ -157,6 +173,7 @@ async function reenqueueOne(ctx: OperationsContext, logId: string, input: Reenqu
       key: archive.key,
       reason: 'reenqueue',
       ...(force ? { force: true } : {}),
+      ...encoding,
     });
     if (result.outcome === 'refused') return item('refused', result.reason);
     return item(result.outcome, `${archive.key} (job ${result.jobId})`);
@@ -204,6 +221,7 @@ export async function reenqueue(
       channel: actor.channel,
       via: input.via ?? 'queue',
       force: input.force ?? false,
+      ...(input.encoding === undefined ? {} : { encoding: input.encoding }),
       dryRun: input.dryRun ?? false,
       ...(input.allFailed ? { allFailed: true } : {}),
       ...(input.code === undefined ? {} : { code: input.code }),

@@ -157,6 +157,23 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     expect(run.stdout).toContain('1 would_enqueue, 1 not_found (2 log IDs, dry run)');
   });
 
+  it('reenqueue --encoding carries the code page (implying force) and refuses one it cannot read with unknown_encoding', async () => {
+    // Prepare
+    await failedThenFixed('778', 'incoming/778.zip');
+
+    // Act
+    const dryRun = await runCli(['reenqueue', '778', '--encoding', 'cp437', '--dry-run', '--json'], { env });
+    const unknown = await runCli(['reenqueue', '778', '--encoding', 'klingon', '--json'], { env });
+
+    // Assess
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.json<BulkResult>().results).toEqual([
+      { logId: '778', outcome: 'would_enqueue', detail: 'incoming/778.zip (force) (encoding cp437)' },
+    ]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.json()).toMatchObject({ error: { code: 'unknown_encoding' } });
+  });
+
   it('status and failures show the failure record with its stack; unknown log IDs exit 2', async () => {
     // Prepare
     await upload('incoming/4242.zip', NOT_A_ZIP);

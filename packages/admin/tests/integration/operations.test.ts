@@ -191,4 +191,52 @@ describe.runIf(hasRedisServer)('operations through the CLI and the API', () => {
       await worker.close();
     }
   });
+
+  it('a re-enqueue operation with --encoding stores it and enqueues its jobs with it (forced, run `operation`); an unknown one is refused', async () => {
+    // Prepare: the archive of g1 exists; the workers' operation runner, in this process.
+    await ctx.store.put('logs', 'incoming/g1.zip', Buffer.from('PK\u0003\u0004 an archive'), {});
+    const worker = startOperationsWorker({
+      redis: ctx.redis.duplicate({ maxRetriesPerRequest: null }),
+      prefix: 'bull',
+      logger: silentLogger,
+      operations: ctx.operations?.store,
+      store: ctx.store,
+      state: ctx.state,
+      producer: ctx.producer,
+      incoming: ctx.settings.incoming,
+      output: ctx.settings.output,
+      logIdPattern: ctx.settings.logIdPattern,
+    });
+    try {
+      // Act
+      const unknown = await runCli(['reenqueue', '--group', fingerprint, '--encoding', 'klingon', '--json'], {
+        env: apiEnv,
+      });
+      const created = await runCli(
+        ['reenqueue', '--group', fingerprint, '--encoding', 'cp437', '--rate', '0', '--follow', '--json'],
+        { env },
+      );
+      const job = await ctx.producer.queue.getJob('log-g1');
+
+      // Assess
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.json()).toMatchObject({ error: { code: 'unknown_encoding' } });
+      const lines = created.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { operation: Operation });
+      expect(lines[0]?.operation.options).toMatchObject({ encoding: 'cp437' });
+      expect(lines.at(-1)?.operation).toMatchObject({ state: 'finished', done: 1, skipped: 39 });
+      expect(job?.data).toMatchObject({
+        logId: 'g1',
+        key: 'incoming/g1.zip',
+        reason: 'reenqueue',
+        run: 'operation',
+        force: true,
+        encoding: 'cp437',
+      });
+    } finally {
+      await worker.close();
+    }
+  });
 });

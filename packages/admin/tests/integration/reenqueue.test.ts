@@ -1,4 +1,4 @@
-import { buildZip, describeWithMoto, requireRedis } from '@logzip/test-utils';
+import { buildZip, describeWithMoto, requireRedis, writeZip } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -178,6 +178,46 @@ describeWithMoto(
       ]);
       expect(outside.statusCode).toBe(400);
       expect(outside.json()).toMatchObject({ error: { code: 'key_outside_prefix' } });
+    });
+
+    it('--encoding re-extracts an archive whose CP437 names the default CP932 cannot read; the manifest says the encoding', async () => {
+      // Prepare: names written in CP437 (é is 0x82) without the UTF-8 flag, as old Windows zip tools do.
+      const cp437 = (text: string) => Buffer.from(text.replace(/é/g, '\x82'), 'latin1');
+      const archive = writeZip([
+        { name: cp437('café.log'), data: 'coffee\n', utf8Flag: false },
+        { name: cp437('logs/résumé.log'), data: 'cv\n', utf8Flag: false },
+      ]);
+      await h.upload('incoming/4343.zip', archive);
+      const first = await h.extract('4343', 'incoming/4343.zip');
+      worker = startTestWorker(h, requireRedis());
+
+      // Act
+      const unknown = await app.inject({
+        method: 'POST',
+        url: '/api/reenqueue',
+        headers: asAlice,
+        payload: { logIds: ['4343'], encoding: 'klingon' },
+      });
+      const result = await reenqueue({ logIds: ['4343'], encoding: 'cp437' });
+      const manifest = await eventually(async () => h.state.getManifest('4343'));
+
+      // Assess
+      expect(first.ok ? undefined : first.error.code).toBe('undecodable_name');
+      expect(first.ok ? undefined : first.error.message).toContain('cp932');
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json()).toMatchObject({ error: { code: 'unknown_encoding' } });
+      expect(result.results).toEqual([
+        { logId: '4343', outcome: 'enqueued', detail: expect.stringContaining('incoming/4343.zip') },
+      ]);
+      expect(manifest.nameEncoding).toBe('cp437');
+      expect(manifest.entries.map((e) => [e.path, e.key]).sort()).toEqual([
+        ['café.log', 'extracted/4343/café.log'],
+        ['logs/résumé.log', 'extracted/4343/logs/résumé.log'],
+      ]);
+      expect(await h.store.get(h.bucket, 'extracted/4343/café.log')).toEqual(Buffer.from('coffee\n'));
+      await eventually(async () => (await h.state.getFailure('4343'))?.state === 'resolved');
+      const [audit] = await h.ctx.audit.list({ limit: 1 });
+      expect(audit?.details).toMatchObject({ encoding: 'cp437', logIds: ['4343'] });
     });
   },
 );

@@ -12,6 +12,8 @@ export const rerunPayloadSchema = z
     bucket: z.string().min(1).max(255),
     key: z.string().min(1).max(1024),
     force: z.boolean().optional(),
+    /** A fallback code page for entry names without the UTF-8 flag, instead of LOGZIP_FALLBACK_ENCODING. */
+    encoding: z.string().min(1).max(64).optional(),
     /** The run the attempts belong to (default `reenqueue`: an operator asked for this re-run). */
     run: z.enum(RUN_KINDS).optional(),
   })

@@ -30,6 +30,11 @@ export interface Manifest {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /**
+   * The fallback code page entry names without the UTF-8 flag were read with (LOGZIP_FALLBACK_ENCODING,
+   * or a re-enqueue's `--encoding`). Manifests of earlier versions do not say.
+   */
+  nameEncoding?: string;
   route?: Route | 'cli';
   requestId?: string;
 }

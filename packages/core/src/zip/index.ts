@@ -10,7 +10,13 @@ export {
   SMALL_ENTRY_MAX_INFLATED_BYTES,
   STREAM_CHUNK_BYTES,
 } from './entry.js';
-export { assertEncoding, decodeName, normalizeName, unsafePathReason } from './names.js';
+export {
+  assertEncoding,
+  decodeName,
+  isSupportedEncoding,
+  normalizeName,
+  unsafePathReason,
+} from './names.js';
 export type { PlannedEntry, PlanOptions } from './plan.js';
 export { MAX_KEY_BYTES, planEntries, RATIO_MIN_BYTES } from './plan.js';
 export type { BlockReaderOptions, RandomAccessReader } from './reader.js';

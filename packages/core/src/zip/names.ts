@@ -25,6 +25,18 @@ export async function assertEncoding(encoding: string): Promise<void> {
   }
 }
 
+/**
+ * Whether the engine can read entry names in this code page (`reenqueue --encoding`): the names
+ * iconv-lite knows (cp437, latin1, cp932, windows-1252, ...).
+ */
+export async function isSupportedEncoding(encoding: string): Promise<boolean> {
+  if (encoding.length === 0 || encoding.length > MAX_ENCODING_NAME) return false;
+  return (await loadIconv()).encodingExists(encoding);
+}
+
+/** Longer than any code page name iconv-lite knows. */
+export const MAX_ENCODING_NAME = 64;
+
 function isAscii(buf: Buffer): boolean {
   for (let i = 0; i < buf.length; i++) if (buf[i]! >= 0x80) return false;
   return true;

@@ -138,6 +138,25 @@ describe('parseInvocationEvent', () => {
       },
     ]);
     expect(bad[0]).toMatchObject({ kind: 'skip', key: 'incoming/54321.zip' });
+    expect(
+      parseInvocationEvent({
+        logId: '54321',
+        bucket: 'logs',
+        key: 'incoming/54321.zip',
+        encoding: 'cp437',
+        run: 'operation',
+      }),
+    ).toEqual([
+      {
+        kind: 'archive',
+        origin: 'rerun',
+        run: 'operation',
+        logId: '54321',
+        bucket: 'logs',
+        key: 'incoming/54321.zip',
+        encoding: 'cp437',
+      },
+    ]);
     expect(bad[0]?.kind === 'skip' && bad[0].reason).toMatch(/invalid re-run payload \(logId:/);
   });
 });

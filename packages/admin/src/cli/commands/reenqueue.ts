@@ -11,7 +11,7 @@ import { renderBulk } from '../render.js';
 import { withBackend } from '../run-command.js';
 
 /**
- * `logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--via queue|lambda] [--force] [--dry-run] [--json]`
+ * `logzip reenqueue [logId...] [--key KEY] [--file ids.txt|-] [--via queue|lambda] [--force] [--encoding NAME] [--dry-run] [--json]`
  * runs the named log IDs now and prints one result each; over a selection (`--group FP`, or failed
  * records by `--all-failed`, `--code`, `--since`, `--route`) it creates an operation the workers
  * run, prints it at once and, with `--follow`, its progress until it ends.
@@ -35,6 +35,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         follow: { type: 'boolean' },
         via: { type: 'string' },
         force: { type: 'boolean' },
+        encoding: { type: 'string' },
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -90,6 +91,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
           ...(values.since === undefined ? {} : { since: values.since }),
           via,
           force: values.force ?? false,
+          ...(values.encoding === undefined ? {} : { encoding: values.encoding }),
           dryRun: values['dry-run'] ?? false,
         },
         (done, total) => progress.update(done, total),

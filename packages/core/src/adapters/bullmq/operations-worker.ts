@@ -26,7 +26,12 @@ export interface OperationItemDeps {
  * match), skips one the current manifest already names unless forced, and enqueues it. Harmless
  * twice: a second enqueue of a waiting job is `already_queued`, an extracted one is skipped.
  */
-export function reenqueueItem(deps: OperationItemDeps, options: { force?: boolean }): PerformItem {
+export function reenqueueItem(
+  deps: OperationItemDeps,
+  options: { force?: boolean; encoding?: string },
+): PerformItem {
+  // Another code page re-extracts whatever the manifest says: its names may be the wrong guess.
+  const force = options.force === true || options.encoding !== undefined;
   return async (logId) => {
     let archive: Awaited<ReturnType<typeof resolveArchive>>;
     try {
@@ -40,7 +45,7 @@ export function reenqueueItem(deps: OperationItemDeps, options: { force?: boolea
         return { outcome: 'skipped', detail: 'not_found' };
       throw error;
     }
-    if (!options.force) {
+    if (!force) {
       const manifest = await deps.state.getManifest(logId);
       if (manifest?.source.key === archive.key && manifest.source.etag === archive.etag) {
         return { outcome: 'skipped', detail: 'already_extracted' };
@@ -52,7 +57,8 @@ export function reenqueueItem(deps: OperationItemDeps, options: { force?: boolea
       key: archive.key,
       reason: 'reenqueue',
       run: 'operation',
-      ...(options.force ? { force: true } : {}),
+      ...(force ? { force: true } : {}),
+      ...(options.encoding === undefined ? {} : { encoding: options.encoding }),
     });
     if (answer.outcome === 'refused') return { outcome: 'failed', detail: `refused: ${answer.reason}` };
     return { outcome: 'done', detail: answer.outcome };
@@ -131,7 +137,10 @@ export function startOperationsWorker(options: StartOperationsWorkerOptions): Op
     const perform =
       operation.kind === 'purge'
         ? purgeItem(options)
-        : reenqueueItem(options, operation.options.force ? { force: true } : {});
+        : reenqueueItem(options, {
+            ...(operation.options.force ? { force: true } : {}),
+            ...(operation.options.encoding === undefined ? {} : { encoding: operation.options.encoding }),
+          });
     log.info({ operation: id, kind: operation.kind, left: operation.left }, 'operation run starts');
     const { state, performed } = await runOperation({
       store: operations,

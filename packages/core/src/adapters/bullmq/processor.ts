@@ -150,7 +150,14 @@ export function createExtractProcessor(deps: ProcessorDeps) {
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
     log.info(
-      { key: data.key, bucket: data.bucket, attempt, maxAttempts, force: data.force === true },
+      {
+        key: data.key,
+        bucket: data.bucket,
+        attempt,
+        maxAttempts,
+        force: data.force === true,
+        ...(data.encoding === undefined ? {} : { encoding: data.encoding }),
+      },
       'job started',
     );
 
@@ -167,7 +174,7 @@ export function createExtractProcessor(deps: ProcessorDeps) {
           source: { bucket: data.bucket, key: data.key },
           output: deps.outputLocation,
           limits: deps.limits,
-          fallbackEncoding: deps.fallbackEncoding,
+          fallbackEncoding: data.encoding ?? deps.fallbackEncoding,
           signal: controller.signal,
           ...(data.force === undefined ? {} : { force: data.force }),
           ...(deps.writeConcurrency === undefined ? {} : { concurrency: deps.writeConcurrency }),
