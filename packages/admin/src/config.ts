@@ -123,7 +123,8 @@ export function readAdminConfig(
         heartbeatStaleMs: e.LOGZIP_HEALTH_HEARTBEAT_STALE,
         waitingStaleMs: e.LOGZIP_HEALTH_WAITING_STALE,
         // Three missed sweeps; a process that sweeps nothing (0s) still expects the default's.
-        sweepStaleMs: e.LOGZIP_SWEEP_INTERVAL > 0 ? 3 * e.LOGZIP_SWEEP_INTERVAL : DEFAULT_HEALTH_THRESHOLDS.sweepStaleMs,
+        sweepStaleMs:
+          e.LOGZIP_SWEEP_INTERVAL > 0 ? 3 * e.LOGZIP_SWEEP_INTERVAL : DEFAULT_HEALTH_THRESHOLDS.sweepStaleMs,
       },
     },
   };

@@ -1,5 +1,6 @@
-import type { ActivityView, SweepSnapshot } from '@logzip/core';
+import type { SweepSnapshot } from '@logzip/core';
 import type { WorkerHeartbeat } from '@logzip/core/bullmq';
+import type { ActivityView } from '@logzip/core/state';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface WorkerMetricsSources {

@@ -1,4 +1,4 @@
-import type { ActivityView } from '@logzip/core';
+import type { ActivityView } from '@logzip/core/state';
 import type { OperationsContext } from './context.js';
 import { describeFailure } from './failure-text.js';
 

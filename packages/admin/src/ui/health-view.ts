@@ -1,4 +1,4 @@
-import type { ActivityView } from '@logzip/core';
+import type { ActivityView } from '@logzip/core/state';
 import type { HealthReport } from '../operations/health.js';
 import { html, type SafeHtml } from './html.js';
 import { badge, shortAge, when } from './layout.js';

@@ -5,6 +5,8 @@
 export type { FailureGroup, FailureGroups, GroupChange, GroupMember } from '../ports/failure-groups.js';
 export { GROUP_SAMPLE_SIZE } from '../ports/failure-groups.js';
 export type {
+  ActivityView,
+  ExtractionActivity,
   FailureIndex,
   FailurePageQuery,
   FailureSummary,

@@ -1,3 +1,5 @@
+export type { WorkerHeartbeat } from './heartbeat.js';
+export { HEARTBEAT_TTL_MS, readHeartbeats, removeHeartbeat, writeHeartbeat } from './heartbeat.js';
 export type { GroupKeys, IndexKeys, OperationKeys, RedisKeys } from './keys.js';
 export {
   DEFAULT_KEY_NAMESPACE,
@@ -8,10 +10,6 @@ export {
   operationKeys,
   redisKeys,
 } from './keys.js';
-export type { WorkerHeartbeat } from './heartbeat.js';
-export { HEARTBEAT_TTL_MS, readHeartbeats, removeHeartbeat, writeHeartbeat } from './heartbeat.js';
-export type { IndexKeys, RedisKeys } from './keys.js';
-export { DEFAULT_KEY_NAMESPACE, DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, indexKeys, redisKeys } from './keys.js';
 export type { OperationJob } from './operations-queue.js';
 export { enqueueOperationRun, OPERATIONS_QUEUE_NAME } from './operations-queue.js';
 export type {

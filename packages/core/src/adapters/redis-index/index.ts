@@ -1,7 +1,5 @@
 export type { GroupKeys, IndexKeys, OperationKeys } from './keys.js';
 export { DEFAULT_INDEX_NAMESPACE, groupKeys, indexKeys, operationKeys } from './keys.js';
-export type { IndexKeys } from './keys.js';
-export { DEFAULT_INDEX_NAMESPACE, indexKeys } from './keys.js';
 export { ACTIVITY_HOURS, ACTIVITY_WINDOW_MINUTES, readActivity, recordActivity } from './redis-activity.js';
 export { createRedisDigestGate } from './redis-digest-gate.js';
 export type { RedisFailureGroupsOptions } from './redis-failure-groups.js';
