@@ -273,6 +273,33 @@ function redactUrl(url) {
   }
 }
 
+/**
+ * Two stacks on one Redis database see each other's queue, route flag and audit unless their
+ * LOGZIP_KEY_NAMESPACE differ: warn when the database holds another deployment's keys. A SCAN of at
+ * most a few seconds; a Redis that cannot be scanned is not worth failing the start for.
+ */
+async function warnAboutOtherDeployments(redisUrl, namespace) {
+  const { createRedis, otherDeployments, otherDeploymentsWarning } = await import(
+    new URL('../packages/core/dist/adapters/bullmq/index.js', import.meta.url).href
+  );
+  const client = createRedis(redisUrl);
+  const others = new Set();
+  try {
+    const deadline = Date.now() + 3_000;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      for (const found of otherDeployments(keys, namespace)) others.add(found);
+    } while (cursor !== '0' && Date.now() < deadline);
+  } catch {
+    return;
+  } finally {
+    client.disconnect();
+  }
+  if (others.size > 0) warn(otherDeploymentsWarning([...others].sort(), namespace));
+}
+
 /** REDIS_URL when set (and reachable), else 127.0.0.1:6379, else a redis-server of our own. */
 async function resolveRedis() {
   const given = env.REDIS_URL;
@@ -665,6 +692,9 @@ async function main() {
   }
   if (stopping !== undefined) return;
 
+  const keyNamespace = env.LOGZIP_KEY_NAMESPACE || 'logzip:';
+  await warnAboutOtherDeployments(redisUrl, keyNamespace);
+
   // Tokens: the environment's, else the ones kept in admin.env, else new ones.
   const adminEnvPath = join(home, 'admin.env');
   const kept = readEnvFile(adminEnvPath) ?? {};
@@ -684,6 +714,7 @@ async function main() {
       ...(storageDir === undefined ? {} : { LOGZIP_STORAGE_DIR: storageDir }),
       LOGZIP_INCOMING_BUCKET: bucket,
       REDIS_URL: redisUrl,
+      ...(env.LOGZIP_KEY_NAMESPACE ? { LOGZIP_KEY_NAMESPACE: env.LOGZIP_KEY_NAMESPACE } : {}),
     },
     [
       'Written by `pnpm start` (scripts/start.mjs): the local stack. The tokens are kept across starts;',

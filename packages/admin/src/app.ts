@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyRateLimit from '@fastify/rate-limit';
-import { DEFAULT_KEYS } from '@logzip/core/bullmq';
+import { DEFAULT_KEYS, type RedisKeys } from '@logzip/core/bullmq';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -50,8 +50,10 @@ export interface BuildAppOptions {
   loginRateLimit?: RateLimitSetting;
   /** Wrong bearer tokens per address before every bearer call gets 429 (default 20 per minute). */
   authFailureRateLimit?: RateLimitSetting;
-  /** Redis key prefix of the rate-limit counters (default `logzip:rate-limit:`). */
+  /** Redis key prefix of the rate-limit counters (default: `keys.rateLimitPrefix`). */
   rateLimitNamespace?: string;
+  /** The deployment's key names (redisKeys(LOGZIP_KEY_NAMESPACE)): rate limits, sessions, UI results (default `logzip:`). */
+  keys?: Pick<RedisKeys, 'rateLimitPrefix' | 'sessionPrefix' | 'sessionIndex' | 'uiResultPrefix'>;
   /** UI session lifetime (default 12 h). */
   sessionTtlMs?: number;
   /** Where UI sessions live (default: Redis when `redis` is given, else this process's memory). */
@@ -101,6 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const { ctx } = options;
   const secure = (options.publicUrl ?? '').startsWith('https:');
   const nowMs = () => ctx.clock.now().getTime();
+  const keys = options.keys ?? DEFAULT_KEYS;
   const sessions = new Sessions({
     secure,
     ttlMs: options.sessionTtlMs ?? 12 * 3600_000,
@@ -108,7 +111,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       options.sessions ??
       (options.redis === undefined
         ? createMemorySessionStore(nowMs)
-        : createRedisSessionStore(options.redis, nowMs)),
+        : createRedisSessionStore(options.redis, nowMs, keys)),
     adminToken: options.adminToken,
     now: () => ctx.clock.now(),
   });
@@ -147,7 +150,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(fastifyRateLimit, {
     global: false,
     ...(options.redis === undefined ? {} : { redis: options.redis }),
-    nameSpace: options.rateLimitNamespace ?? DEFAULT_KEYS.rateLimitPrefix,
+    nameSpace: options.rateLimitNamespace ?? keys.rateLimitPrefix,
     skipOnError: false,
     errorResponseBuilder: (_request, context) =>
       new AdminError('rate_limited', `too many attempts: retry in ${context.after}`),
@@ -215,7 +218,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     token: options.adminToken,
     sessions,
     results:
-      options.redis === undefined ? createMemoryResultStore(nowMs) : createRedisResultStore(options.redis),
+      options.redis === undefined
+        ? createMemoryResultStore(nowMs)
+        : createRedisResultStore(options.redis, undefined, keys.uiResultPrefix),
     loginRateLimit: options.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
   });
   if (options.queues !== undefined && options.queues.length > 0) {

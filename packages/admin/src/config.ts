@@ -111,7 +111,7 @@ export function readAdminConfig(
       publicUrl: e.LOGZIP_PUBLIC_URL,
       functionName: e.LOGZIP_LAMBDA_FUNCTION,
       failureQueueUrl: e.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
-      queuePrefix: e.LOGZIP_QUEUE_PREFIX,
+      queuePrefix: core.queuePrefix,
       clientLimits: {
         requestTimeoutMs: e.LOGZIP_ADMIN_REQUEST_TIMEOUT,
         ingestRequestTimeoutMs: e.LOGZIP_INGEST_REQUEST_TIMEOUT,

@@ -15,6 +15,7 @@ import {
   OPERATIONS_QUEUE_NAME,
   readHeartbeats,
   readSweepSnapshot,
+  redisKeys,
   waitForRedis,
 } from '@logzip/core/bullmq';
 import {
@@ -76,8 +77,9 @@ export async function createAdminContext(
   }
   const index = createFailureIndexFromConfig(config, redis);
   const storage = createStorage(config, { logger, index });
-  const routes = createRedisRouteStore(redis);
-  const producer = createBullmqProducer({ connection: redis, prefix: config.admin.queuePrefix });
+  const keys = redisKeys(config.keyNamespace);
+  const routes = createRedisRouteStore(redis, keys.route);
+  const producer = createBullmqProducer({ connection: redis, prefix: config.admin.queuePrefix, keys });
   const { functionName, failureQueueUrl, queuePrefix } = config.admin;
 
   let trigger: TriggerControl;
@@ -119,7 +121,7 @@ export async function createAdminContext(
   }
 
   const backlog = async (): Promise<BacklogView | undefined> => {
-    const snapshot = await readSweepSnapshot(redis, queuePrefix);
+    const snapshot = await readSweepSnapshot(redis, queuePrefix, keys);
     if (snapshot === undefined) return undefined;
     return {
       at: snapshot.at,
@@ -128,7 +130,7 @@ export async function createAdminContext(
     };
   };
 
-  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const namespace = config.indexNamespace;
   const groups = createRedisFailureGroups({ redis, namespace });
   // Runs of stored operations go to the workers' queue; built on first use (most commands never do).
   let operationsQueue: Queue | undefined;
@@ -156,11 +158,11 @@ export async function createAdminContext(
     trigger,
     producer,
     queue: createQueueView(producer.queue),
-    audit: createAuditLog({ redis, state, clock: systemClock, logger, index }),
+    audit: createAuditLog({ redis, key: keys.audit, state, clock: systemClock, logger, index }),
     ...(lambda === undefined || functionName === undefined
       ? {}
       : { lambda: createLambdaInvoker(lambda, functionName) }),
-    lock: createRedisLock(redis),
+    lock: createRedisLock(redis, keys.lockPrefix),
     backlog,
     heartbeats: () => readHeartbeats(redis, queuePrefix),
     logger,

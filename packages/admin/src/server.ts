@@ -1,4 +1,5 @@
 import { EXIT_CONFIG, formatConfigErrors } from '@logzip/core';
+import { redisKeys } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
 import { startIndexKeeper } from '@logzip/core/state';
 import { buildApp } from './app.js';
@@ -35,6 +36,7 @@ async function start(): Promise<void> {
     queues: [ctx.producer.queue],
     publicUrl: config.admin.publicUrl,
     clientLimits: config.admin.clientLimits,
+    keys: redisKeys(config.keyNamespace),
     logger,
     ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
     metrics: createAdminMetrics(ctx),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_QUEUE_PREFIX } from './job.js';
+import { DEFAULT_KEY_NAMESPACE, KEY_NAMESPACE_RE, queuePrefixFor } from './adapters/bullmq/keys.js';
 import { DEFAULT_LOG_ID_PATTERN } from './log-id.js';
 
 const UNITS: Record<string, number> = {
@@ -150,16 +150,26 @@ const encoding = z
     return /^[0-9A-Za-z_-]+$/.test(v);
   }, 'not an encoding name');
 
-/** BullMQ key prefix: the worker and the admin must agree on it, so it has one default, here. */
+/**
+ * BullMQ key prefix: the worker and the admin must agree on it. Unset, it follows the key namespace
+ * (readConfig resolves it with queuePrefixFor), so it has one default.
+ */
 const queuePrefix = z
   .string()
   .optional()
-  .transform((v) => (v === undefined || v === '' ? DEFAULT_QUEUE_PREFIX : v))
+  .transform((v) => (v === '' ? undefined : v))
   .superRefine((v, ctx) => {
-    if (!/^[0-9A-Za-z_-]{1,64}$/.test(v)) {
+    if (v !== undefined && !/^[0-9A-Za-z_-]{1,64}$/.test(v)) {
       ctx.addIssue({ code: 'custom', message: `"${v}" must be 1-64 characters of [0-9A-Za-z_-]` });
     }
   });
+
+/** The deployment's Redis key namespace: every logzip key of the deployment starts with it. */
+const keyNamespace = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? DEFAULT_KEY_NAMESPACE : v))
+  .refine((v) => KEY_NAMESPACE_RE.test(v), 'must be 1-48 characters of [0-9A-Za-z_-] followed by ":"');
 
 /**
  * The variables more than one process reads, with their one default. Each package extends this
@@ -196,6 +206,7 @@ export const sharedEnvSchema = z.object({
   LOGZIP_MAX_TOTAL_BYTES: bytes('8GiB'),
   LOGZIP_MAX_ENTRY_BYTES: bytes('4GiB'),
   LOGZIP_MAX_RATIO: integer(1000),
+  LOGZIP_KEY_NAMESPACE: keyNamespace,
   LOGZIP_QUEUE_PREFIX: queuePrefix,
   LOGZIP_SWEEP_GRACE: duration('15m'),
   // The worker sweeps on it; the admin's health strip calls a sweep stale after three of them.
@@ -205,7 +216,7 @@ export const sharedEnvSchema = z.object({
   ),
   LOGZIP_ALERT_WEBHOOK_URL: url,
   LOGZIP_ALERT_SNS_TOPIC_ARN: optionalString,
-  LOGZIP_INDEX_PREFIX: z.string().default('logzip:'),
+  LOGZIP_INDEX_PREFIX: optionalString,
   LOGZIP_INDEX_RETENTION_DAYS: integer(30, { min: 0, what: 'a whole number of days (0 keeps everything)' }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -236,6 +247,12 @@ export interface LogzipConfig<E extends Env = Env> {
   /** Whether REDIS_URL was given explicitly (then an unreachable Redis is an error). */
   redisExplicit: boolean;
   redisUrl: string;
+  /** LOGZIP_KEY_NAMESPACE: the start of every logzip Redis key of this deployment (redisKeys). */
+  keyNamespace: string;
+  /** LOGZIP_INDEX_PREFIX when set, else the key namespace: where the failure index, groups and operations live. */
+  indexNamespace: string;
+  /** LOGZIP_QUEUE_PREFIX when set, else what the key namespace implies (queuePrefixFor). */
+  queuePrefix: string;
 }
 
 export interface ConfigRequirement<E extends Env = Env> {
@@ -320,6 +337,9 @@ export function readConfig<E extends Env = Env>(
     fallbackEncoding: env.LOGZIP_FALLBACK_ENCODING,
     redisExplicit: env.REDIS_URL !== undefined,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    keyNamespace: env.LOGZIP_KEY_NAMESPACE,
+    indexNamespace: env.LOGZIP_INDEX_PREFIX ?? env.LOGZIP_KEY_NAMESPACE,
+    queuePrefix: env.LOGZIP_QUEUE_PREFIX ?? queuePrefixFor(env.LOGZIP_KEY_NAMESPACE),
   };
   return { config: Object.freeze(config), errors: [] };
 }

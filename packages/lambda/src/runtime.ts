@@ -42,12 +42,19 @@ export function readTmpUsage(dir: string = tmpdir()): TmpUsage | undefined {
  * most invocations never hand off, so neither the ~1 MB of queue code nor a Redis connection is
  * paid for at cold start, and an unreachable Redis cannot break extractions that do not need it.
  */
-function lazyProducer(redisUrl: string, logger: Logger): QueueProducer {
+function lazyProducer(
+  config: Pick<LogzipConfig, 'redisUrl' | 'queuePrefix' | 'keyNamespace'>,
+  logger: Logger,
+): QueueProducer {
   let producer: Promise<QueueProducer> | undefined;
   return {
     async enqueue(job) {
-      producer ??= import('@logzip/core/bullmq').then(({ createBullmqProducer, createRedis }) =>
-        createBullmqProducer({ connection: createRedis(redisUrl, { logger }) }),
+      producer ??= import('@logzip/core/bullmq').then(({ createBullmqProducer, createRedis, redisKeys }) =>
+        createBullmqProducer({
+          connection: createRedis(config.redisUrl, { logger }),
+          prefix: config.queuePrefix,
+          keys: redisKeys(config.keyNamespace),
+        }),
       );
       try {
         return await (await producer).enqueue(job);
@@ -138,6 +145,6 @@ export function createLambdaRuntime(env: Record<string, string | undefined>): Ha
     logger,
     metrics: writeEmfToStdout,
     alerter: createAlerterFromConfig(config, { store: storage.store, logger }),
-    ...(config.redisExplicit ? { producer: lazyProducer(config.redisUrl, logger) } : {}),
+    ...(config.redisExplicit ? { producer: lazyProducer(config, logger) } : {}),
   };
 }

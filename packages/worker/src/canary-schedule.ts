@@ -7,7 +7,7 @@ import {
   type StateStore,
   shardedArchiveKey,
 } from '@logzip/core';
-import { type BullmqProducer, DEFAULT_KEYS } from '@logzip/core/bullmq';
+import { type BullmqProducer, DEFAULT_KEYS, type RedisKeys } from '@logzip/core/bullmq';
 import { type CanaryPorts, type CanaryResult, makeCanaryLogId, runCanary } from '@logzip/core/canary';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -20,17 +20,19 @@ export const CANARY_SCHEDULER_ID = 'logzip-canary';
 /** The longest a scheduled run waits for its manifest (shorter when the interval is). */
 const MAX_CANARY_TIMEOUT_MS = 10 * 60_000;
 
-export function canarySnapshotKey(queuePrefix?: string): string {
-  return DEFAULT_KEYS.canarySnapshot(queuePrefix);
-}
-
-export function readCanarySnapshot(redis: Redis, queuePrefix?: string): Promise<CanarySnapshot | undefined> {
-  return readSharedSnapshot<CanarySnapshot>(redis, canarySnapshotKey(queuePrefix));
+export function readCanarySnapshot(
+  redis: Redis,
+  queuePrefix?: string,
+  keys: Pick<RedisKeys, 'canarySnapshot'> = DEFAULT_KEYS,
+): Promise<CanarySnapshot | undefined> {
+  return readSharedSnapshot<CanarySnapshot>(redis, keys.canarySnapshot(queuePrefix));
 }
 
 export interface CanaryScheduleOptions {
   redis: Redis;
   queuePrefix: string;
+  /** The deployment's key names (where the last run's snapshot is shared); default `logzip:`. */
+  keys?: Pick<RedisKeys, 'canarySnapshot'>;
   intervalMs: number;
   workerName: string;
   store: ObjectStore;
@@ -109,7 +111,8 @@ export async function startCanarySchedule(
   options: CanaryScheduleOptions,
 ): Promise<{ close(): Promise<void> }> {
   const { redis, queuePrefix: prefix, logger } = options;
-  const metrics = registerCanaryMetrics(options.registry, () => readCanarySnapshot(redis, prefix));
+  const keys = options.keys ?? DEFAULT_KEYS;
+  const metrics = registerCanaryMetrics(options.registry, () => readCanarySnapshot(redis, prefix, keys));
   const ports = createWorkerCanaryPorts(options);
   const timeoutMs = Math.min(options.intervalMs, MAX_CANARY_TIMEOUT_MS);
   const stop = new AbortController();
@@ -126,7 +129,7 @@ export async function startCanarySchedule(
     async () => {
       const logId = makeCanaryLogId(new Date(), randomBytes(3).toString('hex'));
       const result = await runCanary(ports, { logId, timeoutMs, signal: stop.signal });
-      const previous = await readCanarySnapshot(redis, prefix);
+      const previous = await readCanarySnapshot(redis, prefix, keys);
       const snapshot: CanarySnapshot = {
         lastDurationSeconds: result.durationMs / 1000,
         lastOutcome: outcomeOf(result),
@@ -136,7 +139,7 @@ export async function startCanarySchedule(
             ? {}
             : { lastSuccessAt: previous.lastSuccessAt }),
       };
-      await redis.set(canarySnapshotKey(prefix), JSON.stringify(snapshot));
+      await redis.set(keys.canarySnapshot(prefix), JSON.stringify(snapshot));
       metrics.runs.inc({ outcome: snapshot.lastOutcome });
       const fields = {
         logId,

@@ -81,7 +81,7 @@ export function readWorkerConfig(env: Record<string, string | undefined>): Worke
     shutdownTimeoutMs: e.LOGZIP_WORKER_SHUTDOWN_TIMEOUT,
     lockDurationMs: e.LOGZIP_WORKER_LOCK_DURATION,
     maxStalledCount: e.LOGZIP_WORKER_MAX_STALLED,
-    queuePrefix: e.LOGZIP_QUEUE_PREFIX,
+    queuePrefix: core.config.queuePrefix,
     lambdaFailureQueueUrl: e.LOGZIP_LAMBDA_FAILURE_QUEUE_URL,
     canaryIntervalMs: e.LOGZIP_CANARY_INTERVAL,
     heartbeatIntervalMs: e.LOGZIP_WORKER_HEARTBEAT_INTERVAL,

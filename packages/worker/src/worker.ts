@@ -16,9 +16,9 @@ import {
   createExtractProcessor,
   createRedis,
   createRedisRouteStore,
-  DEFAULT_KEYS,
   readHeartbeats,
   readSweepSnapshot,
+  redisKeys,
   startOperationsWorker,
   sweepSnapshotPublisher,
 } from '@logzip/core/bullmq';
@@ -122,12 +122,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
   // Every failure record this process writes (attempts, final failures, resolves, the drain's)
   // moves its log ID into or out of its failure group in the same call.
-  const namespace = config.env.LOGZIP_INDEX_PREFIX;
+  const namespace = config.indexNamespace;
+  const keys = redisKeys(config.keyNamespace);
   const groups = createRedisFailureGroups({ redis, namespace });
   const state = createGroupedStateStore(options.state, groups, {
     logger: log,
   });
-  const producer = createBullmqProducer({ connection: redis, prefix });
+  const producer = createBullmqProducer({ connection: redis, prefix, keys });
   // Alerts by failure group when LOGZIP_ALERT_DIGEST_INTERVAL is set (0, the default: every final failure).
   const alerter = createGroupedAlerter(
     options.alerter ?? createAlerterFromConfig(config, { store, logger }),
@@ -138,10 +139,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       publicUrl: config.env.LOGZIP_PUBLIC_URL,
     },
   );
-  const routes = createRedisRouteStore(redis);
+  const routes = createRedisRouteStore(redis, keys.route);
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
-    lastSweep: () => readSweepSnapshot(redis, prefix),
+    lastSweep: () => readSweepSnapshot(redis, prefix, keys),
     heartbeats: () => readHeartbeats(redis, prefix),
     oldestWaiting: async () => {
       const [job] = await producer.queue.getJobs(['wait'], 0, 0, true);
@@ -210,7 +211,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       graceMs: settings.sweepGraceMs,
       dryRun,
       logger,
-      publish: sweepSnapshotPublisher(redis, prefix),
+      publish: sweepSnapshotPublisher(redis, prefix, keys),
     });
   if (settings.sweepIntervalMs > 0) {
     sweepQueue = new Queue(SWEEP_QUEUE_NAME, { connection: redis, prefix });
@@ -249,6 +250,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       ? await startCanarySchedule({
           redis,
           queuePrefix: prefix,
+          keys,
           intervalMs: settings.canaryIntervalMs,
           workerName,
           store,
@@ -293,7 +295,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     drainRedis.on('error', (error: Error) =>
       log.debug({ err: error.message }, 'drain Redis connection error'),
     );
-    drain = startRedisDrain({ ...drainOptions, redis: drainRedis });
+    drain = startRedisDrain({ ...drainOptions, redis: drainRedis, key: keys.lambdaDestination });
   }
 
   // Stored bulk operations (re-enqueue / purge a frozen selection), one at a time per process.
@@ -370,7 +372,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       maxStalledCount: settings.maxStalledCount,
       sweepIntervalMs: settings.sweepIntervalMs,
       sweepGraceMs: settings.sweepGraceMs,
-      drain: settings.lambdaFailureQueueUrl ?? `redis:${DEFAULT_KEYS.lambdaDestination}`,
+      drain: settings.lambdaFailureQueueUrl ?? `redis:${keys.lambdaDestination}`,
       canaryIntervalMs: settings.canaryIntervalMs,
       port: server?.port,
     },

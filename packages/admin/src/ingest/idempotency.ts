@@ -67,8 +67,8 @@ export function fingerprint(secret: string): string {
   return createHash('sha256').update(secret).digest('hex').slice(0, 24);
 }
 
-function recordKey(scope: string, idempotencyKey: string): string {
-  return `${IDEMPOTENCY_KEY_PREFIX}${scope}:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
+function recordKey(scope: string, idempotencyKey: string, prefix = IDEMPOTENCY_KEY_PREFIX): string {
+  return `${prefix}${scope}:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
 }
 
 function parseRecord(text: string | null): IdempotencyRecord | undefined {
@@ -94,12 +94,16 @@ const RENEW_IF_OWNED = `if redis.call('get', KEYS[1]) == ARGV[1] then return red
  * const begun = await store.begin(fingerprint(token), 'a4f1…', '54321');
  * if (begun.kind === 'acquired') await begun.lease.complete({ logId: '54321', status: 202, body });
  */
-export function createRedisIdempotencyStore(redis: Redis, times: IdempotencyTimes = {}): IdempotencyStore {
+export function createRedisIdempotencyStore(
+  redis: Redis,
+  times: IdempotencyTimes = {},
+  prefix = IDEMPOTENCY_KEY_PREFIX,
+): IdempotencyStore {
   const answerTtlMs = times.answerTtlMs ?? DEFAULT_ANSWER_TTL_MS;
   const leaseTtlMs = times.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   return {
     async begin(scope, idempotencyKey, logId) {
-      const key = recordKey(scope, idempotencyKey);
+      const key = recordKey(scope, idempotencyKey, prefix);
       const lease = JSON.stringify({
         state: 'in_progress',
         owner: randomUUID(),

@@ -1,4 +1,5 @@
 import type { Logger, ObjectStore } from '@logzip/core';
+import { redisKeys } from '@logzip/core/bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AdminConfig } from '../config.js';
@@ -42,6 +43,8 @@ export interface IngestOptions {
   /** Overrides `redis` (tests). */
   idempotency?: IdempotencyStore;
   idempotencyTimes?: IdempotencyTimes;
+  /** Prefix of the idempotency records in Redis (redisKeys(LOGZIP_KEY_NAMESPACE).ingestIdempotencyPrefix). */
+  idempotencyPrefix?: string;
   /**
    * Where uploaded archives are written (default: the context's store). On S3, createIngestOptions
    * gives ingest a store of its own with small multipart buffers (ingestS3StoreOptions).
@@ -134,6 +137,7 @@ export async function createIngestOptions(
     ...(grants.length === 0 ? {} : { grants }),
     maxBytes: config.env.LOGZIP_INGEST_MAX_BYTES,
     publicUrl: config.admin.publicUrl,
+    idempotencyPrefix: redisKeys(config.keyNamespace).ingestIdempotencyPrefix,
     ...(deps.redis === undefined ? {} : { redis: deps.redis }),
     ...(presigner === undefined ? {} : { presigner }),
     ...(store === undefined ? {} : { store }),
@@ -165,7 +169,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestPluginOp
     settings.idempotency ??
     (settings.redis === undefined
       ? createMemoryIdempotencyStore(settings.idempotencyTimes)
-      : createRedisIdempotencyStore(settings.redis, settings.idempotencyTimes));
+      : createRedisIdempotencyStore(settings.redis, settings.idempotencyTimes, settings.idempotencyPrefix));
   await app.register(putArchiveRoute, {
     ctx,
     store: settings.store ?? ctx.store,

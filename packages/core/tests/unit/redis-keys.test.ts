@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { redisKeys } from '../../src/adapters/bullmq/keys.js';
+import {
+  otherDeployments,
+  otherDeploymentsWarning,
+  queuePrefixFor,
+  redisKeys,
+} from '../../src/adapters/bullmq/keys.js';
 
 // The key names are contracts between processes and with deployments already running: the default
 // namespace must keep every name byte for byte, and another namespace must move every one of them.
@@ -58,5 +63,46 @@ describe('the Redis key names', () => {
     ];
     // Assess
     for (const name of names) expect(name.startsWith('staging:')).toBe(true);
+  });
+});
+
+describe('another deployment in the same database (LOGZIP_KEY_NAMESPACE)', () => {
+  it("finds the namespaces of other deployments' keys, not its own nor BullMQ's or unrelated ones", () => {
+    // Prepare
+    const keys = [
+      'logzip:route',
+      'logzip:{index}:meta',
+      'staging:audit',
+      'staging:sessions',
+      'qa:ops',
+      'bull:logzip-extract:meta',
+      'cache:user:route',
+      'session:abc',
+    ];
+
+    // Act
+    const fromDefault = otherDeployments(keys, 'logzip:');
+    const fromStaging = otherDeployments(keys, 'staging:');
+
+    // Assess
+    expect(fromDefault).toEqual(['qa:', 'staging:']);
+    expect(fromStaging).toEqual(['logzip:', 'qa:']);
+    expect(otherDeployments(['logzip:route', 'logzip:audit'], 'logzip:')).toEqual([]);
+  });
+
+  it('warns naming both namespaces and the two ways out', () => {
+    // Act
+    const message = otherDeploymentsWarning(['staging:'], 'logzip:');
+
+    // Assess
+    expect(message).toContain('another logzip deployment (namespace "staging:")');
+    expect(message).toContain('this stack uses "logzip:"');
+    expect(message).toContain('LOGZIP_KEY_NAMESPACE');
+    expect(message).toContain('redis://host:6379/N');
+  });
+
+  it('keeps the queue prefix bull under the default namespace and follows any other', () => {
+    expect(queuePrefixFor('logzip:')).toBe('bull');
+    expect(queuePrefixFor('staging:')).toBe('staging');
   });
 });

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EXIT_CONFIG, formatConfigErrors, parseDuration } from '@logzip/core';
-import { createRedis, createRedisRouteStore, DEFAULT_KEYS, waitForRedis } from '@logzip/core/bullmq';
+import { createRedis, createRedisRouteStore, redisKeys, waitForRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
 import { createStorage } from '@logzip/core/runtime';
 import { createS3Client } from '@logzip/core/s3';
@@ -128,15 +128,16 @@ async function main(): Promise<void> {
 
   const storage = createStorage(config, { logger });
   const bucket = config.incoming.bucket;
+  const keys = redisKeys(config.keyNamespace);
   const functionName = config.env.LOGZIP_LAMBDA_FUNCTION ?? 'logzip-extract';
   const gate =
     config.env.LOGZIP_STORAGE_DIR === undefined
       ? notificationGate(createS3Client(config.env), bucket, functionName)
-      : routeFlagGate(createRedisRouteStore(redis));
+      : routeFlagGate(createRedisRouteStore(redis, keys.route));
   const queueUrl = config.env.LOGZIP_LAMBDA_FAILURE_QUEUE_URL;
   const destination =
     queueUrl === undefined
-      ? redisListDestination(redis, DEFAULT_KEYS.lambdaDestination)
+      ? redisListDestination(redis, keys.lambdaDestination)
       : sqsDestination(
           new SQSClient({
             ...(config.env.AWS_REGION === undefined ? {} : { region: config.env.AWS_REGION }),
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
         );
 
   const emulator = await startTriggerEmulator({
+    keyPrefix: config.keyNamespace,
     store: storage.store,
     bucket,
     prefix: config.incoming.prefix,

@@ -7,7 +7,11 @@ export {
   DEFAULT_QUEUE_PREFIX,
   groupKeys,
   indexKeys,
+  KEY_NAMESPACE_RE,
   operationKeys,
+  otherDeployments,
+  otherDeploymentsWarning,
+  queuePrefixFor,
   redisKeys,
 } from './keys.js';
 export type { OperationJob } from './operations-queue.js';

@@ -178,5 +178,46 @@ export function operationKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
 
 export type OperationKeys = ReturnType<typeof operationKeys>;
 
+/** Deployment namespaces: 1-48 characters of [0-9A-Za-z_-] and a closing colon (`logzip:`, `staging:`). */
+export const KEY_NAMESPACE_RE = /^[0-9A-Za-z_-]{1,48}:$/;
+
+/**
+ * The BullMQ prefix of a deployment that does not set LOGZIP_QUEUE_PREFIX: `bull` under the default
+ * namespace (the queue of earlier releases), else the namespace without its colon, so a second
+ * deployment's queue (`staging:logzip-extract:*`) sits beside its other keys.
+ */
+export function queuePrefixFor(namespace: string): string {
+  return namespace === DEFAULT_KEY_NAMESPACE ? DEFAULT_QUEUE_PREFIX : namespace.replace(/:$/, '');
+}
+
+/** Keys only a running logzip deployment writes, by the name after its namespace. */
+const DEPLOYMENT_MARKERS = /^([0-9A-Za-z_-]{1,48}:)(?:route|audit|sessions|ops|\{index\}:meta)$/;
+
+/**
+ * The namespaces of other logzip deployments among `keys` (names from a SCAN of the database):
+ * those with a route flag, an audit list, sessions, operations or a failure index under a
+ * namespace other than `namespace`. Sorted, each once.
+ *
+ * @example
+ * otherDeployments(['logzip:route', 'staging:audit'], 'logzip:'); // ['staging:']
+ */
+export function otherDeployments(keys: Iterable<string>, namespace: string): string[] {
+  const found = new Set<string>();
+  for (const key of keys) {
+    const match = DEPLOYMENT_MARKERS.exec(key);
+    if (match !== null && match[1] !== namespace) found.add(match[1] as string);
+  }
+  return [...found].sort();
+}
+
+/** What `pnpm start` prints when the database holds another deployment's keys (otherDeployments). */
+export function otherDeploymentsWarning(others: readonly string[], namespace: string): string {
+  return (
+    `this Redis database already holds the keys of another logzip deployment (namespace ${others.map((n) => `"${n}"`).join(', ')}); ` +
+    `this stack uses "${namespace}". Stacks sharing a database must each set their own LOGZIP_KEY_NAMESPACE, ` +
+    'or use another database (REDIS_URL=redis://host:6379/N).'
+  );
+}
+
 /** The default namespace's keys. */
 export const DEFAULT_KEYS: RedisKeys = redisKeys();

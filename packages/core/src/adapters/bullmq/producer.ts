@@ -9,7 +9,7 @@ import {
   QUEUE_NAME,
   type QueueProducer,
 } from '../../job.js';
-import { DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX } from './keys.js';
+import { DEFAULT_KEYS, DEFAULT_QUEUE_PREFIX, type RedisKeys } from './keys.js';
 
 /** The BullMQ job name of an extraction job. */
 export const EXTRACT_JOB_NAME = 'extract';
@@ -46,6 +46,8 @@ export interface BullmqProducerOptions {
   backoffDelayMs?: number;
   removeOnComplete?: KeepJobs;
   removeOnFail?: KeepJobs;
+  /** The deployment's key names (redisKeys(LOGZIP_KEY_NAMESPACE)), for the enqueue lock; default `logzip:`. */
+  keys?: Pick<RedisKeys, 'enqueueLock'>;
 }
 
 export type QueueJobState = JobState;
@@ -118,7 +120,7 @@ export function createBullmqProducer(options: BullmqProducerOptions): BullmqProd
     if (!parsed.success) return { outcome: 'refused', reason: `invalid job: ${firstIssue(parsed.error)}` };
     const data = parsed.data;
     const jobId = jobIdFor(data.logId);
-    const lockKey = DEFAULT_KEYS.enqueueLock(prefix, queueName, jobId);
+    const lockKey = (options.keys ?? DEFAULT_KEYS).enqueueLock(prefix, queueName, jobId);
     const token = randomUUID();
     // Another caller is enqueueing this log ID right now: its job is the one that will run.
     if (!(await acquire(lockKey, token))) return { outcome: 'already_queued', jobId };

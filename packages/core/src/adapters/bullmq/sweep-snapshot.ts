@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { SweepSnapshot } from '../../engine/sweep.js';
-import { DEFAULT_KEYS } from './keys.js';
+import { DEFAULT_KEYS, type RedisKeys } from './keys.js';
 
 /**
  * The last sweep's backlog, shared through Redis: the sweeping process writes it, every worker's
@@ -9,8 +9,9 @@ import { DEFAULT_KEYS } from './keys.js';
 export async function readSweepSnapshot(
   redis: Redis,
   queuePrefix?: string,
+  keys: Pick<RedisKeys, 'sweepSnapshot'> = DEFAULT_KEYS,
 ): Promise<SweepSnapshot | undefined> {
-  const text = await redis.get(DEFAULT_KEYS.sweepSnapshot(queuePrefix));
+  const text = await redis.get(keys.sweepSnapshot(queuePrefix));
   if (text === null) return undefined;
   try {
     return JSON.parse(text) as SweepSnapshot;
@@ -23,8 +24,9 @@ export async function readSweepSnapshot(
 export function sweepSnapshotPublisher(
   redis: Redis,
   queuePrefix?: string,
+  keys: Pick<RedisKeys, 'sweepSnapshot'> = DEFAULT_KEYS,
 ): (snapshot: SweepSnapshot) => Promise<void> {
   return async (snapshot) => {
-    await redis.set(DEFAULT_KEYS.sweepSnapshot(queuePrefix), JSON.stringify(snapshot));
+    await redis.set(keys.sweepSnapshot(queuePrefix), JSON.stringify(snapshot));
   };
 }

@@ -429,11 +429,14 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
   };
 }
 
-/** The index as the configuration describes it (LOGZIP_INDEX_PREFIX, LOGZIP_INDEX_RETENTION_DAYS). */
-export function createFailureIndexFromConfig(config: Pick<LogzipConfig, 'env'>, redis: Redis): FailureIndex {
+/** The index as the configuration describes it (LOGZIP_INDEX_PREFIX or LOGZIP_KEY_NAMESPACE, LOGZIP_INDEX_RETENTION_DAYS). */
+export function createFailureIndexFromConfig(
+  config: Pick<LogzipConfig, 'env' | 'indexNamespace'>,
+  redis: Redis,
+): FailureIndex {
   return createRedisFailureIndex({
     redis,
-    namespace: config.env.LOGZIP_INDEX_PREFIX,
+    namespace: config.indexNamespace,
     retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
   });
 }
