@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_KEYS } from '@logzip/core/bullmq';
@@ -78,7 +78,19 @@ interface Reply {
 interface Container {
   child: ChildProcess;
   busy: boolean;
+  /** The invocation it runs, answered with Lambda's error for a dead runtime if the process dies. */
+  current?: string;
+  /** Which attempt of its event that invocation is (1 = the first). */
+  attempt?: number;
+  /** Its log file (the handler's JSON lines). */
+  logPath: string;
 }
+
+/** What Lambda reports for an invocation whose runtime process died (SIGKILL, out of memory). */
+const RUNTIME_EXIT: Reply['error'] = {
+  name: 'Runtime.ExitError',
+  message: 'Runtime exited with error: signal: killed',
+};
 
 export interface DeliveryOutcome {
   awsRequestId: string;
@@ -93,7 +105,22 @@ export interface DeliveryOutcome {
 export interface LambdaService {
   /** Delivers one event: invokes, retries a thrown error with the same awsRequestId, then the destination. */
   deliver(event: unknown, options?: { awsRequestId?: string }): Promise<DeliveryOutcome>;
-  readonly stats: { events: number; invocations: number; retries: number; destinations: number };
+  /**
+   * SIGKILLs the execution environment of one running invocation (picked by `pick` among the busy
+   * ones): the invocation fails as Lambda reports a dead runtime, and a fresh container (a cold
+   * start) takes its place. Returns false when no invocation was running.
+   */
+  killBusy(pick: (busy: number) => number, options?: { firstAttemptsOnly?: boolean }): boolean;
+  readonly stats: {
+    events: number;
+    invocations: number;
+    retries: number;
+    destinations: number;
+    /** Containers SIGKILLed during an invocation. */
+    kills: number;
+    /** Kills that landed while the engine was extracting (after the archive was checked, before the result). */
+    midExtractionKills: number;
+  };
   close(): Promise<void>;
 }
 
@@ -122,32 +149,43 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
   const delays = options.retryDelaysMs ?? [200, 400];
   const timeoutMs = options.timeoutMs ?? 900_000;
   const pending = new Map<string, (reply: Reply) => void>();
-  const stats = { events: 0, invocations: 0, retries: 0, destinations: 0 };
+  const stats = { events: 0, invocations: 0, retries: 0, destinations: 0, kills: 0, midExtractionKills: 0 };
   const waiting: Array<(container: Container) => void> = [];
+  let started = 0;
+
+  const startContainer = async (): Promise<Container> => {
+    const n = started++;
+    const logPath = `${ARTIFACTS}${options.logName}-lambda-${n}.log`;
+    const log = openSync(logPath, 'w');
+    const inherited: Record<string, string> = {};
+    for (const name of ['PATH', 'HOME', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+      const value = process.env[name];
+      if (value !== undefined) inherited[name] = value;
+    }
+    const child = fork(CONTAINER, [LAMBDA_BUNDLE], {
+      env: { ...inherited, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
+      stdio: ['ignore', log, log, 'ipc'],
+    });
+    closeSync(log);
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', (reply: Reply) =>
+        reply.ready ? resolve() : reject(new Error(`cold start failed: ${reply.error?.message}`)),
+      );
+      child.once('exit', (code) => reject(new Error(`container exited (${code}) during its cold start`)));
+    });
+    const container: Container = { child, busy: false, logPath };
+    child.on('message', (reply: Reply) => {
+      if (reply.id !== undefined) pending.get(reply.id)?.(reply);
+    });
+    child.once('exit', () => {
+      if (container.current !== undefined)
+        pending.get(container.current)?.({ ok: false, error: RUNTIME_EXIT });
+    });
+    return container;
+  };
 
   const containers: Container[] = await Promise.all(
-    Array.from({ length: options.containers }, async (_, n): Promise<Container> => {
-      const log = openSync(`${ARTIFACTS}${options.logName}-lambda-${n}.log`, 'w');
-      const inherited: Record<string, string> = {};
-      for (const name of ['PATH', 'HOME', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-        const value = process.env[name];
-        if (value !== undefined) inherited[name] = value;
-      }
-      const child = fork(CONTAINER, [LAMBDA_BUNDLE], {
-        env: { ...inherited, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
-        stdio: ['ignore', log, log, 'ipc'],
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('message', (reply: Reply) =>
-          reply.ready ? resolve() : reject(new Error(`cold start failed: ${reply.error?.message}`)),
-        );
-        child.once('exit', (code) => reject(new Error(`container exited (${code}) during its cold start`)));
-      });
-      child.on('message', (reply: Reply) => {
-        if (reply.id !== undefined) pending.get(reply.id)?.(reply);
-      });
-      return { child, busy: false };
-    }),
+    Array.from({ length: options.containers }, () => startContainer()),
   );
 
   const acquire = (): Promise<Container> => {
@@ -164,23 +202,58 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
     else container.busy = false;
   };
 
-  const invoke = async (event: unknown, awsRequestId: string): Promise<Reply> => {
-    const container = await acquire();
+  const invoke = async (event: unknown, awsRequestId: string, attempt: number): Promise<Reply> => {
+    let container = await acquire();
     try {
       stats.invocations += 1;
       const id = randomUUID();
       const reply = new Promise<Reply>((resolve) => pending.set(id, resolve));
+      container.current = id;
+      container.attempt = attempt;
       container.child.send({ id, event, awsRequestId, timeoutMs });
       const answer = await reply;
       pending.delete(id);
+      container.current = undefined;
       return answer;
     } finally {
+      if (container.child.exitCode !== null || container.child.signalCode !== null) {
+        // Lambda replaces a dead execution environment: the next invocation there is a cold start.
+        const fresh = await startContainer();
+        containers[containers.indexOf(container)] = fresh;
+        container = fresh;
+      }
       release(container);
     }
   };
 
   return {
     stats,
+    killBusy(pickIndex, killOptions = {}) {
+      const busy = containers.filter(
+        (c) =>
+          c.current !== undefined &&
+          (!killOptions.firstAttemptsOnly || c.attempt === 1) &&
+          c.child.exitCode === null &&
+          c.child.signalCode === null,
+      );
+      if (busy.length === 0) return false;
+      const victim = busy[pickIndex(busy.length)];
+      if (victim === undefined) return false;
+      stats.kills += 1;
+      victim.child.kill('SIGKILL');
+      // A container runs one invocation at a time: more runs checked than ended means one was mid-way.
+      const messages = readFileSync(victim.logPath, 'utf8')
+        .split('\n')
+        .map((line) => /"msg":"([^"]*)"/.exec(line)?.[1]);
+      const count = (msg: string) => messages.filter((m) => m === msg).length;
+      if (
+        count('archive checked, extracting') >
+        count('archive extracted') + count('extraction failed, folder cleared')
+      ) {
+        stats.midExtractionKills += 1;
+      }
+      return true;
+    },
     async deliver(event, deliverOptions = {}) {
       stats.events += 1;
       const awsRequestId = deliverOptions.awsRequestId ?? randomUUID();
@@ -190,7 +263,7 @@ export async function startLambdaService(options: LambdaServiceOptions): Promise
           stats.retries += 1;
           await sleep(delays[attempt - 2] ?? delays.at(-1) ?? 0);
         }
-        const reply = await invoke(event, awsRequestId);
+        const reply = await invoke(event, awsRequestId, attempt);
         if (reply.ok)
           return { awsRequestId, invocations: attempt, outcome: 'returned', result: reply.result };
         lastError = reply.error;
