@@ -7,6 +7,7 @@ import {
   parseDuration,
   type Route,
 } from '@logzip/core';
+import type { TriggerMigrationResult } from '@logzip/core/aws-trigger';
 import type { Redis } from 'ioredis';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
@@ -21,6 +22,7 @@ import {
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { type GroupList, listGroups } from '../operations/groups.js';
+import { type MigrateRouteInput, migrateRoute } from '../operations/migrate.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
 import {
@@ -74,6 +76,8 @@ export interface Backend {
   readonly operator: string;
   routeStatus(): Promise<RouteStatus>;
   switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
+  /** `logzip route migrate`: only on the direct path (it needs the admin's AWS configuration). */
+  migrateRoute(input: MigrateRouteInput): Promise<TriggerMigrationResult>;
   failures(request: FailuresRequest): Promise<FailureList>;
   groups(request: GroupsRequest): Promise<GroupList>;
   createOperation(request: OperationCliRequest): Promise<CreateOperationAnswer>;
@@ -157,6 +161,17 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
     operator,
     routeStatus: async () => getRouteStatus(await open()),
     switchRoute: async (to, reason) => switchRoute(await open(), { to, reason }, actor),
+    migrateRoute: async (input) => {
+      const { createTriggerMigration } = await import('../context.js');
+      const migrate = createTriggerMigration(config);
+      if (migrate === undefined) {
+        throw new ExitError(
+          EXIT.config,
+          'logzip route migrate needs LOGZIP_LAMBDA_FUNCTION and LOGZIP_TRIGGER_QUEUE_URL (the queue entered or retired)',
+        );
+      }
+      return migrateRoute(await open(), input, actor, migrate);
+    },
     failures: async (request) => {
       const state = parseFailureState(request.state);
       return listFailures(await openViews(), {
@@ -329,6 +344,13 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
         if (result !== undefined) return result;
         throw error;
       }
+    },
+    migrateRoute: async () => {
+      // A deploy step, with the deployment's AWS credentials: not an action of the admin API.
+      throw new ExitError(
+        EXIT.config,
+        'logzip route migrate runs with the admin configuration (LOGZIP_INCOMING_BUCKET, LOGZIP_LAMBDA_FUNCTION, LOGZIP_TRIGGER_QUEUE_URL, REDIS_URL) and AWS credentials, not through LOGZIP_ADMIN_URL: unset it',
+      );
     },
     failures: (request) => {
       const query = new URLSearchParams();
