@@ -5,6 +5,9 @@ import {
   createAwsTriggerControl,
   createBufferedTriggerControl,
   createLocalTriggerControl,
+  migrateTrigger,
+  type TriggerMigrationRequest,
+  type TriggerMigrationResult,
 } from '@logzip/core/aws-trigger';
 import {
   type BullmqProducer,
@@ -54,6 +57,42 @@ function awsClientConfig(config: AdminConfig, endpoint: string | undefined) {
   return {
     ...(config.env.AWS_REGION === undefined ? {} : { region: config.env.AWS_REGION }),
     ...(endpoint === undefined ? {} : { endpoint }),
+  };
+}
+
+/**
+ * What `logzip route migrate` runs: core's migrateTrigger on this configuration's bucket, function
+ * and trigger queue, whatever LOGZIP_TRIGGER_MODE says (the move is between the modes). Undefined
+ * when LOGZIP_LAMBDA_FUNCTION or LOGZIP_TRIGGER_QUEUE_URL is missing.
+ */
+export function createTriggerMigration(
+  config: AdminConfig,
+): ((request: TriggerMigrationRequest) => Promise<TriggerMigrationResult>) | undefined {
+  const functionName = config.admin.functionName;
+  const queueUrl = config.env.LOGZIP_TRIGGER_QUEUE_URL;
+  if (functionName === undefined || queueUrl === undefined) return undefined;
+  return async (request) => {
+    const s3 = createS3Client(config.env);
+    const lambda = new LambdaClient(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_LAMBDA));
+    const sqs = new SQS(awsClientConfig(config, config.env.AWS_ENDPOINT_URL_SQS));
+    try {
+      return await migrateTrigger(
+        {
+          s3,
+          lambda,
+          sqs,
+          bucket: config.incoming.bucket,
+          prefix: config.incoming.prefix,
+          functionName,
+          queueUrl,
+        },
+        request,
+      );
+    } finally {
+      s3.destroy();
+      lambda.destroy();
+      sqs.destroy();
+    }
   };
 }
 

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
 import type { Operation } from '@logzip/core/operations';
 import type { FailureIndex, IndexCounts } from '@logzip/core/state';
+import type { TriggerMigrationResult } from '@logzip/core/aws-trigger';
 import type { Redis } from 'ioredis';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
@@ -17,6 +18,7 @@ import type { Actor, OperationsContext } from '../operations/context.js';
 import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { type GroupList, listGroups } from '../operations/groups.js';
 import { getHealth, type HealthReport } from '../operations/health.js';
+import { type MigrateRouteInput, migrateRoute } from '../operations/migrate.js';
 import { purge } from '../operations/purge.js';
 import { reenqueue } from '../operations/reenqueue.js';
 import {
@@ -71,6 +73,8 @@ export interface Backend {
   readonly operator: string;
   routeStatus(): Promise<RouteStatus>;
   switchRoute(to: Route, reason: string): Promise<SwitchRouteResult>;
+  /** `logzip route migrate`: only on the direct path (it needs the admin's AWS configuration). */
+  migrateRoute(input: MigrateRouteInput): Promise<TriggerMigrationResult>;
   failures(request: FailuresRequest): Promise<FailureList>;
   groups(request: GroupsRequest): Promise<GroupList>;
   createOperation(request: OperationCliRequest): Promise<CreateOperationAnswer>;
@@ -156,6 +160,17 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
     operator,
     routeStatus: async () => getRouteStatus(await open()),
     switchRoute: async (to, reason) => switchRoute(await open(), { to, reason }, actor),
+    migrateRoute: async (input) => {
+      const { createTriggerMigration } = await import('../context.js');
+      const migrate = createTriggerMigration(config);
+      if (migrate === undefined) {
+        throw new ExitError(
+          EXIT.config,
+          'logzip route migrate needs LOGZIP_LAMBDA_FUNCTION and LOGZIP_TRIGGER_QUEUE_URL (the queue entered or retired)',
+        );
+      }
+      return migrateRoute(await open(), input, actor, migrate);
+    },
     failures: async (request) => {
       const state = parseFailureState(request.state);
       return listFailures(await openViews(), {
@@ -330,6 +345,13 @@ export function openApiBackend(io: CliIo, baseUrl: string): Backend {
         if (result !== undefined) return result;
         throw error;
       }
+    },
+    migrateRoute: async () => {
+      // A deploy step, with the deployment's AWS credentials: not an action of the admin API.
+      throw new ExitError(
+        EXIT.config,
+        'logzip route migrate runs with the admin configuration (LOGZIP_INCOMING_BUCKET, LOGZIP_LAMBDA_FUNCTION, LOGZIP_TRIGGER_QUEUE_URL, REDIS_URL) and AWS credentials, not through LOGZIP_ADMIN_URL: unset it',
+      );
     },
     failures: (request) => {
       const query = new URLSearchParams();

@@ -29,8 +29,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: () => import('./commands/reenqueue.js'),
   },
   route: {
-    summary: 'show the desired and the actual route (S3 trigger), or switch it',
-    usage: 'logzip route [lambda|queue] [--reason TEXT] [--json]',
+    summary: 'show the desired and the actual route (S3 trigger), switch it, or move between trigger modes',
+    usage:
+      'logzip route [lambda|queue] [--reason TEXT] [--json]\n       logzip route migrate --to direct|buffered --reason TEXT [--drain-timeout 15m] [--json]',
     load: () => import('./commands/route.js'),
   },
   status: {

@@ -1,11 +1,12 @@
 import { GetBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { TRIGGER_ID } from '@logzip/core/aws-trigger';
+import { migrateTrigger, TRIGGER_ID, type TriggerMigrationRequest } from '@logzip/core/aws-trigger';
 import { describeWithMoto } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { migrateRoute } from '../../src/operations/migrate.js';
 import type { RouteStatus, SwitchRouteResult } from '../../src/operations/route.js';
-import { createHarness, FOREIGN_ENTRIES, type Harness, TOKEN } from '../helpers/harness.js';
+import { createHarness, FOREIGN_ENTRIES, type Harness, INCOMING_PREFIX, TOKEN } from '../helpers/harness.js';
 
 const auth = { authorization: `Bearer ${TOKEN}`, 'x-logzip-operator': 'alice' };
 
@@ -84,5 +85,70 @@ describeWithMoto('route switch in buffered mode through the API (moto S3 + SQS +
       ]),
     );
     expect(audit.entries.filter((e) => e.action.startsWith('route')).length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+// `logzip route migrate` on the direct path: the operation around core's migrateTrigger (which
+// packages/core/tests/integration/trigger-migration.test.ts runs through both directions).
+describeWithMoto('route migrate (the operation behind logzip route migrate)', () => {
+  let h: Harness;
+  const actor = { operator: 'alice', channel: 'cli' as const };
+
+  beforeEach(async () => {
+    h = await createHarness({ storage: 's3', trigger: 'buffered' });
+  });
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const migrate = (request: TriggerMigrationRequest) => {
+    const stack = h.buffered as NonNullable<Harness['buffered']>;
+    return migrateTrigger(
+      {
+        s3: h.s3 as NonNullable<Harness['s3']>,
+        lambda: stack.lambda,
+        sqs: stack.sqs,
+        bucket: h.bucket,
+        prefix: INCOMING_PREFIX,
+        functionName: stack.functionName,
+        queueUrl: stack.queueUrl,
+      },
+      request,
+    );
+  };
+  const input = { to: 'buffered' as const, reason: 'buffered mode', drainTimeoutMs: 5_000 };
+
+  it('keeps the route flag, refuses without one (audited) or while a switch holds the lock, and audits the move as route.migrate', async () => {
+    // Act
+    const unset = await migrateRoute(h.ctx, input, actor, migrate).catch((error: unknown) => error);
+    await h.ctx.routes.set('queue');
+    const lock = h.ctx.lock as NonNullable<typeof h.ctx.lock>;
+    const release = await lock.acquire('route-switch', 10_000);
+    const locked = await migrateRoute(h.ctx, input, actor, migrate).catch((error: unknown) => error);
+    await release?.();
+    const result = await migrateRoute(h.ctx, input, actor, migrate);
+    const flag = await h.ctx.routes.get();
+    const audit = (await h.ctx.audit.list()).filter((e) => e.action === 'route.migrate');
+
+    // Assess
+    expect(unset).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/route flag is not set/),
+    });
+    expect(locked).toMatchObject({ code: 'conflict', message: expect.stringMatching(/in progress/) });
+    expect(result).toMatchObject({ to: 'buffered', route: 'queue', drained: true });
+    expect(result.state.details['mapping']).toMatchObject({ state: 'Disabled' });
+    expect(flag).toBe('queue');
+    expect(audit.map((e) => [e.outcome, e.operator])).toEqual([
+      ['ok', 'alice'],
+      ['error', 'alice'],
+    ]);
+    expect(audit[0]?.details).toMatchObject({
+      channel: 'cli',
+      to: 'buffered',
+      route: 'queue',
+      drained: true,
+    });
   });
 });

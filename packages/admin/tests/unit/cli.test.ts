@@ -1,5 +1,7 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseIdList } from '../../src/cli/args.js';
+import { run as runRoute } from '../../src/cli/commands/route.js';
 import { readAdminConfig } from '../../src/config.js';
 import { bulkExitCode, summarize, summaryLine } from '../../src/operations/bulk.js';
 
@@ -76,5 +78,40 @@ describe('readAdminConfig', () => {
     expect(errors.join('\n')).toMatch(/LOGZIP_TRIGGER_QUEUE_URL: required when LOGZIP_TRIGGER_MODE=buffered/);
     expect(errors.join('\n')).toMatch(/LOGZIP_LAMBDA_FUNCTION: required when LOGZIP_TRIGGER_MODE=buffered/);
     expect(wrongMode.errors.join('\n')).toMatch(/LOGZIP_TRIGGER_MODE/);
+  });
+});
+
+describe('logzip route migrate (arguments)', () => {
+  const io = (env: Record<string, string>) => ({
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    stdin: new PassThrough(),
+    env,
+    cwd: process.cwd(),
+  });
+  const code = (args: string[], env: Record<string, string> = {}) =>
+    runRoute(args, io(env)).then(
+      (exit) => ({ exit, message: '' }),
+      (error: unknown) => ({ exit: (error as { exitCode?: number }).exitCode, message: String(error) }),
+    );
+
+  it('needs --to and a reason, keeps --to off the switch, and refuses the admin API (a deploy step needs AWS)', async () => {
+    // Act
+    const noMode = await code(['migrate', '--reason', 'x']);
+    const badMode = await code(['migrate', '--to', 'sideways', '--reason', 'x']);
+    const noReason = await code(['migrate', '--to', 'buffered']);
+    const badDrain = await code(['migrate', '--to', 'direct', '--reason', 'x', '--drain-timeout', 'soon']);
+    const onSwitch = await code(['lambda', '--reason', 'x', '--to', 'direct']);
+    const viaApi = await code(['migrate', '--to', 'direct', '--reason', 'x'], {
+      LOGZIP_ADMIN_URL: 'http://127.0.0.1:9',
+      LOGZIP_ADMIN_TOKEN: 'a'.repeat(32),
+    });
+
+    // Assess
+    for (const usage of [noMode, badMode, noReason, badDrain, onSwitch]) expect(usage.exit).toBe(64);
+    expect(noMode.message).toMatch(/--to direct\|buffered/);
+    expect(onSwitch.message).toMatch(/go with logzip route migrate/);
+    expect(viaApi.exit).toBe(78);
+    expect(viaApi.message).toMatch(/not through LOGZIP_ADMIN_URL/);
   });
 });

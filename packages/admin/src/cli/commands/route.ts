@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Route, TriggerState } from '@logzip/core';
+import { parseDuration } from '@logzip/core';
 import { describeBuffered } from '../../operations/buffered-view.js';
 import type { RouteStatus } from '../../operations/route.js';
 import { usageOnError } from '../args.js';
@@ -64,6 +65,36 @@ export function renderStatus(status: RouteStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `logzip route migrate --to direct|buffered --reason TEXT [--drain-timeout 15m] [--json]`. */
+async function migrate(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const to = values['to'];
+  if (to !== 'direct' && to !== 'buffered')
+    throw usageError('give the mode to move to: --to direct|buffered');
+  const reason = String(values['reason'] ?? '');
+  if (reason.trim() === '')
+    throw usageError(`give a reason for the audit log: logzip route migrate --to ${to} --reason "…"`);
+  const drainText = String(values['drain-timeout'] ?? '15m');
+  const drainTimeoutMs = parseDuration(drainText);
+  if (drainTimeoutMs === undefined)
+    throw usageError(`--drain-timeout "${drainText}" is not a duration like 15m`);
+  return withBackend(io, async (backend) => {
+    const result = await backend.migrateRoute({
+      to,
+      reason,
+      drainTimeoutMs,
+      // Progress to stderr: a drain can take minutes, and --json keeps stdout one document.
+      onStep: (step) => io.stderr.write(`• ${step}\n`),
+    });
+    if (values['json']) printJson(io, result);
+    else
+      io.stdout.write(
+        `${result.drained ? `moved to ${to} mode (route ${result.route})` : `NOT DONE: the queue and its dead-letter queue still hold ${result.remaining} message(s)`}\n` +
+          `restart the workers and the admin service with LOGZIP_TRIGGER_MODE=${to}${to === 'direct' ? ' once the queue is empty' : ''}\n`,
+      );
+    return result.drained ? EXIT.ok : EXIT.failed;
+  });
+}
+
 /** `logzip route [lambda|queue] [--reason TEXT] [--json]`: show the route, or switch it. */
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = usageOnError(() =>
@@ -74,9 +105,17 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       options: {
         reason: { type: 'string' },
         json: { type: 'boolean' },
+        to: { type: 'string' },
+        'drain-timeout': { type: 'string' },
       },
     }),
   );
+  if (positionals[0] === 'migrate') {
+    if (positionals.length > 1) throw usageError('logzip route migrate takes no other argument');
+    return migrate(values, io);
+  }
+  if (values.to !== undefined || values['drain-timeout'] !== undefined)
+    throw usageError('--to and --drain-timeout go with logzip route migrate');
   if (positionals.length > 1) throw usageError('give at most one route: lambda or queue');
   const target = positionals[0];
   if (target !== undefined && target !== 'lambda' && target !== 'queue') {

@@ -19,11 +19,13 @@ import type { TriggerControl, TriggerFilter, TriggerState } from '../../ports/ro
 import { TriggerControlError, type TriggerStep } from './errors.js';
 import {
   countForeignEntries,
+  type NotificationPlan,
   planDisable,
   planEnable,
   policyAllowsBucket,
   triggerOfNotification,
 } from './notification.js';
+import { planWithoutQueueEntries } from './queue-notification.js';
 
 /**
  * What the failure queue's depth is read with: the aggregated `SQS` client of
@@ -50,6 +52,11 @@ export interface AwsTriggerControlOptions {
   /** Reads the on-failure queue's depth when `failureQueueUrl` is given. */
   sqs?: QueueAttributesReader;
   failureQueueUrl?: string;
+  /**
+   * The ARN of a buffered-mode trigger queue being retired (the move back to direct mode): enable()
+   * and disable() remove its notification entry in the same write as their own change.
+   */
+  retireQueueArn?: string;
 }
 
 /** The AWS error name of an SDK failure, and whether retrying can help. */
@@ -122,6 +129,8 @@ export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
 export function createAwsTriggerControl(options: AwsTriggerControlOptions): TriggerControl {
   const { s3, lambda, bucket, functionName } = options;
   const expected: TriggerFilter = { prefix: options.prefix, suffix: options.suffix ?? '.zip' };
+  const retire = (plan: NotificationPlan): NotificationPlan =>
+    options.retireQueueArn === undefined ? plan : planWithoutQueueEntries(plan, options.retireQueueArn);
 
   async function readNotification(): Promise<NotificationConfiguration> {
     try {
@@ -385,13 +394,13 @@ export function createAwsTriggerControl(options: AwsTriggerControlOptions): Trig
         );
       }
       await ensureInvokePermission(functionArn);
-      const plan = planEnable(await readNotification(), functionName, functionArn, expected);
+      const plan = retire(planEnable(await readNotification(), functionName, functionArn, expected));
       if (plan.changed) await writeNotification(plan.next);
       return read();
     },
 
     async disable(): Promise<TriggerState> {
-      const plan = planDisable(await readNotification(), functionName);
+      const plan = retire(planDisable(await readNotification(), functionName));
       if (plan.changed) await writeNotification(plan.next);
       return read();
     },

@@ -6,6 +6,13 @@ export type { TriggerFailure, TriggerStep } from './errors.js';
 export { isTriggerControlError, TriggerControlError } from './errors.js';
 export type { LocalTriggerControlOptions } from './local.js';
 export { createLocalTriggerControl } from './local.js';
+export type {
+  TriggerMigrationOptions,
+  TriggerMigrationRequest,
+  TriggerMigrationResult,
+  TriggerMode,
+} from './migrate.js';
+export { migrateTrigger } from './migrate.js';
 export type { NotificationPlan, NotificationTrigger } from './notification.js';
 export {
   buildEntry,
@@ -18,4 +25,9 @@ export {
   TRIGGER_ID,
   triggerOfNotification,
 } from './notification.js';
-export { buildQueueEntry, planQueueEntry, queuePolicyAllowsBucket } from './queue-notification.js';
+export {
+  buildQueueEntry,
+  planQueueEntry,
+  planWithoutQueueEntries,
+  queuePolicyAllowsBucket,
+} from './queue-notification.js';

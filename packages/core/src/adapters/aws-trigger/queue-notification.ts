@@ -88,3 +88,20 @@ export function queuePolicyAllowsBucket(policyJson: string | undefined, bucketAr
     ),
   );
 }
+
+/**
+ * A plan with every entry that sends to the queue removed from its next configuration: leaving
+ * buffered mode, the queue's entry goes in the same write that puts the direct entry back (or
+ * leaves none, for the `queue` route). S3 refuses two entries whose prefix and suffix overlap for
+ * the same event, so the two can never both be installed; one write means every upload is
+ * announced by the old configuration or the new one, never by neither.
+ */
+export function planWithoutQueueEntries(plan: NotificationPlan, queueArn: string): NotificationPlan {
+  const queues = plan.next.QueueConfigurations ?? [];
+  const kept = queues.filter((entry) => !isQueueEntryFor(entry, queueArn));
+  if (kept.length === queues.length) return plan;
+  const next = { ...plan.next };
+  if (kept.length === 0) delete next.QueueConfigurations;
+  else next.QueueConfigurations = kept;
+  return { changed: true, next };
+}
