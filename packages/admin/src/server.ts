@@ -1,5 +1,6 @@
 import { EXIT_CONFIG, formatConfigErrors, startIndexKeeper } from '@logzip/core';
 import { createLogger } from '@logzip/core/logger';
+import { loadTracer } from '@logzip/core/runtime';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
 import { createAdminContext } from './context.js';
@@ -17,6 +18,12 @@ async function start(): Promise<void> {
   }
   const config = result.config;
   const logger = createLogger({ name: 'logzip-admin', level: config.env.LOG_LEVEL });
+  const tracer = await loadTracer(process.env, 'logzip-admin', logger).catch((error: unknown) => {
+    process.stderr.write(
+      `${formatConfigErrors((error as { errors?: string[] }).errors ?? [String(error)])}\n`,
+    );
+    process.exit(EXIT_CONFIG);
+  });
   let ctx: Awaited<ReturnType<typeof createAdminContext>>;
   try {
     ctx = await createAdminContext(config, { logger });
@@ -35,7 +42,7 @@ async function start(): Promise<void> {
     publicUrl: config.admin.publicUrl,
     clientLimits: config.admin.clientLimits,
     logger,
-    ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
+    ingest: { ...(await createIngestOptions(config, { redis: ctx.redis, logger })), tracer },
     metrics: createAdminMetrics(ctx),
     ...(config.admin.metricsToken === undefined ? {} : { metricsToken: config.admin.metricsToken }),
   });
@@ -53,6 +60,7 @@ async function start(): Promise<void> {
   app.addHook('onClose', async () => {
     await keeper.stop();
     await ctx.close();
+    await tracer.shutdown();
   });
 
   let stopping = false;

@@ -105,6 +105,14 @@ export type {
 export { OPERATION_KINDS, OPERATION_STATES } from './ports/operations.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
+export type {
+  SpanAttributes,
+  SpanAttributeValue,
+  StartSpanOptions,
+  Tracer,
+  TraceSpan,
+} from './ports/tracer.js';
+export { inSpan, noopTracer, parseTraceparent, SPAN_ATTRIBUTES, TRACEPARENT } from './ports/tracer.js';
 export type { CheckIndexOptions, DriftProblem, IndexDrift } from './state/check-index.js';
 export { checkIndex } from './state/check-index.js';
 export type { Fingerprint, FingerprintInput } from './state/fingerprint.js';
@@ -151,3 +159,5 @@ export type {
   SourceRef,
 } from './state/types.js';
 export { FAILURE_STATES } from './state/types.js';
+export type { TracesSampler, TracingSettings, TracingSettingsResult } from './tracing-config.js';
+export { readTracingSettings, TRACES_SAMPLERS } from './tracing-config.js';

@@ -20,6 +20,8 @@ export const extractJobSchema = z
     reason: z.enum(JOB_REASONS),
     force: z.boolean().optional(),
     requestIds: z.record(z.string(), z.string()).optional(),
+    /** W3C trace context of whoever queued the job (ingest, a hand-off): the worker continues the trace. */
+    traceparent: z.string().max(55).optional(),
   })
   .strict();
 

@@ -9,11 +9,12 @@ import {
   type IndexKeeper,
   isLogzipError,
   startIndexKeeper,
+  type Tracer,
 } from '@logzip/core';
 import { createRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
 import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
-import { createStorage } from '@logzip/core/runtime';
+import { createStorage, loadTracer } from '@logzip/core/runtime';
 import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
 import { type RunningWorker, startWorker } from './worker.js';
@@ -41,6 +42,15 @@ async function main(): Promise<void> {
       done();
     }
   };
+  let tracer: Tracer;
+  try {
+    tracer = await loadTracer(process.env, 'logzip-worker', logger);
+  } catch (error) {
+    process.stderr.write(
+      `${formatConfigErrors((error as { errors?: string[] }).errors ?? [String(error)])}\n`,
+    );
+    process.exit(EXIT_CONFIG);
+  }
   const unknown = unknownVariables(process.env);
   if (unknown.length > 0) logger.info({ variables: unknown }, 'LOGZIP_* variables the worker does not use');
 
@@ -80,6 +90,7 @@ async function main(): Promise<void> {
       try {
         await keeper?.stop();
         await running?.close();
+        await tracer.shutdown();
         await indexRedis?.quit().catch(() => indexRedis?.disconnect());
         exit(0);
       } catch (error) {
@@ -103,7 +114,7 @@ async function main(): Promise<void> {
     indexRedis = createRedis(config.redisUrl, { logger });
     const index = createFailureIndexFromConfig(config, indexRedis);
     const storage = createStorage(config, { logger, index });
-    running = await startWorker({ config, logger, store: storage.store, state: storage.state });
+    running = await startWorker({ config, logger, store: storage.store, state: storage.state, tracer });
     keeper = startIndexKeeper({
       store: storage.store,
       bucket: storage.output.bucket,

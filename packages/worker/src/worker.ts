@@ -10,6 +10,7 @@ import {
   type StateStore,
   type SweepReport,
   sweep,
+  type Tracer,
 } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import {
@@ -55,6 +56,8 @@ export interface StartWorkerOptions {
   redisTimeoutMs?: number;
   /** Announces final failures; built from the config (LOGZIP_ALERT_*) when not given. */
   alerter?: FailureAlerter;
+  /** Spans per job (loadTracer from OTEL_*); none when not given. */
+  tracer?: Tracer;
 }
 
 export interface RunningWorker {
@@ -156,6 +159,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     leaseTtlMs: settings.lockDurationMs,
     leaseWaitMs: Math.round(settings.lockDurationMs * 1.5),
     alerter,
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
 
   const workerName = `${hostname()}:${process.pid}`;
