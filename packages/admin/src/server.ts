@@ -2,6 +2,7 @@ import { EXIT_CONFIG, formatConfigErrors } from '@logzip/core';
 import { redisKeys } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
 import { startIndexKeeper } from '@logzip/core/state';
+import { loadTracer } from '@logzip/core/runtime';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
 import { createAdminContext } from './context.js';
@@ -19,6 +20,12 @@ async function start(): Promise<void> {
   }
   const config = result.config;
   const logger = createLogger({ name: 'logzip-admin', level: config.env.LOG_LEVEL });
+  const tracer = await loadTracer(process.env, 'logzip-admin', logger).catch((error: unknown) => {
+    process.stderr.write(
+      `${formatConfigErrors((error as { errors?: string[] }).errors ?? [String(error)])}\n`,
+    );
+    process.exit(EXIT_CONFIG);
+  });
   let ctx: Awaited<ReturnType<typeof createAdminContext>>;
   try {
     ctx = await createAdminContext(config, { logger });
@@ -38,7 +45,7 @@ async function start(): Promise<void> {
     clientLimits: config.admin.clientLimits,
     keys: redisKeys(config.keyNamespace),
     logger,
-    ingest: await createIngestOptions(config, { redis: ctx.redis, logger }),
+    ingest: { ...(await createIngestOptions(config, { redis: ctx.redis, logger })), tracer },
     metrics: createAdminMetrics(ctx),
     ...(config.admin.metricsToken === undefined ? {} : { metricsToken: config.admin.metricsToken }),
   });
@@ -56,6 +63,7 @@ async function start(): Promise<void> {
   app.addHook('onClose', async () => {
     await keeper.stop();
     await ctx.close();
+    await tracer.shutdown();
   });
 
   let stopping = false;

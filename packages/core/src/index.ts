@@ -62,6 +62,14 @@ export type { ListOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from
 export { isPreconditionFailed, PreconditionFailedError } from './ports/object-store.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
+export type {
+  SpanAttributes,
+  SpanAttributeValue,
+  StartSpanOptions,
+  Tracer,
+  TraceSpan,
+} from './ports/tracer.js';
+export { inSpan, noopTracer, parseTraceparent, SPAN_ATTRIBUTES, TRACEPARENT } from './ports/tracer.js';
 export type { StateStoreOptions } from './state/object-state-store.js';
 export { createStateStore } from './state/object-state-store.js';
 export type { FailureFilter, StateStore } from './state/state-store.js';
@@ -78,3 +86,5 @@ export type {
 } from './state/types.js';
 export { FAILURE_STATES, RUN_KINDS } from './state/types.js';
 export { isSupportedEncoding } from './zip/names.js';
+export type { TracesSampler, TracingSettings, TracingSettingsResult } from './tracing-config.js';
+export { readTracingSettings, TRACES_SAMPLERS } from './tracing-config.js';

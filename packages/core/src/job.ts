@@ -25,6 +25,8 @@ export const extractJobSchema = z
     encoding: z.string().min(1).max(64).optional(),
     /** The run the job's attempts belong to, when the reason does not say it (runOfJob). */
     run: z.enum(RUN_KINDS).optional(),
+    /** W3C trace context of whoever queued the job (ingest, a hand-off): the worker continues the trace. */
+    traceparent: z.string().max(55).optional(),
   })
   .strict();
 

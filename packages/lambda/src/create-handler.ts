@@ -7,13 +7,18 @@ import {
   type FailureRecord,
   type Logger,
   LogzipError,
+  noopTracer,
   type ObjectStore,
   parseLogId,
   type QueueProducer,
   type RecordedOutcome,
   recordFailedAttemptOrLog,
+  SPAN_ATTRIBUTES,
   type StateStore,
   systemClock,
+  TRACEPARENT,
+  type Tracer,
+  type TraceSpan,
   toLogzipError,
 } from '@logzip/core';
 import type { FailureAlerter } from '@logzip/core/alerts';
@@ -44,6 +49,8 @@ export interface HandlerDeps {
    * CloudWatch Logs turns them into metrics); none when undefined.
    */
   metrics?: (records: EmfRecord[]) => void;
+  /** One span per archive (phases inside), continuing the trace in the object's metadata; none by default. */
+  tracer?: Tracer;
 }
 
 /** The part of Lambda's context the handler uses (the real `Context` fits). */
@@ -94,6 +101,7 @@ const DEFAULT_HANDOFF_TIMEOUT_MS = 10_000;
 /** HandlerDeps with its defaults filled in, built once by createHandler. */
 interface Runtime extends HandlerDeps {
   clock: Clock;
+  tracer: Tracer;
   output: ObjectStore;
   handoffTimeoutMs: number;
 }
@@ -108,6 +116,8 @@ interface ArchiveRun {
   /** Known size and ETag (from the event, else a HEAD); undefined when the archive is missing. */
   size: number | undefined;
   etag: string | undefined;
+  /** This archive's span: the engine's phases go under it, and a hand-off carries it to the queue. */
+  span: TraceSpan;
 }
 
 /** A record's outcome, the error that makes Lambda retry the event, and the failure record written. */
@@ -250,6 +260,7 @@ async function handOff(
         ...(work.run === 'upload' ? {} : { run: work.run }),
         ...(work.encoding === undefined ? {} : { encoding: work.encoding }),
         ...(work.force === undefined ? {} : { force: work.force }),
+        ...(run.span.traceparent === undefined ? {} : { traceparent: run.span.traceparent }),
       }),
       rt.handoffTimeoutMs,
       `the queue did not accept the hand-off within ${rt.handoffTimeoutMs} ms`,
@@ -328,6 +339,7 @@ async function startRun(
   logId: string,
   awsRequestId: string,
   log: Logger,
+  span: TraceSpan,
 ): Promise<{ run: ArchiveRun; timedOutBefore: boolean }> {
   const earlier = attemptsOfRequest(await rt.state.getFailure(logId), 'lambda', awsRequestId);
   const attempt = earlier.length + 1;
@@ -352,7 +364,7 @@ async function startRun(
     }
   }
   return {
-    run: { work, logId, attempt, awsRequestId, log, size, etag },
+    run: { work, logId, attempt, awsRequestId, log, size, etag, span },
     timedOutBefore: earlier.some((a) => a.code === 'timeout'),
   };
 }
@@ -371,9 +383,17 @@ async function runExtraction(
   );
   try {
     const outcome = await extractAndRecord(
-      { source: rt.store, output: rt.output, state: rt.state, logger: run.log, clock: rt.clock },
+      {
+        source: rt.store,
+        output: rt.output,
+        state: rt.state,
+        logger: run.log,
+        clock: rt.clock,
+        tracer: rt.tracer,
+      },
       {
         logId: run.logId,
+        trace: run.span,
         source: { bucket: run.work.bucket, key: run.work.key },
         output: config.output,
         limits: config.limits,
@@ -433,6 +453,7 @@ async function processArchive(
   work: ArchiveWork,
   context: InvocationContext,
   invocationLog: Logger,
+  span: TraceSpan,
 ): Promise<ArchiveOutcome> {
   const { config } = rt;
   const where = { bucket: work.bucket, key: work.key };
@@ -453,7 +474,7 @@ async function processArchive(
     return { summary: { outcome: 'rejected', ...where, code: error.code, message: error.message } };
   }
   const log = invocationLog.child({ ...ids(work), logId, ...where });
-  const { run, timedOutBefore } = await startRun(rt, work, logId, context.awsRequestId, log);
+  const { run, timedOutBefore } = await startRun(rt, work, logId, context.awsRequestId, log, span);
   // An earlier attempt of this event ran out of time: running it again would only do the same.
   if (timedOutBefore) {
     return handOffUnlessCurrent(
@@ -530,7 +551,46 @@ function emitMetrics(rt: Runtime, results: readonly RecordSummary[], context: In
   }
 }
 
-/** processArchive, with the attempt's duration on the summary when the engine did not time it. */
+/**
+ * The archive's span, child of the trace ingest stored in the object's metadata. Only with tracing
+ * on: the S3 event does not carry metadata, so this costs a HEAD, and a HEAD that fails only loses
+ * the parent (the engine's own HEAD reports a missing archive).
+ */
+async function startArchiveSpan(
+  rt: Runtime,
+  work: ArchiveWork,
+  context: InvocationContext,
+): Promise<TraceSpan> {
+  if (!rt.tracer.enabled) return rt.tracer.startSpan('');
+  const info = await rt.store.head(work.bucket, work.key).catch(() => undefined);
+  return rt.tracer.startSpan('lambda extract', {
+    kind: 'consumer',
+    parent: info?.metadata?.[TRACEPARENT],
+    attributes: {
+      [SPAN_ATTRIBUTES.logId]: logIdOf(work, rt.config.logIdPattern).logId,
+      [SPAN_ATTRIBUTES.route]: 'lambda',
+      [SPAN_ATTRIBUTES.awsRequestId]: context.awsRequestId,
+      [SPAN_ATTRIBUTES.s3RequestId]: work.s3RequestId,
+      [SPAN_ATTRIBUTES.bucket]: work.bucket,
+      [SPAN_ATTRIBUTES.key]: work.key,
+    },
+  });
+}
+
+/** What the record's summary says, on its span. */
+function settleSpan(span: TraceSpan, summary: RecordSummary): void {
+  span.setAttributes({
+    [SPAN_ATTRIBUTES.logId]: summary.logId,
+    [SPAN_ATTRIBUTES.status]: summary.outcome,
+    [SPAN_ATTRIBUTES.entries]: summary.entries,
+    [SPAN_ATTRIBUTES.bytes]: summary.bytes,
+    [SPAN_ATTRIBUTES.attempt]: summary.attempt,
+    'logzip.handoff.reason': summary.outcome === 'handed_off' ? summary.reason : undefined,
+  });
+  if (summary.code !== undefined) span.fail(new LogzipError(summary.code, summary.message ?? summary.code));
+}
+
+/** processArchive in the archive's span, with the attempt's duration when the engine did not time it. */
 async function processTimed(
   rt: Runtime,
   work: ArchiveWork,
@@ -538,11 +598,20 @@ async function processTimed(
   log: Logger,
 ): Promise<ArchiveOutcome> {
   const started = performance.now();
-  const outcome = await processArchive(rt, work, context, log);
-  if (outcome.summary.durationMs === undefined && outcome.summary.outcome !== 'handed_off') {
-    outcome.summary.durationMs = Math.round(performance.now() - started);
+  const span = await startArchiveSpan(rt, work, context);
+  try {
+    const outcome = await processArchive(rt, work, context, log, span);
+    if (outcome.summary.durationMs === undefined && outcome.summary.outcome !== 'handed_off') {
+      outcome.summary.durationMs = Math.round(performance.now() - started);
+    }
+    settleSpan(span, outcome.summary);
+    return outcome;
+  } catch (error) {
+    span.fail(error);
+    throw error;
+  } finally {
+    span.end();
   }
-  return outcome;
 }
 
 function skippedSummary(item: SkipWork, invocationLog: Logger): RecordSummary {
@@ -705,9 +774,13 @@ export function createHandler(deps: HandlerDeps): LogzipHandler {
   const rt: Runtime = {
     ...deps,
     clock: deps.clock ?? systemClock,
+    tracer: deps.tracer ?? noopTracer,
     output: deps.output ?? deps.store,
     handoffTimeoutMs: deps.handoffTimeoutMs ?? DEFAULT_HANDOFF_TIMEOUT_MS,
   };
-  return (event, context) =>
+  const handle: LogzipHandler = (event, context) =>
     isSqsBatchEvent(event) ? handleSqsBatch(rt, event, context) : handleInvocation(rt, event, context);
+  if (!rt.tracer.enabled) return handle;
+  // Lambda may freeze the container once the handler settles: the invocation's spans go out first.
+  return (event, context) => handle(event, context).finally(() => rt.tracer.flush());
 }

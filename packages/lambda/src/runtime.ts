@@ -1,8 +1,8 @@
 import { readdirSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { Logger, LogzipConfig, QueueProducer } from '@logzip/core';
+import type { Logger, LogzipConfig, QueueProducer, Tracer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
-import { createStorage } from '@logzip/core/runtime';
+import { createStorage, loadTracer } from '@logzip/core/runtime';
 import type { IndexWriter } from '@logzip/core/state';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
 import type { HandlerDeps } from './create-handler.js';
@@ -147,4 +147,21 @@ export function createLambdaRuntime(env: Record<string, string | undefined>): Ha
     alerter: createAlerterFromConfig(config, { store: storage.store, logger }),
     ...(config.redisExplicit ? { producer: lazyProducer(config, logger) } : {}),
   };
+}
+
+/**
+ * The function's tracer: OTEL_* as everywhere, the service name defaulting to the function's name.
+ * An invalid value fails the cold start with the configuration errors.
+ */
+export async function createLambdaTracer(
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<Tracer> {
+  try {
+    return await loadTracer(env, env['AWS_LAMBDA_FUNCTION_NAME'] || 'logzip-lambda', logger);
+  } catch (error) {
+    const errors = (error as { errors?: string[] }).errors ?? [String(error)];
+    logger.error({ errors }, 'invalid configuration');
+    throw new LambdaConfigError(errors);
+  }
 }

@@ -27,6 +27,8 @@ export {
 } from './moto.js';
 export type { MotoServer } from './moto-server.js';
 export { startMotoServer } from './moto-server.js';
+export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
+export { startOtlpReceiver } from './otlp-receiver.js';
 export { type PrivateRedis, redisServerAvailable, startPrivateRedis } from './private-redis.js';
 export { describeWithRedis, redisEnabled, redisUrl, requireRedis, uniquePrefix } from './redis.js';
 export { findExecutable, freePort, isCI, waitUntil } from './services.js';

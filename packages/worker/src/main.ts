@@ -3,11 +3,11 @@
  * The worker process: `pnpm --filter @logzip/worker start` (node dist/main.js). The only place
  * that reads process.env, handles signals and calls process.exit.
  */
-import { EXIT_CONFIG, formatConfigErrors, isLogzipError } from '@logzip/core';
+import { EXIT_CONFIG, formatConfigErrors, isLogzipError, type Tracer } from '@logzip/core';
 import { createRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
 import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
-import { createStorage } from '@logzip/core/runtime';
+import { createStorage, loadTracer } from '@logzip/core/runtime';
 import { type IndexKeeper, startIndexKeeper } from '@logzip/core/state';
 import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
@@ -37,6 +37,15 @@ async function main(): Promise<void> {
       done();
     }
   };
+  let tracer: Tracer;
+  try {
+    tracer = await loadTracer(process.env, 'logzip-worker', logger);
+  } catch (error) {
+    process.stderr.write(
+      `${formatConfigErrors((error as { errors?: string[] }).errors ?? [String(error)])}\n`,
+    );
+    process.exit(EXIT_CONFIG);
+  }
   const unknown = unknownVariables(process.env);
   if (unknown.length > 0) logger.info({ variables: unknown }, 'LOGZIP_* variables the worker does not use');
 
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     stopping = (async () => {
       try {
         await closeWorkerParts({ keeper, running, indexRedis });
+        await tracer.shutdown();
         exit(0);
       } catch (error) {
         logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
@@ -97,7 +107,7 @@ async function main(): Promise<void> {
     indexRedis = createRedis(config.redisUrl, { logger });
     const index = createFailureIndexFromConfig(config, indexRedis);
     const storage = createStorage(config, { logger, index });
-    running = await startWorker({ config, logger, store: storage.store, state: storage.state });
+    running = await startWorker({ config, logger, store: storage.store, state: storage.state, tracer });
     keeper = startIndexKeeper({
       store: storage.store,
       bucket: storage.output.bucket,

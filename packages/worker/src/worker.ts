@@ -7,6 +7,7 @@ import {
   type StateStore,
   type SweepReport,
   sweep,
+  type Tracer,
 } from '@logzip/core';
 import { createAlerterFromConfig, createGroupedAlerter, type FailureAlerter } from '@logzip/core/alerts';
 import {
@@ -57,6 +58,8 @@ export interface StartWorkerOptions {
   redisTimeoutMs?: number;
   /** Announces final failures; built from the config (LOGZIP_ALERT_*) when not given. */
   alerter?: FailureAlerter;
+  /** Spans per job (loadTracer from OTEL_*); none when not given. */
+  tracer?: Tracer;
 }
 
 export interface RunningWorker {
@@ -165,6 +168,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     leaseTtlMs: settings.lockDurationMs,
     leaseWaitMs: Math.round(settings.lockDurationMs * 1.5),
     alerter,
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
 
   const workerName = `${hostname()}:${process.pid}`;

@@ -15,6 +15,8 @@ export interface DispatchInput {
   key: string;
   /** Request ids the failure record and the worker's logs carry. */
   requestIds?: Record<string, string>;
+  /** The ingest span: the worker continues its trace. */
+  traceparent?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function dispatchArchive(ctx: OperationsContext, input: DispatchInp
     key: input.key,
     reason: 'upload',
     ...(input.requestIds === undefined ? {} : { requestIds: input.requestIds }),
+    ...(input.traceparent === undefined ? {} : { traceparent: input.traceparent }),
   });
   if (result.outcome === 'refused') {
     throw new AdminError('invalid_request', `the archive cannot be queued: ${result.reason}`);

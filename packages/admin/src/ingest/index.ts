@@ -1,4 +1,4 @@
-import type { Logger, ObjectStore } from '@logzip/core';
+import type { Logger, ObjectStore, Tracer } from '@logzip/core';
 import { redisKeys } from '@logzip/core/bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -60,6 +60,8 @@ export interface IngestOptions {
   failedAttempts?: { max: number; timeWindowMs: number };
   /** An upload that sends no byte for this long is cut off, storing nothing (default 2 min). */
   bodyIdleTimeoutMs?: number;
+  /** One span per upload, stored in the archive's metadata for the route that extracts it (loadTracer). */
+  tracer?: Tracer;
   /** Told of every archive an endpoint stored or accepted and dispatched (the admin's metrics). */
   onDispatched?: (event: IngestDispatched) => void;
 }
@@ -177,6 +179,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestPluginOp
     idempotency,
     bodyIdleTimeoutMs: settings.bodyIdleTimeoutMs ?? INGEST_DEFAULTS.bodyIdleTimeoutMs,
     ...(settings.onDispatched === undefined ? {} : { onDispatched: settings.onDispatched }),
+    ...(settings.tracer === undefined ? {} : { tracer: settings.tracer }),
   });
   await app.register(notifyRoutes, {
     ctx,

@@ -1,5 +1,13 @@
 import type { Readable } from 'node:stream';
-import { type ObjectStore, parseLogId, shardedArchiveKey } from '@logzip/core';
+import {
+  noopTracer,
+  type ObjectStore,
+  parseLogId,
+  SPAN_ATTRIBUTES,
+  shardedArchiveKey,
+  TRACEPARENT,
+  type Tracer,
+} from '@logzip/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
 import type { IngestDispatched } from '../http/metrics.js';
@@ -23,6 +31,7 @@ export interface PutArchiveOptions {
   idempotency: IdempotencyStore;
   bodyIdleTimeoutMs: number;
   onDispatched?: (event: IngestDispatched) => void;
+  tracer?: Tracer;
 }
 
 /** What `PUT /api/archives/:logId` answers (202), and replays for a repeated Idempotency-Key. */
@@ -214,6 +223,22 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
       const { logId, key, size } = plan;
       const { bucket } = ctx.settings.incoming;
       const started = Date.now();
+      // The archive's trace starts here (or continues the client's traceparent header); the
+      // object's metadata and the job carry it to the route that extracts it.
+      const header = request.headers[TRACEPARENT];
+      const span = (options.tracer ?? noopTracer).startSpan('ingest', {
+        kind: 'server',
+        parent: typeof header === 'string' ? header : undefined,
+        attributes: {
+          [SPAN_ATTRIBUTES.logId]: logId,
+          [SPAN_ATTRIBUTES.bytes]: size,
+          [SPAN_ATTRIBUTES.bucket]: bucket,
+          [SPAN_ATTRIBUTES.key]: key,
+          'http.request.method': 'PUT',
+          'http.route': '/api/archives/:logId',
+        },
+      });
+      const traceparent = span.traceparent;
       const body = new UploadBody((request.body as Readable | undefined) ?? request.raw, {
         size,
         idleTimeoutMs: options.bodyIdleTimeoutMs,
@@ -239,6 +264,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
         const { etag } = await store.put(bucket, key, body.stream(), {
           size,
           contentType: 'application/zip',
+          ...(traceparent === undefined ? {} : { metadata: { [TRACEPARENT]: traceparent } }),
         });
         let dispatch: Dispatch;
         try {
@@ -247,6 +273,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
             bucket,
             key,
             requestIds: { ingestRequestId: request.id },
+            ...(traceparent === undefined ? {} : { traceparent }),
           });
         } catch (error) {
           // The bytes are safe: the sweeper takes archives nobody queued.
@@ -277,6 +304,7 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
           'archive stored',
         );
         options.onDispatched?.({ endpoint: 'put', route: dispatch.route, bytes: size });
+        span.setAttributes({ [SPAN_ATTRIBUTES.route]: dispatch.route, 'logzip.enqueued': dispatch.enqueued });
         if (plan.lease !== undefined) {
           const lease = plan.lease;
           plan.lease = undefined;
@@ -291,7 +319,11 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
         }
         completed = true;
         return reply.code(202).send(answer);
+      } catch (error) {
+        span.fail(error);
+        throw error;
       } finally {
+        span.end();
         body.close();
         if (!completed && plan.lease !== undefined) {
           const lease = plan.lease;

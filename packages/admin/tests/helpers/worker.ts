@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, QUEUE_NAME, silentLogger } from '@logzip/core';
+import { DEFAULT_LIMITS, QUEUE_NAME, silentLogger, type Tracer } from '@logzip/core';
 import { createExtractProcessor } from '@logzip/core/bullmq';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -11,6 +11,7 @@ import { type Harness, OUTPUT_PREFIX } from './harness.js';
 export function startTestWorker(
   harness: Pick<Harness, 'store' | 'state' | 'bucket' | 'queuePrefix'>,
   redisUrl: string,
+  options: { tracer?: Tracer } = {},
 ): { close(): Promise<void> } {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const processor = createExtractProcessor({
@@ -21,6 +22,7 @@ export function startTestWorker(
     limits: DEFAULT_LIMITS,
     fallbackEncoding: 'cp932',
     logger: silentLogger,
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
   const worker = new Worker(QUEUE_NAME, processor.process, {
     connection,

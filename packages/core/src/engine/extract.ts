@@ -6,6 +6,7 @@ import { LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
 import type { ObjectInfo, ObjectStore, PutResult } from '../ports/object-store.js';
+import { inSpan, noopTracer, SPAN_ATTRIBUTES } from '../ports/tracer.js';
 import type { Manifest, ManifestEntry, SourceRef } from '../state/types.js';
 import {
   blockReader,
@@ -220,18 +221,28 @@ async function extractLeased(
   log: Logger,
 ): Promise<ExtractResult> {
   const clock = deps.clock ?? systemClock;
+  const tracer = deps.tracer ?? noopTracer;
   const { logId } = options;
   checkAborted(options.signal);
-  const reader = await openReader(deps.source, info);
-  const directory = await readZipDirectory(reader, {
-    fallbackEncoding: options.fallbackEncoding,
-    maxEntries: options.limits.maxEntries,
-  });
-  const plan = planEntries(directory, {
-    logId,
-    outputPrefix: options.output.prefix,
-    limits: options.limits,
-  });
+  const { reader, directory, plan } = await inSpan(
+    tracer,
+    'read directory',
+    { parent: options.trace, attributes: { [SPAN_ATTRIBUTES.bytes]: info.size } },
+    async (span) => {
+      const reader = await openReader(deps.source, info);
+      const directory = await readZipDirectory(reader, {
+        fallbackEncoding: options.fallbackEncoding,
+        maxEntries: options.limits.maxEntries,
+      });
+      const plan = planEntries(directory, {
+        logId,
+        outputPrefix: options.output.prefix,
+        limits: options.limits,
+      });
+      span.setAttributes({ [SPAN_ATTRIBUTES.entries]: plan.length, 'logzip.zip64': directory.zip64 });
+      return { reader, directory, plan };
+    },
+  );
   const declaredBytes = plan.reduce((sum, p) => sum + p.entry.uncompressedSize, 0);
   log.info(
     { entries: plan.length, archiveBytes: info.size, declaredBytes, zip64: directory.zip64 },
@@ -243,12 +254,14 @@ async function extractLeased(
   if (current !== undefined && !sameSource(current.source, source)) {
     log.info({ replaces: current.source.key }, 'verifying the new archive before it replaces the extraction');
     try {
-      await verifyArchive(reader, plan, {
-        limits: options.limits,
-        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-        bufferedEntryBytes: BUFFERED_ENTRY_BYTES,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      });
+      await inSpan(tracer, 'verify', { parent: options.trace }, () =>
+        verifyArchive(reader, plan, {
+          limits: options.limits,
+          concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+          bufferedEntryBytes: BUFFERED_ENTRY_BYTES,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        }),
+      );
     } catch (thrown) {
       const error = toLogzipError(thrown);
       log.warn(
@@ -326,49 +339,53 @@ async function extractLeased(
     // first: on a filesystem an old file `a` would block the new folder `a/` (and the reverse).
     // Nothing claims the folder meanwhile: the old manifest is retired and this run holds the lease.
     const wanted = new Set(plan.map((p) => p.key));
-    const stale = (await listKeys(deps.output, outBucket, folder)).filter((key) => !wanted.has(key));
-    if (stale.length > 0) {
-      await deps.output.deleteMany(outBucket, stale);
-      log.info({ removed: stale.length }, 'removed files the new source does not contain');
-    }
+    await inSpan(tracer, 'extract and write', { parent: options.trace }, async (span) => {
+      const stale = (await listKeys(deps.output, outBucket, folder)).filter((key) => !wanted.has(key));
+      if (stale.length > 0) {
+        await deps.output.deleteMany(outBucket, stale);
+        log.info({ removed: stale.length }, 'removed files the new source does not contain');
+      }
 
-    // Offset order keeps ranged reads sequential, so the block cache serves neighbouring entries.
-    const ordered = plan
-      .map((planned, index) => ({ planned, index }))
-      .sort((a, b) => a.planned.entry.localHeaderOffset - b.planned.entry.localHeaderOffset);
-    await runPool(ordered, adaptive ?? options.concurrency ?? DEFAULT_CONCURRENCY, ({ planned, index }) =>
-      writeEntry(planned, index),
-    );
-    if (adaptive !== undefined)
-      log.debug({ writeConcurrency: adaptive.current }, 'write concurrency at the end');
-    checkAborted(options.signal);
-
-    // The manifest names the version that was read: a re-upload under the same key between the
-    // HEAD and the reads (or during them) would otherwise be recorded under the old ETag.
-    const now = await deps.source.head(source.bucket, source.key);
-    if (now === undefined || now.etag !== source.etag || now.size !== source.size) {
-      throw new LogzipError(
-        'storage_unavailable',
-        `"${source.key}" changed while it was extracted; retry reads the new version`,
+      // Offset order keeps ranged reads sequential, so the block cache serves neighbouring entries.
+      const ordered = plan
+        .map((planned, index) => ({ planned, index }))
+        .sort((a, b) => a.planned.entry.localHeaderOffset - b.planned.entry.localHeaderOffset);
+      await runPool(ordered, adaptive ?? options.concurrency ?? DEFAULT_CONCURRENCY, ({ planned, index }) =>
+        writeEntry(planned, index),
       );
-    }
+      if (adaptive !== undefined)
+        log.debug({ writeConcurrency: adaptive.current }, 'write concurrency at the end');
+      span.setAttributes({ [SPAN_ATTRIBUTES.entries]: entriesDone, [SPAN_ATTRIBUTES.bytes]: bytesDone });
+      checkAborted(options.signal);
+    });
 
-    const finishedAt = clock.now();
-    const manifest: Manifest = {
-      version: 1,
-      logId,
-      source,
-      output: { bucket: outBucket, prefix: options.output.prefix },
-      entries,
-      bytes: bytesDone,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      nameEncoding: options.fallbackEncoding,
-      ...(options.route === undefined ? {} : { route: options.route }),
-      ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
-    };
-    await deps.state.putManifest(manifest);
+    const manifest = await inSpan(tracer, 'manifest', { parent: options.trace }, async () => {
+      // The manifest names the version that was read: a re-upload under the same key between the
+      // HEAD and the reads (or during them) would otherwise be recorded under the old ETag.
+      const now = await deps.source.head(source.bucket, source.key);
+      if (now === undefined || now.etag !== source.etag || now.size !== source.size) {
+        throw new LogzipError(
+          'storage_unavailable',
+          `"${source.key}" changed while it was extracted; retry reads the new version`,
+        );
+      }
+      const finishedAt = clock.now();
+      const manifest: Manifest = {
+        version: 1,
+        logId,
+        source,
+        output: { bucket: outBucket, prefix: options.output.prefix },
+        entries,
+        bytes: bytesDone,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+        ...(options.route === undefined ? {} : { route: options.route }),
+        ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
+      };
+      await deps.state.putManifest(manifest);
+      return manifest;
+    });
     log.info(
       { status: 'extracted', entries: entries.length, bytes: bytesDone, durationMs: manifest.durationMs },
       'archive extracted',

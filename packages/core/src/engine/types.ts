@@ -2,6 +2,7 @@ import type { Limits } from '../config.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import type { Tracer, TraceSpan } from '../ports/tracer.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Manifest, ManifestEntry, SourceRef } from '../state/types.js';
 
@@ -13,6 +14,8 @@ export interface ExtractDeps {
   state: StateStore;
   logger?: Logger;
   clock?: Clock;
+  /** Spans per phase (read directory, extract and write, manifest) under `options.trace`; none by default. */
+  tracer?: Tracer;
 }
 
 export interface ExtractProgress {
@@ -43,6 +46,8 @@ export interface ExtractOptions {
   route?: Manifest['route'];
   requestId?: string;
   onProgress?: (progress: ExtractProgress) => void;
+  /** The route's span for this archive: the phases' parent. */
+  trace?: TraceSpan;
   /** How long a run's lease on its log ID lasts without renewal (renewed every third of it). Default 60 s. */
   leaseTtlMs?: number;
   /** How long to wait for another run's lease before failing with a retryable error. Default 30 s. */

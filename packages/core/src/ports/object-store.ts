@@ -7,6 +7,8 @@ export interface ObjectInfo {
   /** S3 ETag without quotes; the filesystem adapter uses the content's MD5 hex, like S3 for single-part objects. */
   etag: string;
   lastModified: Date;
+  /** User metadata (S3 `x-amz-meta-*`, names lower-case) from `head()`; folders keep none. */
+  metadata?: Record<string, string>;
 }
 
 export interface PutOptions {

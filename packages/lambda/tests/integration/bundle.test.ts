@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { SourceMap } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { jobIdFor } from '@logzip/core';
 import { createBullmqProducer, createRedis } from '@logzip/core/bullmq';
 import { buildS3Event } from '@logzip/core/events';
@@ -17,6 +17,7 @@ import {
   describeWithMoto,
   requireMoto,
   requireRedis,
+  startOtlpReceiver,
   type TempDir,
   tempDir,
   writeZip,
@@ -46,6 +47,17 @@ async function importBundle(env: Record<string, string | undefined>) {
   }
 }
 
+/** The files a cold start loads: the entry and what it imports statically, transitively. */
+async function staticImportGraph(entry: string, seen = new Set<string>()): Promise<string[]> {
+  if (seen.has(entry)) return [...seen];
+  seen.add(entry);
+  const source = await readFile(entry, 'utf8');
+  for (const match of source.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^'"()]*?from\s*)?["'](\.[^"']+)["']/g)) {
+    await staticImportGraph(join(dirname(entry), match[1] as string), seen);
+  }
+  return [...seen];
+}
+
 describe('the built bundle', () => {
   beforeAll(async () => {
     await ensureBundle();
@@ -61,6 +73,13 @@ describe('the built bundle', () => {
     expect(names.filter((name) => !name.startsWith('chunks/') && !name.startsWith('index.mjs'))).toEqual([]);
     expect(names.some((name) => /^chunks\/bullmq-.*\.mjs$/.test(name))).toBe(true);
     expect(head).toContain('createRequire');
+    // The OpenTelemetry SDK is a chunk of its own, never imported at cold start.
+    const eager = await staticImportGraph(BUNDLE_PATH);
+    const otel = names.filter((name) => /^chunks\/otel-.*\.mjs$/.test(name));
+    expect(otel).toHaveLength(1);
+    expect(eager.map((path) => relative(join(PACKAGE_DIR, 'dist'), path))).not.toContain(otel[0]);
+    for (const path of eager)
+      expect(await readFile(path, 'utf8'), path).not.toMatch(/OTLPTraceExporter|BatchSpanProcessor/);
     expect((await stat(join(PACKAGE_DIR, 'dist', 'lambda.zip'))).size).toBeLessThan(1 * MiB);
   });
 
@@ -298,6 +317,87 @@ describe('the built bundle', () => {
       } finally {
         await producer.close();
         await redis.quit();
+      }
+    }, 120_000);
+
+    it('continues the trace in the archive metadata when OTEL_* names a receiver: the SDK chunk loads from the zip, spans go out before the handler returns', async () => {
+      // Prepare: an archive stored as ingest stores it, with its span as traceparent metadata.
+      const receiver = await startOtlpReceiver();
+      const task = await tempDir('bundle-otel-task');
+      const work = await tempDir('bundle-otel-work');
+      dirs.push(task, work);
+      await run('unzip', ['-q', join(PACKAGE_DIR, 'dist', 'lambda.zip'), '-d', task.path]);
+      const logId = newLogId();
+      const [traceId, ingestSpanId] = [randomBytes(16).toString('hex'), randomBytes(8).toString('hex')];
+      const key = `incoming/${logId}.zip`;
+      const zip = await buildZip([
+        { name: 'a.log', data: 'a\n' },
+        { name: 'b.log', data: 'bb\n' },
+      ]);
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: zip,
+          Metadata: { traceparent: `00-${traceId}-${ingestSpanId}-01` },
+        }),
+      );
+      const object = { bucket, key, size: zip.length, etag: '', lastModified: new Date() };
+      const eventPath = join(work.path, 'event.json');
+      const resultPath = join(work.path, 'result.json');
+      await writeFile(eventPath, JSON.stringify(buildS3Event(object)));
+      try {
+        // Act: the process exits right after the handler returns, as a frozen container would stop.
+        await run(
+          process.execPath,
+          [
+            join(PACKAGE_DIR, 'tests', 'helpers', 'run-bundle.mjs'),
+            join(task.path, 'index.mjs'),
+            eventPath,
+            resultPath,
+          ],
+          {
+            cwd: task.path,
+            env: {
+              PATH: process.env['PATH'],
+              AWS_ACCESS_KEY_ID: 'test',
+              AWS_SECRET_ACCESS_KEY: 'test',
+              AWS_REGION: 'us-east-1',
+              AWS_ENDPOINT_URL_S3: requireMoto(),
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+              AWS_LAMBDA_FUNCTION_NAME: 'logzip-extract-test',
+              LOGZIP_INCOMING_BUCKET: bucket,
+              LOG_LEVEL: 'warn',
+              OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+            },
+          },
+        );
+
+        // Assess
+        const outcome = JSON.parse(await readFile(resultPath, 'utf8'));
+        expect(outcome).toMatchObject({ ok: true, result: { results: [{ outcome: 'extracted', logId }] } });
+        expect(receiver.rejected).toEqual([]);
+        const trace = receiver.spans.filter((s) => s.traceId === traceId);
+        const handler = trace.find((s) => s.name === 'lambda extract');
+        expect(handler).toMatchObject({
+          service: 'logzip-extract-test',
+          parentSpanId: ingestSpanId,
+          attributes: {
+            'logzip.log_id': logId,
+            'logzip.route': 'lambda',
+            'logzip.status': 'extracted',
+            'logzip.entries': 2,
+            'logzip.bytes': 5,
+          },
+        });
+        expect(trace.filter((s) => s.parentSpanId === handler?.spanId).map((s) => s.name)).toEqual([
+          'read directory',
+          'extract and write',
+          'manifest',
+        ]);
+        expect(trace).toHaveLength(4);
+      } finally {
+        await receiver.close();
       }
     }, 120_000);
   });

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { runIdOfJob } from '../../state/failures.js';
+import { noopTracer, SPAN_ATTRIBUTES, TRACEPARENT, type Tracer, type TraceSpan } from '../../ports/tracer.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { FailureRecord } from '../../state/types.js';
 
@@ -52,6 +53,8 @@ export interface ProcessorDeps {
   leaseWaitMs?: number;
   /** Announces jobs that failed for good (createAlerterFromConfig); none when alerts are not configured. */
   alerter?: FailureAlerter;
+  /** One span per attempt (phases inside), continuing the trace the job carries; none by default. */
+  tracer?: Tracer;
 }
 
 const PROGRESS_INTERVAL_MS = 2_000;
@@ -121,6 +124,33 @@ function runIdField(job: Job): { runId?: string } {
  */
 export function createExtractProcessor(deps: ProcessorDeps) {
   const clock = deps.clock ?? systemClock;
+  const tracer = deps.tracer ?? noopTracer;
+
+  /**
+   * The attempt's span, child of the trace the job carries (ingest, a Lambda hand-off), else of the
+   * one in the archive's metadata (a sweep or a re-enqueue found it): that costs a HEAD, so only
+   * with tracing on.
+   */
+  async function startJobSpan(data: ExtractJob, jobId: string, attempt: number): Promise<TraceSpan> {
+    if (!tracer.enabled) return tracer.startSpan('');
+    const parent =
+      data.traceparent ??
+      (await deps.source.head(data.bucket, data.key).catch(() => undefined))?.metadata?.[TRACEPARENT];
+    return tracer.startSpan('queue extract', {
+      kind: 'consumer',
+      parent,
+      attributes: {
+        [SPAN_ATTRIBUTES.logId]: data.logId,
+        [SPAN_ATTRIBUTES.route]: 'queue',
+        [SPAN_ATTRIBUTES.jobId]: jobId,
+        [SPAN_ATTRIBUTES.attempt]: attempt,
+        [SPAN_ATTRIBUTES.s3RequestId]: data.requestIds?.['s3RequestId'],
+        [SPAN_ATTRIBUTES.bucket]: data.bucket,
+        [SPAN_ATTRIBUTES.key]: data.key,
+        'logzip.job.reason': data.reason,
+      },
+    });
+  }
   const active = new Map<string, { controller: AbortController; handBack: boolean }>();
 
   async function process(job: Job, token?: string): Promise<JobResult> {
@@ -166,11 +196,13 @@ export function createExtractProcessor(deps: ProcessorDeps) {
     active.set(jobId, slot);
     const started = performance.now();
     let lastProgress = 0;
+    const span = await startJobSpan(data, jobId, attempt);
     try {
       const outcome = await extractAndRecord(
-        { source: deps.source, output: deps.output, state: deps.state, logger: engineLog, clock },
+        { source: deps.source, output: deps.output, state: deps.state, logger: engineLog, clock, tracer },
         {
           logId: data.logId,
+          trace: span,
           source: { bucket: data.bucket, key: data.key },
           output: deps.outputLocation,
           limits: deps.limits,
@@ -199,6 +231,11 @@ export function createExtractProcessor(deps: ProcessorDeps) {
       const seconds = (performance.now() - started) / 1000;
       if (outcome.ok) {
         const { result } = outcome;
+        span.setAttributes({
+          [SPAN_ATTRIBUTES.status]: result.status,
+          [SPAN_ATTRIBUTES.entries]: result.entries.length,
+          [SPAN_ATTRIBUTES.bytes]: result.bytes,
+        });
         deps.metrics?.jobsCompleted.inc({ status: result.status });
         deps.metrics?.jobDuration.observe({ outcome: result.status }, seconds);
         if (result.status === 'extracted') {
@@ -231,10 +268,12 @@ export function createExtractProcessor(deps: ProcessorDeps) {
         throw new WaitingError();
       }
       const { error } = outcome;
+      span.fail(error);
       deps.metrics?.jobDuration.observe({ outcome: 'failed' }, seconds);
       // A record that could not be written is left for the failed event to try again.
       throw new JobAttemptError(error, outcome.record);
     } finally {
+      span.end();
       active.delete(jobId);
     }
   }

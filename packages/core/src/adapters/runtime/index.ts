@@ -4,9 +4,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { LogzipConfig } from '../../config.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
+import { noopTracer, type Tracer } from '../../ports/tracer.js';
 import { createIndexedStateStore, type IndexWriter } from '../../state/indexed-state-store.js';
 import { createStateStore } from '../../state/object-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
+import { readTracingSettings } from '../../tracing-config.js';
 import { createFsObjectStore } from '../fs/index.js';
 import { createS3Client, createS3ObjectStore } from '../s3/index.js';
 
@@ -68,4 +70,36 @@ export function createStorage(config: LogzipConfig, options: CreateStorageOption
     output: { bucket: outputBucket, prefix: config.output.prefix },
     kind,
   };
+}
+
+/**
+ * The tracer the `OTEL_*` variables ask for: the no-op tracer when they name no endpoint (then the
+ * OpenTelemetry SDK is never imported: it is a chunk of its own in the Lambda bundle), else the SDK
+ * behind the tracing port. Throws on invalid values, like any configuration error.
+ *
+ * @example
+ * const tracer = await loadTracer(process.env, 'logzip-worker', logger);
+ */
+export async function loadTracer(
+  env: Record<string, string | undefined>,
+  defaultServiceName: string,
+  logger?: Logger,
+): Promise<Tracer> {
+  const { settings, errors } = readTracingSettings(env, defaultServiceName);
+  if (errors.length > 0) throw new TracingConfigError(errors);
+  if (settings === undefined) return noopTracer;
+  const { createOtelTracer } = await import('../otel/index.js');
+  logger?.info(
+    { url: settings.url, serviceName: settings.serviceName, sampler: settings.sampler.name },
+    'tracing on: spans go to the OTLP receiver',
+  );
+  return createOtelTracer(settings);
+}
+
+/** Bad `OTEL_*` values, each named. */
+export class TracingConfigError extends Error {
+  constructor(readonly errors: string[]) {
+    super(errors.join('; '));
+    this.name = 'TracingConfigError';
+  }
 }

@@ -87,6 +87,9 @@ class S3ObjectStore implements ObjectStore {
         size: out.ContentLength ?? 0,
         etag: unquote(out.ETag),
         lastModified: out.LastModified ?? new Date(0),
+        ...(out.Metadata === undefined || Object.keys(out.Metadata).length === 0
+          ? {}
+          : { metadata: out.Metadata }),
       };
     } catch (error) {
       const mapped = toStorageError(error, { operation: 'HeadObject', bucket, key });
