@@ -181,6 +181,30 @@ export const envSchema = z.object({
   LOGZIP_QUEUE_PREFIX: queuePrefix,
   LOGZIP_SWEEP_INTERVAL: duration('5m'),
   LOGZIP_SWEEP_GRACE: duration('15m'),
+  LOGZIP_SWEEP_FULL_INTERVAL: duration('1d'),
+  LOGZIP_SWEEP_FULL_RATE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 5_000;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${v}" is not a whole number of objects per second (0: no limit)`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  LOGZIP_SWEEP_INVENTORY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v))
+    .refine(
+      (v) => v === undefined || /^s3:\/\/[^/]+\/.+/.test(v),
+      'not s3://<bucket>/<key of manifest.json>',
+    ),
   LOGZIP_LAMBDA_MAX_BYTES: bytes('1GiB'),
   LOGZIP_INGEST_MAX_BYTES: bytes('2GiB'),
   LOGZIP_ALERT_WEBHOOK_URL: url,

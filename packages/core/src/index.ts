@@ -41,6 +41,10 @@ export {
   resolveFailure,
 } from './engine/attempts.js';
 export { extractArchive } from './engine/extract.js';
+export type { FullSweepOptions, FullSweepProgress, FullSweepResult } from './engine/full-sweep.js';
+export { fullSweep } from './engine/full-sweep.js';
+export type { InventoryReport, InventoryRow } from './engine/inventory.js';
+export { parseInventoryLocation, readInventoryManifest } from './engine/inventory.js';
 export type { AttemptContext, RecordedOutcome } from './engine/record.js';
 export { extractAndRecord } from './engine/record.js';
 export type { ResolveArchiveOptions } from './engine/resolve-archive.js';
@@ -103,6 +107,13 @@ export type {
   OperationStore,
 } from './ports/operations.js';
 export { OPERATION_KINDS, OPERATION_STATES } from './ports/operations.js';
+export type {
+  FullSweepCheckpoint,
+  ObservedArchive,
+  PendingEntry,
+  PendingMarks,
+  PendingSet,
+} from './ports/pending-set.js';
 export type { Route, RouteStore, TriggerControl, TriggerFilter, TriggerState } from './ports/route.js';
 export { ROUTES } from './ports/route.js';
 export type { CheckIndexOptions, DriftProblem, IndexDrift } from './state/check-index.js';
@@ -127,7 +138,7 @@ export type {
   IndexedStateStoreOptions,
   IndexWriter,
 } from './state/indexed-state-store.js';
-export { createIndexedStateStore, isIndexedStateStore } from './state/indexed-state-store.js';
+export { createIndexedStateStore, isIndexedStateStore, observeArchive } from './state/indexed-state-store.js';
 export type { IndexKeeper, IndexKeeperOptions } from './state/keep-index.js';
 export { startIndexKeeper } from './state/keep-index.js';
 export type { StateStoreOptions } from './state/object-state-store.js';

@@ -9,6 +9,7 @@ import {
   type Logger,
   LogzipError,
   type ObjectStore,
+  observeArchive,
   parseLogId,
   type QueueProducer,
   type RecordedOutcome,
@@ -440,6 +441,7 @@ async function processArchive(
     return { summary: { outcome: 'rejected', ...where, code: error.code, message: error.message } };
   }
   const log = invocationLog.child({ ...ids(work), logId, ...where });
+  await observeArchive(rt.state, { logId, ...where }, log);
   const { run, timedOutBefore } = await startRun(rt, work, logId, context.awsRequestId, log);
   // An earlier attempt of this event ran out of time: running it again would only do the same.
   if (timedOutBefore) {

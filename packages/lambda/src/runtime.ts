@@ -1,6 +1,6 @@
 import { readdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { IndexWriter, Logger, LogzipConfig, QueueProducer } from '@logzip/core';
+import type { FailureIndex, IndexWriter, Logger, LogzipConfig, QueueProducer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import { createStorage } from '@logzip/core/runtime';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
@@ -65,8 +65,8 @@ function lazyProducer(redisUrl: string, logger: Logger): QueueProducer {
  * store, and the index heals on read or by `logzip reindex`.
  */
 function lazyIndex(config: LogzipConfig, logger: Logger): IndexWriter {
-  let index: Promise<IndexWriter> | undefined;
-  const load = (): Promise<IndexWriter> => {
+  let index: Promise<FailureIndex> | undefined;
+  const load = (): Promise<FailureIndex> => {
     index ??= Promise.all([import('@logzip/core/bullmq'), import('@logzip/core/redis-index')]).then(
       ([{ createRedis }, { createFailureIndexFromConfig }]) =>
         createFailureIndexFromConfig(
@@ -86,6 +86,10 @@ function lazyIndex(config: LogzipConfig, logger: Logger): IndexWriter {
     removeManifest: async (logId) => (await load()).removeManifest(logId),
     addAudit: async (entry) => (await load()).addAudit(entry),
     lookup: async (logId) => (await load()).lookup(logId),
+    pending: {
+      observe: async (archive, at) => (await load()).pending.observe(archive, at),
+      settle: async (logId, startedAt) => (await load()).pending.settle(logId, startedAt),
+    },
   };
 }
 

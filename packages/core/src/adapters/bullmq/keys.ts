@@ -80,6 +80,11 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
  * <ns>{index}:audit:e               hash: audit entry id → the entry (JSON)
  * <ns>{index}:rebuild:lock          the running rebuild's owner (expires)
  * <ns>{index}:rebuild:checkpoint    where an interrupted rebuild resumes (JSON)
+ * <ns>{index}:pending               sorted set: log IDs observed and not yet settled, by first-seen time (ms)
+ * <ns>{index}:pending:src           hash: log ID → the observed archive (JSON [bucket, key, last-seen ms])
+ * <ns>{index}:sweep:baseline        ISO time the last full sweep finished (missing: the periodic sweep lists)
+ * <ns>{index}:sweep:checkpoint      where an interrupted full sweep resumes (JSON)
+ * <ns>{index}:sweep:lock            the running full sweep's owner (expires)
  * ```
  */
 export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
@@ -99,6 +104,11 @@ export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
     auditEntries: `${base}audit:e`,
     rebuildLock: `${base}rebuild:lock`,
     rebuildCheckpoint: `${base}rebuild:checkpoint`,
+    pending: `${base}pending`,
+    pendingSources: `${base}pending:src`,
+    sweepBaseline: `${base}sweep:baseline`,
+    sweepCheckpoint: `${base}sweep:checkpoint`,
+    sweepLock: `${base}sweep:lock`,
   } as const;
 }
 

@@ -8,6 +8,7 @@ import { type ExtractJob, extractJobSchema } from '../../job.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
+import { observeArchive } from '../../state/indexed-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { FailureRecord } from '../../state/types.js';
 
@@ -146,6 +147,7 @@ export function createExtractProcessor(deps: ProcessorDeps) {
       { key: data.key, bucket: data.bucket, attempt, maxAttempts, force: data.force === true },
       'job started',
     );
+    await observeArchive(deps.state, { logId: data.logId, bucket: data.bucket, key: data.key }, log);
 
     const controller = new AbortController();
     const slot = { controller, handBack: false };

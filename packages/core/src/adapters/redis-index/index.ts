@@ -13,3 +13,4 @@ export {
 } from './redis-failure-index.js';
 export type { RedisOperationStoreOptions } from './redis-operation-store.js';
 export { createRedisOperationStore, operationKeys } from './redis-operation-store.js';
+export { createRedisPendingSet } from './redis-pending-set.js';
