@@ -13,15 +13,18 @@
  * - a whole `logzip failures --limit 50 --json` process (median of 5);
  * - the admin service (dist/server.js) under autocannon: GET /api/failures?limit=50 (first page,
  *   a filtered page, a page deep behind a cursor), GET /api/failures/counts, and the status of
- *   one log ID, GET /api/archives/:logId (p50/p99 server side, loopback).
+ *   one log ID, GET /api/archives/:logId (p50/p99 server side, loopback);
+ * - the periodic sweep (`logzip sweep --json`, a child process) with BENCH_SCALE extracted archives
+ *   (their manifests indexed, none pending) and BENCH_NEW new uploads pending past their grace time;
+ * - the full sweep (`logzip sweep --full --rate 0 --json`): archives checked per second, peak RSS.
  *
- * Environment: BENCH_SCALE (1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (10),
+ * Environment: BENCH_SCALE (1000000), BENCH_NEW (1000), BENCH_SECONDS (10), BENCH_CONNECTIONS (10),
  * BENCH_KEEP_DIR (reuse a seeded folder between runs). Figures go to stdout (Markdown) and to
  * test-artifacts/bench/scale.json.
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +34,7 @@ import { Redis } from 'ioredis';
 import { ARTIFACTS, children, freePort, start, stop, waitFor } from './processes.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
+const NEW = Number(process.env.BENCH_NEW ?? 1_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const KEEP_DIR = process.env.BENCH_KEEP_DIR;
@@ -44,6 +48,10 @@ const CODES = ['corrupt', 'storage_unavailable', 'crc_mismatch', 'timeout', 'uns
 const run = promisify(execFile);
 
 const logIdOf = (i) => `L${String(i).padStart(8, '0')}`;
+const archiveKeyOf = (logId) => `incoming/${logId.slice(-2)}/${logId}.zip`;
+/** The archive's bytes: small, distinct; the manifest names their MD5 (the folder store's ETag). */
+const archiveBody = (logId) => Buffer.from(`PK bench archive ${logId}\n`);
+const md5 = (body) => createHash('md5').update(body).digest('hex');
 
 /** Version 1 objects as the routes write them (a failure with one attempt and a stack; a one-file manifest). */
 function seed(dir) {
@@ -51,6 +59,8 @@ function seed(dir) {
   const manifests = join(dir, BUCKET, STATE, 'manifests');
   mkdirSync(failures, { recursive: true });
   mkdirSync(manifests, { recursive: true });
+  for (let d = 0; d < 100; d++)
+    mkdirSync(join(dir, BUCKET, 'incoming', String(d).padStart(2, '0')), { recursive: true });
   const now = Date.now();
   const stack = `LogzipError: seeded\n${'    at extractArchive (file:///app/packages/core/dist/engine/extract.js:120:11)\n'.repeat(8)}`;
   const started = Date.now();
@@ -63,7 +73,7 @@ function seed(dir) {
       version: 1,
       logId,
       state,
-      source: { bucket: BUCKET, key: `incoming/${logId.slice(-2)}/${logId}.zip` },
+      source: { bucket: BUCKET, key: archiveKeyOf(logId) },
       route: i % 2 === 0 ? 'lambda' : 'queue',
       code,
       message: `${code}: seeded failure ${i} for the scale benchmark`,
@@ -74,15 +84,13 @@ function seed(dir) {
       ...(state === 'resolved' ? { resolvedAt: at } : {}),
     };
     writeFileSync(join(failures, `${logId}.json`), `${JSON.stringify(record)}\n`);
+    // The archive it was extracted from, so the full sweep finds every one extracted.
+    const body = archiveBody(logId);
+    writeFileSync(join(dir, BUCKET, archiveKeyOf(logId)), body);
     const manifest = {
       version: 1,
       logId,
-      source: {
-        bucket: BUCKET,
-        key: `incoming/${logId.slice(-2)}/${logId}.zip`,
-        etag: randomBytes(16).toString('hex'),
-        size: 2048,
-      },
+      source: { bucket: BUCKET, key: archiveKeyOf(logId), etag: md5(body), size: body.length },
       output: { bucket: BUCKET, prefix: 'extracted/' },
       entries: [{ path: 'app.log', key: `extracted/${logId}/app.log`, size: 4096, crc32: '0a1b2c3d' }],
       bytes: 4096,
@@ -174,7 +182,7 @@ async function main() {
   };
   try {
     await waitFor(async () => (await redis.ping()) === 'PONG', 'redis-server');
-    if (!existsSync(join(storage, BUCKET, STATE, 'failures', `${logIdOf(SCALE - 1)}.json`))) {
+    if (!existsSync(join(storage, BUCKET, archiveKeyOf(logIdOf(SCALE - 1))))) {
       report.seedMs = seed(storage);
     }
 
@@ -247,6 +255,46 @@ async function main() {
       await load('GET /api/archives/:logId (status)', `${base}/api/archives/${statusId}`, headers),
     ];
     await stop(server);
+
+    // The periodic sweep: SCALE extracted archives (indexed, none pending) and NEW uploads observed
+    // an hour ago and never extracted (as if their trigger had been lost), under the lambda route.
+    await redis.set('logzip:route', 'lambda');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const pending = redis.pipeline();
+    for (let i = 0; i < NEW; i++) {
+      const logId = `N${String(i).padStart(8, '0')}`;
+      const key = archiveKeyOf(logId);
+      const path = join(storage, BUCKET, key);
+      writeFileSync(path, archiveBody(logId));
+      utimesSync(path, hourAgo, hourAgo);
+      pending.zadd('logzip:{index}:pending', 'NX', hourAgo.getTime(), logId);
+      pending.hset('logzip:{index}:pending:src', logId, JSON.stringify([BUCKET, key, hourAgo.getTime()]));
+    }
+    pending.set('logzip:{index}:sweep:baseline', new Date().toISOString());
+    await pending.exec();
+    const periodic = await measured(process.execPath, [CLI_JS, 'sweep', '--json'], env);
+    if (periodic.code !== 0) throw new Error(`sweep exited ${periodic.code}: ${periodic.stderr}`);
+    const p = JSON.parse(periodic.stdout).summary;
+    report.periodicSweep = {
+      mode: p.mode,
+      checked: p.scanned,
+      enqueued: p.enqueued,
+      sweepMs: p.durationMs,
+      processMs: periodic.ms,
+    };
+
+    // The full sweep: every archive (SCALE + NEW) listed and checked against the index.
+    const full = await measured(process.execPath, [CLI_JS, 'sweep', '--full', '--rate', '0', '--json'], env);
+    if (full.code !== 0) throw new Error(`sweep --full exited ${full.code}: ${full.stderr}`);
+    const f = JSON.parse(full.stdout).summary;
+    report.fullSweep = {
+      scanned: f.scanned,
+      extracted: f.extracted,
+      unprocessed: f.unprocessed,
+      seconds: Math.round(f.durationMs / 100) / 10,
+      archivesPerSecond: Math.round(f.scanned / (f.durationMs / 1000)),
+      peakRssMiB: full.peakMiB,
+    };
   } finally {
     redis.disconnect();
     for (const child of children) await stop(child);
@@ -262,6 +310,8 @@ async function main() {
       `reindex: ${r.reindex.seconds} s, ${r.reindex.recordsPerSecond.toLocaleString('en')} records/s, peak RSS ${r.reindex.peakRssMiB} MiB`,
       `Redis: ${r.redis.bytesPerFailure} bytes per indexed failure, ${r.redis.bytesPerManifest} bytes per manifest (${Math.round(r.redis.usedBytes / 2 ** 20)} MiB in all)`,
       `\`logzip failures --limit 50 --json\` (whole process): median ${r.cliFailuresMs.median} ms`,
+      `periodic sweep (${SCALE.toLocaleString('en')} extracted + ${NEW.toLocaleString('en')} pending): ${r.periodicSweep.checked} checked, ${r.periodicSweep.enqueued} enqueued in ${r.periodicSweep.sweepMs} ms (whole process ${r.periodicSweep.processMs} ms)`,
+      `full sweep: ${r.fullSweep.scanned.toLocaleString('en')} archives in ${r.fullSweep.seconds} s, ${r.fullSweep.archivesPerSecond.toLocaleString('en')}/s, peak RSS ${r.fullSweep.peakRssMiB} MiB`,
       '',
       '| scenario | req/s | p50 ms | p99 ms | max ms | non-2xx |',
       '| --- | --- | --- | --- | --- | --- |',

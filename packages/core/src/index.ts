@@ -27,6 +27,10 @@ export {
   resolveFailure,
 } from './engine/attempts.js';
 export { extractArchive } from './engine/extract.js';
+export type { FullSweepOptions, FullSweepProgress, FullSweepResult } from './engine/full-sweep.js';
+export { fullSweep } from './engine/full-sweep.js';
+export type { InventoryReport, InventoryRow } from './engine/inventory.js';
+export { parseInventoryLocation, readInventoryManifest } from './engine/inventory.js';
 export type { AttemptContext, RecordedOutcome } from './engine/record.js';
 export { extractAndRecord } from './engine/record.js';
 export type { ResolveArchiveOptions } from './engine/resolve-archive.js';

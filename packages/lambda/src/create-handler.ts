@@ -21,6 +21,7 @@ import {
   type TraceSpan,
   toLogzipError,
 } from '@logzip/core';
+import { observeArchive } from '@logzip/core/state';
 import type { FailureAlerter } from '@logzip/core/alerts';
 import { type HandoffReason, planBudget } from './budget.js';
 import type { LambdaConfig } from './config.js';
@@ -474,6 +475,7 @@ async function processArchive(
     return { summary: { outcome: 'rejected', ...where, code: error.code, message: error.message } };
   }
   const log = invocationLog.child({ ...ids(work), logId, ...where });
+  await observeArchive(rt.state, { logId, ...where }, log);
   const { run, timedOutBefore } = await startRun(rt, work, logId, context.awsRequestId, log, span);
   // An earlier attempt of this event ran out of time: running it again would only do the same.
   if (timedOutBefore) {

@@ -73,8 +73,8 @@ function lazyProducer(
  * store, and the index heals on read or by `logzip reindex`.
  */
 function lazyIndex(config: LogzipConfig, logger: Logger): IndexWriter {
-  let index: Promise<IndexWriter> | undefined;
-  const load = (): Promise<IndexWriter> => {
+  let index: Promise<FailureIndex> | undefined;
+  const load = (): Promise<FailureIndex> => {
     index ??= Promise.all([import('@logzip/core/bullmq'), import('@logzip/core/redis-index')]).then(
       ([{ createRedis }, { createFailureIndexFromConfig }]) =>
         createFailureIndexFromConfig(
@@ -94,6 +94,10 @@ function lazyIndex(config: LogzipConfig, logger: Logger): IndexWriter {
     removeManifest: async (logId) => (await load()).removeManifest(logId),
     addAudit: async (entry) => (await load()).addAudit(entry),
     lookup: async (logId) => (await load()).lookup(logId),
+    pending: {
+      observe: async (archive, at) => (await load()).pending.observe(archive, at),
+      settle: async (logId, startedAt) => (await load()).pending.settle(logId, startedAt),
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  fullSweep,
   type Logger,
   type ObjectStore,
   QUEUE_NAME,
@@ -24,13 +25,14 @@ import {
   sweepSnapshotPublisher,
 } from '@logzip/core/bullmq';
 import {
+  createFailureIndexFromConfig,
   createRedisDigestGate,
   createRedisFailureGroups,
   createRedisOperationStore,
   indexKeys,
   readActivity,
 } from '@logzip/core/redis-index';
-import { createGroupedStateStore } from '@logzip/core/state';
+import { createGroupedStateStore, isIndexedStateStore } from '@logzip/core/state';
 import { Queue, Worker } from 'bullmq';
 import { startBufferedConsumers } from './buffered.js';
 import { startCanarySchedule } from './canary-schedule.js';
@@ -43,6 +45,8 @@ import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 /** The queue of scheduled sweeps (kept apart from extraction jobs, which it would fail validation of). */
 export const SWEEP_QUEUE_NAME = 'logzip-sweep';
 export const SWEEP_SCHEDULER_ID = 'logzip-sweep';
+/** The slow schedule of full sweeps (LOGZIP_SWEEP_FULL_INTERVAL), on the same queue. */
+export const FULL_SWEEP_SCHEDULER_ID = 'logzip-sweep-full';
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -203,20 +207,47 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   let sweepQueue: Queue | undefined;
   let sweepWorker: Worker | undefined;
   const sweepAbort = new AbortController();
-  const runSweep = (dryRun: boolean) =>
-    sweep({
-      signal: sweepAbort.signal,
-      store,
-      incoming: config.incoming,
-      state,
-      producer,
-      routes,
-      logIdPattern: config.logIdPattern,
-      graceMs: settings.sweepGraceMs,
-      dryRun,
-      logger,
-      publish: sweepSnapshotPublisher(redis, prefix, keys),
+  // With the index (every deployment; tests may leave it out) the periodic sweep checks only the
+  // pending set, and a full sweep reads everything on the slow schedule.
+  const sweepIndex = isIndexedStateStore(options.state)
+    ? createFailureIndexFromConfig(config, redis)
+    : undefined;
+  const sweepOptions = () => ({
+    signal: sweepAbort.signal,
+    store,
+    incoming: config.incoming,
+    state,
+    producer,
+    routes,
+    logIdPattern: config.logIdPattern,
+    graceMs: settings.sweepGraceMs,
+    logger,
+    publish: sweepSnapshotPublisher(redis, prefix, keys),
+    ...(sweepIndex === undefined
+      ? {}
+      : {
+          pending: sweepIndex.pending,
+          index: sweepIndex,
+          listUnderQueueRoute: config.env.LOGZIP_TRIGGER_MODE !== 'buffered',
+        }),
+  });
+  const runSweep = async (full: boolean): Promise<SweepReport> => {
+    if (!full) return sweep(sweepOptions());
+    const result = await fullSweep({
+      ...sweepOptions(),
+      owner: `${workerName}:full-sweep`,
+      ratePerSecond: config.env.LOGZIP_SWEEP_FULL_RATE,
+      ...(config.env.LOGZIP_SWEEP_INVENTORY === undefined
+        ? {}
+        : { inventory: config.env.LOGZIP_SWEEP_INVENTORY }),
     });
+    if (result.status === 'done') return result.report;
+    throw new Error(
+      result.status === 'busy'
+        ? 'another full sweep is running (its lock is held): this one is skipped'
+        : 'the full sweep was interrupted: the next one resumes from its checkpoint',
+    );
+  };
   if (settings.sweepIntervalMs > 0) {
     sweepQueue = new Queue(SWEEP_QUEUE_NAME, { connection: redis, prefix });
     sweepQueue.on('error', (error) => log.warn({ err: error.message }, 'sweep queue error'));
@@ -225,11 +256,25 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       { every: settings.sweepIntervalMs },
       { name: 'sweep', data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
     );
+    const fullEvery = sweepIndex === undefined ? 0 : config.env.LOGZIP_SWEEP_FULL_INTERVAL;
+    if (fullEvery > 0) {
+      await sweepQueue.upsertJobScheduler(
+        FULL_SWEEP_SCHEDULER_ID,
+        { every: fullEvery },
+        {
+          name: 'sweep-full',
+          data: {},
+          opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 20 } },
+        },
+      );
+    } else {
+      await sweepQueue.removeJobScheduler(FULL_SWEEP_SCHEDULER_ID);
+    }
     sweepWorker = new Worker(
       SWEEP_QUEUE_NAME,
-      async () => {
+      async (job) => {
         try {
-          const report = await runSweep(false);
+          const report = await runSweep(job.name === 'sweep-full');
           metrics.sweeps.inc({ outcome: 'ok' });
           metrics.sweepEnqueued.inc({ route: report.summary.route }, report.summary.enqueued);
           return report.summary;

@@ -17,16 +17,11 @@ import {
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { type GroupList, listGroups } from '../operations/groups.js';
+// purge, reenqueue and route load the AWS and BullMQ adapters: imported when called, so a
+// `logzip failures` process does not pay for them at startup.
+import type { RouteStatus, SwitchRouteResult } from '../operations/route.js';
 import { getHealth, type HealthReport } from '../operations/health.js';
 import { type MigrateRouteInput, migrateRoute } from '../operations/migrate.js';
-import { purge } from '../operations/purge.js';
-import { reenqueue } from '../operations/reenqueue.js';
-import {
-  getRouteStatus,
-  type RouteStatus,
-  type SwitchRouteResult,
-  switchRoute,
-} from '../operations/route.js';
 import { type ArchiveStatus, getArchiveStatus } from '../operations/status.js';
 import { EXIT, ExitError } from './exit.js';
 import type { CliIo } from './io.js';
@@ -158,8 +153,9 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
   return {
     kind: 'direct',
     operator,
-    routeStatus: async () => getRouteStatus(await open()),
-    switchRoute: async (to, reason) => switchRoute(await open(), { to, reason }, actor),
+    routeStatus: async () => (await import('../operations/route.js')).getRouteStatus(await open()),
+    switchRoute: async (to, reason) =>
+      (await import('../operations/route.js')).switchRoute(await open(), { to, reason }, actor),
     migrateRoute: async (input) => {
       const { createTriggerMigration } = await import('../context.js');
       const migrate = createTriggerMigration(config);
@@ -208,6 +204,7 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
     },
     reenqueue: async (request, onProgress) => {
       const ctx = await open();
+      const { reenqueue } = await import('../operations/reenqueue.js');
       return reenqueue(
         ctx,
         {
@@ -225,7 +222,8 @@ export async function openDirectBackend(io: CliIo): Promise<Backend> {
         onProgress,
       );
     },
-    purge: async (logIds, dryRun, onProgress) => purge(await open(), { logIds, dryRun }, actor, onProgress),
+    purge: async (logIds, dryRun, onProgress) =>
+      (await import('../operations/purge.js')).purge(await open(), { logIds, dryRun }, actor, onProgress),
     close: async () => {
       const light = await views?.catch(() => undefined);
       await light?.redis.quit().catch(() => light.redis.disconnect());

@@ -39,3 +39,12 @@ export function createProgressBar(
     },
   };
 }
+
+/** A duration for a progress line: `42s`, `3m07s`, `2h05m`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60
+    ? `${m}m${String(seconds % 60).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

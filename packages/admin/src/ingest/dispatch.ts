@@ -1,4 +1,4 @@
-import type { Route } from '@logzip/core';
+import { observeArchive, type Route } from '@logzip/core';
 import { AdminError } from '../errors.js';
 import type { OperationsContext } from '../operations/context.js';
 
@@ -26,6 +26,7 @@ export interface DispatchInput {
  * caller's to handle.
  */
 export async function dispatchArchive(ctx: OperationsContext, input: DispatchInput): Promise<Dispatch> {
+  await observeArchive(ctx.state, { logId: input.logId, bucket: input.bucket, key: input.key }, ctx.logger);
   const route = await ctx.routes.get();
   if (route === 'lambda') return { route: 'lambda', enqueued: false };
   const result = await ctx.producer.enqueue({

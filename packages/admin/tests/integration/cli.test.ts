@@ -278,6 +278,35 @@ describe.runIf(hasRedisServer)('logzip CLI (folder storage, a private redis-serv
     expect(report.summary.dryRun).toBe(true);
   });
 
+  it('sweep --full reads every archive, reports progress as JSON lines, and takes --rate only with --full', async () => {
+    // Prepare
+    await runCli(['route', 'queue', '--reason', 'sweep test'], { env });
+    await upload('incoming/ab/cd/9002.zip', await goodArchive('9002'));
+
+    // Act
+    const run = await runCli(['sweep', '--full', '--dry-run', '--json', '--parallel', '4', '--rate', '0'], {
+      env,
+    });
+    const misplaced = await runCli(['sweep', '--rate', '10'], { env });
+
+    // Assess
+    expect(run.code).toBe(0);
+    const report = run.json<{
+      results: Array<{ logId: string; outcome: string }>;
+      summary: { mode: string };
+    }>();
+    expect(report.summary.mode).toBe('full');
+    expect(report.results).toEqual(
+      expect.arrayContaining([expect.objectContaining({ logId: '9002', outcome: 'would_enqueue' })]),
+    );
+    const progress = run.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { progress: { units: number; unitsDone: number } });
+    expect(progress.at(-1)?.progress).toMatchObject({ units: 257, unitsDone: 257 });
+    expect(misplaced.code).toBe(64);
+  });
+
   it('usage errors exit 64, configuration errors 78, an unreachable Redis 1; --json still prints one JSON value', async () => {
     // Act
     const noTarget = await runCli(['reenqueue', '--json'], { env });

@@ -1,12 +1,25 @@
 import type { QueueProducer } from '../job.js';
-import { parseLogId } from '../log-id.js';
 import { type Clock, systemClock } from '../ports/clock.js';
+import type { FailureIndex } from '../ports/failure-index.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
+import type { PendingSet } from '../ports/pending-set.js';
 import type { Route, RouteStore } from '../ports/route.js';
 import type { StateStore } from '../state/state-store.js';
 import type { FailureRecord } from '../state/types.js';
+import { fullSweep } from './full-sweep.js';
 import { runPool } from './pool.js';
+import {
+  actOn,
+  archiveLogId,
+  type Candidate,
+  checkStopped,
+  emptySummary,
+  failedFor,
+  finishSweep,
+  namesSource,
+  warnOverdue,
+} from './sweep-actions.js';
 
 /** What the sweeper did (or, in a dry run, would do) with one unprocessed archive. */
 export type SweepOutcome =
@@ -28,8 +41,16 @@ export interface SweepSummary {
   /** The route flag at the time; `unknown` is swept like `lambda`. */
   route: Route | 'unknown';
   dryRun: boolean;
-  /** Objects listed under the incoming prefix. */
+  /**
+   * `pending`: only the pending set's entries past their grace time were checked; `full`: the
+   * incoming prefix (or an inventory report) was read whole; `listing`: no pending set (no index),
+   * the whole prefix was listed.
+   */
+  mode: 'listing' | 'pending' | 'full';
+  /** Objects listed (full, listing) or pending entries checked (pending). */
   scanned: number;
+  /** Pending entries whose archive no longer exists (they leave the set). */
+  gone: number;
   /** Distinct log IDs with at least one archive. */
   archives: number;
   /** Archives whose manifest names exactly this source (key and ETag). */
@@ -87,86 +108,133 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** Called with the backlog after a real (not dry) run, e.g. to share it through Redis. */
   publish?: (snapshot: SweepSnapshot) => Promise<void>;
-}
-
-const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
-
-function checkStopped(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Error('the sweep was stopped before it finished (shutting down)');
-}
-
-function age(ms: number): string {
-  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  return `${Math.round(ms / 3_600_000)} h`;
-}
-
-/** A failed record counts for this archive when it is about this key and newer than the upload. */
-function failedFor(record: FailureRecord | undefined, archive: ObjectInfo): boolean {
-  if (record === undefined || record.state !== 'failed') return false;
-  if (record.source.bucket !== archive.bucket || record.source.key !== archive.key) return false;
-  return Date.parse(record.updatedAt) >= archive.lastModified.getTime();
+  /**
+   * The pending set (the failure index's): the sweep then checks only its entries past their grace
+   * time, and reads everything (fullSweep) only when it must: no full sweep has finished since Redis
+   * last lost the set, or the route is `queue` while direct uploads announce nothing
+   * (`listUnderQueueRoute`).
+   */
+  pending?: PendingSet;
+  /** The index's batch lookup: a full sweep checks listed archives with it before reading any object. */
+  index?: Pick<FailureIndex, 'lookupMany'>;
+  /** Under the `queue` route nothing announces a direct upload (LOGZIP_TRIGGER_MODE=direct): read everything. Default true. */
+  listUnderQueueRoute?: boolean;
+  /** Pending entries checked per run at most (default 50,000): the rest wait for the next run. */
+  maxPending?: number;
 }
 
 /**
  * Finds archives nobody extracted and enqueues them (reason `sweep`).
  *
- * Lists the incoming prefix (paged by the store), takes each log ID's newest archive, and skips
- * those whose manifest names exactly that source (key and ETag) or whose `failed` record is newer
- * than the upload. Under the `queue` route the rest are enqueued at once; under `lambda` (or when
- * nobody set the route) only those older than the grace period, since the trigger should have
- * handled them: finding any is logged as a warning (a trigger that silently stopped).
+ * With a pending set (the worker, the CLI: `pending`), a run checks only the archives observed and
+ * not yet settled whose grace time has passed (every route: the ingest API, a notify, the
+ * Lambda's event and a worker's job mark them; a manifest or a final failure settles them), so
+ * its cost follows what changed, not the history. It reads everything (fullSweep) only when it
+ * must: while no full sweep has finished since Redis last lost the set (a flush, a new server, the
+ * first run of this version), and under the `queue` route when direct uploads announce nothing.
+ * Without a pending set it lists the incoming prefix as it always did.
+ *
+ * Each archive is checked the same way: skipped when its manifest names exactly that source (key
+ * and ETag) or its `failed` record is newer than the upload. Under the `queue` route the rest are
+ * enqueued at once; under `lambda` (or when nobody set the route) only those older than the grace
+ * period, since the trigger should have handled them: finding any is logged as a warning (a
+ * trigger that silently stopped).
  *
  * @example
- * const { results, summary } = await sweep({ store, incoming, state, producer, routes, logIdPattern, graceMs, dryRun: true });
+ * const { results, summary } = await sweep({ store, incoming, state, producer, routes, logIdPattern, graceMs, pending, dryRun: true });
  */
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const clock = options.clock ?? systemClock;
   const log = (options.logger ?? silentLogger).child({ component: 'sweeper' });
   const started = clock.now().getTime();
-  const dryRun = options.dryRun ?? false;
   const route = (await options.routes.get()) ?? 'unknown';
-  const { bucket, prefix } = options.incoming;
+  const pending = options.pending;
+  if (pending !== undefined) {
+    const baseline = await pending.baseline();
+    const mustList = route === 'queue' && (options.listUnderQueueRoute ?? true);
+    if (baseline === undefined || mustList) {
+      const why =
+        baseline === undefined
+          ? 'no full sweep has finished since Redis lost the pending set (or ever): reading everything once'
+          : 'the queue route with direct uploads: nothing announces them, so every archive is read';
+      const full = await fullSweep({ ...options, owner: `periodic-${started}` });
+      if (full.status === 'done') {
+        log.info({ reason: why }, 'the periodic sweep read everything');
+        return full.report;
+      }
+      // Another full sweep holds the lock (or this one was stopped): the pending entries still get checked.
+      log.info({ status: full.status }, 'a full sweep is already running: checking the pending set only');
+    }
+    const summary = emptySummary(route, options.dryRun ?? false, 'pending');
+    const unprocessed = await checkPending(options, pending, route, summary);
+    const { results, overdue } = await actOn(options, route, summary, unprocessed);
+    warnOverdue(options, summary, overdue, log);
+    return finishSweep(options, summary, results, started, log);
+  }
+  const summary = emptySummary(route, options.dryRun ?? false, 'listing');
+  const unprocessed = await checkListing(options, summary);
+  const { results, overdue } = await actOn(options, route, summary, unprocessed);
+  warnOverdue(options, summary, overdue, log);
+  return finishSweep(options, summary, results, started, log);
+}
 
-  const summary: SweepSummary = {
-    route,
-    dryRun,
-    scanned: 0,
-    archives: 0,
-    extracted: 0,
-    failed: 0,
-    superseded: 0,
-    invalidKeys: 0,
-    invalidKeySamples: [],
-    ignored: 0,
-    unprocessed: 0,
-    enqueued: 0,
-    alreadyQueued: 0,
-    wouldEnqueue: 0,
-    waitingForTrigger: 0,
-    refused: 0,
-    errors: 0,
-    backlog: { count: 0, oldestAgeSeconds: 0 },
-    durationMs: 0,
+/** The pending entries past their grace time (any age under `queue`), checked against their objects. */
+async function checkPending(
+  options: SweepOptions,
+  pending: PendingSet,
+  route: Route | 'unknown',
+  summary: SweepSummary,
+): Promise<Candidate[]> {
+  const clock = options.clock ?? systemClock;
+  const dryRun = options.dryRun ?? false;
+  const now = clock.now().getTime();
+  const before = new Date(route === 'queue' ? now : now - options.graceMs);
+  const entries = await pending.due(before, options.maxPending ?? 50_000);
+  const unprocessed: Candidate[] = [];
+  const settled = async (logId: string) => {
+    if (!dryRun) await pending.remove(logId);
   };
+  await runPool(entries, options.concurrency ?? 16, async (entry) => {
+    checkStopped(options.signal);
+    summary.scanned += 1;
+    if (entry.key === '') {
+      summary.gone += 1;
+      await settled(entry.logId);
+      return;
+    }
+    const archive = await options.store.head(entry.bucket, entry.key);
+    if (archive === undefined) {
+      summary.gone += 1;
+      await settled(entry.logId);
+      return;
+    }
+    summary.archives += 1;
+    const manifest = await options.state.getManifest(entry.logId);
+    if (namesSource(manifest?.source, archive)) {
+      summary.extracted += 1;
+      await settled(entry.logId);
+      return;
+    }
+    if (failedFor(await options.state.getFailure(entry.logId), archive)) {
+      summary.failed += 1;
+      await settled(entry.logId);
+      return;
+    }
+    unprocessed.push({ logId: entry.logId, archive });
+  });
+  return unprocessed;
+}
 
+/** The whole incoming prefix in one listing, each log ID's newest archive checked (no index). */
+async function checkListing(options: SweepOptions, summary: SweepSummary): Promise<Candidate[]> {
+  const { bucket, prefix } = options.incoming;
   // Each log ID's archive is its newest (by LastModified), as everywhere else in logzip.
   const newest = new Map<string, ObjectInfo>();
   for await (const object of options.store.list(bucket, prefix)) {
     if (summary.scanned % 1000 === 0) checkStopped(options.signal);
     summary.scanned += 1;
-    if (!object.key.toLowerCase().endsWith('.zip')) {
-      summary.ignored += 1;
-      continue;
-    }
-    let logId: string;
-    try {
-      logId = parseLogId(object.key, options.logIdPattern);
-    } catch {
-      summary.invalidKeys += 1;
-      if (summary.invalidKeySamples.length < 10) summary.invalidKeySamples.push(object.key);
-      continue;
-    }
+    const logId = archiveLogId(object, options.logIdPattern, summary);
+    if (logId === undefined) continue;
     const current = newest.get(logId);
     if (current === undefined) {
       newest.set(logId, object);
@@ -181,17 +249,13 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   for (const record of await options.state.listFailures({ state: 'failed' }))
     failures.set(record.logId, record);
 
-  const now = clock.now().getTime();
-  const unprocessed: Array<{ logId: string; archive: ObjectInfo }> = [];
+  const unprocessed: Candidate[] = [];
   await runPool([...newest.entries()], options.concurrency ?? 16, async ([logId, archive]) => {
     checkStopped(options.signal);
     const manifest = await options.state.getManifest(logId);
-    const source = manifest?.source;
-    if (source !== undefined && source.bucket === archive.bucket && source.key === archive.key) {
-      if (source.etag === archive.etag) {
-        summary.extracted += 1;
-        return;
-      }
+    if (namesSource(manifest?.source, archive)) {
+      summary.extracted += 1;
+      return;
     }
     if (failedFor(failures.get(logId), archive)) {
       summary.failed += 1;
@@ -199,124 +263,5 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     }
     unprocessed.push({ logId, archive });
   });
-  unprocessed.sort((a, b) => a.archive.lastModified.getTime() - b.archive.lastModified.getTime());
-  summary.unprocessed = unprocessed.length;
-  summary.backlog.count = unprocessed.length;
-  const oldest = unprocessed[0]?.archive.lastModified;
-  if (oldest !== undefined) {
-    summary.backlog.oldestLastModified = oldest.toISOString();
-    summary.backlog.oldestAgeSeconds = Math.max(0, Math.round((now - oldest.getTime()) / 1000));
-  }
-
-  const results: SweepResult[] = [];
-  const waitForTrigger = route !== 'queue';
-  let overdue = 0;
-  for (const { logId, archive } of unprocessed) {
-    checkStopped(options.signal);
-    const ageMs = now - archive.lastModified.getTime();
-    const base = `${archive.key}: no manifest for this source, ${age(ageMs)} old`;
-    if (waitForTrigger && ageMs < options.graceMs) {
-      summary.waitingForTrigger += 1;
-      results.push({
-        logId,
-        key: archive.key,
-        outcome: 'waiting_for_trigger',
-        detail: `${base}; under the ${route} route the trigger gets ${age(options.graceMs)} first`,
-      });
-      continue;
-    }
-    if (waitForTrigger) overdue += 1;
-    try {
-      if (dryRun) {
-        const state = await options.producer.getJobState?.(logId);
-        if (state !== undefined && PENDING.has(state)) {
-          summary.alreadyQueued += 1;
-          results.push({
-            logId,
-            key: archive.key,
-            outcome: 'already_queued',
-            detail: `${base}; its job is ${state}`,
-          });
-        } else {
-          summary.wouldEnqueue += 1;
-          results.push({ logId, key: archive.key, outcome: 'would_enqueue', detail: base });
-        }
-        continue;
-      }
-      const enqueued = await options.producer.enqueue({
-        logId,
-        bucket: archive.bucket,
-        key: archive.key,
-        reason: 'sweep',
-      });
-      if (enqueued.outcome === 'enqueued') {
-        summary.enqueued += 1;
-        results.push({
-          logId,
-          key: archive.key,
-          outcome: 'enqueued',
-          detail: `${base}; job ${enqueued.jobId}`,
-        });
-      } else if (enqueued.outcome === 'already_queued') {
-        summary.alreadyQueued += 1;
-        results.push({
-          logId,
-          key: archive.key,
-          outcome: 'already_queued',
-          detail: `${base}; job ${enqueued.jobId}`,
-        });
-      } else {
-        summary.refused += 1;
-        results.push({ logId, key: archive.key, outcome: 'refused', detail: `${base}; ${enqueued.reason}` });
-      }
-    } catch (error) {
-      summary.errors += 1;
-      const message = error instanceof Error ? error.message : String(error);
-      results.push({
-        logId,
-        key: archive.key,
-        outcome: 'error',
-        detail: `${base}; enqueue failed: ${message}`,
-      });
-    }
-  }
-
-  summary.durationMs = clock.now().getTime() - started;
-  if (overdue > 0) {
-    log.warn(
-      { route, overdue, oldest: summary.backlog.oldestLastModified, graceMs: options.graceMs, dryRun },
-      `the sweeper found ${overdue} archive(s) older than the grace period that the ${route} route did not extract: ` +
-        'is the S3 trigger still configured?',
-    );
-  }
-  if (summary.invalidKeys > 0) {
-    log.warn(
-      { invalidKeys: summary.invalidKeys, samples: summary.invalidKeySamples },
-      'archives whose key yields no log ID',
-    );
-  }
-  log.info(
-    { ...summary, invalidKeySamples: undefined },
-    dryRun ? 'sweep (dry run) finished' : 'sweep finished',
-  );
-  if (!dryRun && options.publish !== undefined) {
-    const snapshot: SweepSnapshot = {
-      at: clock.now().toISOString(),
-      route,
-      dryRun,
-      backlog: {
-        count: summary.backlog.count,
-        ...(summary.backlog.oldestLastModified === undefined
-          ? {}
-          : { oldestLastModified: summary.backlog.oldestLastModified }),
-      },
-    };
-    await options.publish(snapshot).catch((error: unknown) => {
-      log.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'could not publish the sweep backlog',
-      );
-    });
-  }
-  return { results, summary };
+  return unprocessed;
 }

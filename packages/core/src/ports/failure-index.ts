@@ -1,4 +1,5 @@
 import type { AuditEntry, FailureState } from '../state/types.js';
+import type { PendingSet } from './pending-set.js';
 
 /**
  * What the index keeps of one failure record: enough to list, filter, count and group it without
@@ -129,6 +130,12 @@ export interface FailureIndex {
   putBatch(batch: IndexBatch): Promise<void>;
   /** One log ID's summaries: constant cost. */
   lookup(logId: string): Promise<{ failure?: FailureSummary; manifest?: ManifestSummary }>;
+  /** Many log IDs' summaries in one round trip (the full sweep's check of a listing page). */
+  lookupMany(
+    logIds: readonly string[],
+  ): Promise<Map<string, { failure?: FailureSummary; manifest?: ManifestSummary }>>;
+  /** Archives observed and not yet settled (the periodic sweep's work list); same Redis, same hash tag. */
+  readonly pending: PendingSet;
   /** undefined while the index is not ready (never an empty page that looks true). */
   pageFailures(query: FailurePageQuery): Promise<IndexPage<FailureSummary> | undefined>;
   pageAudit(query: { limit: number; cursor?: string }): Promise<IndexPage<AuditEntry> | undefined>;

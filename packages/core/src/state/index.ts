@@ -46,7 +46,14 @@ export {
   summarizeManifest,
 } from './index-summary.js';
 export type { IndexedStateStore, IndexedStateStoreOptions, IndexWriter } from './indexed-state-store.js';
-export { createIndexedStateStore, isIndexedStateStore } from './indexed-state-store.js';
+export { createIndexedStateStore, isIndexedStateStore, observeArchive } from './indexed-state-store.js';
+export type {
+  FullSweepCheckpoint,
+  ObservedArchive,
+  PendingEntry,
+  PendingMarks,
+  PendingSet,
+} from '../ports/pending-set.js';
 export type { IndexKeeper, IndexKeeperOptions } from './keep-index.js';
 export { startIndexKeeper } from './keep-index.js';
 export type { ReindexCounts, ReindexOptions, ReindexProgress, ReindexResult } from './reindex.js';

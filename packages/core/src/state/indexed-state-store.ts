@@ -1,6 +1,7 @@
 import type { FailureIndex } from '../ports/failure-index.js';
 import type { Logger } from '../ports/logger.js';
 import { silentLogger } from '../ports/logger.js';
+import type { ObservedArchive, PendingMarks } from '../ports/pending-set.js';
 import { sameFailureSummary, summarizeFailure, summarizeManifest } from './index-summary.js';
 import type { StateStore } from './state-store.js';
 import type { FailureRecord } from './types.js';
@@ -9,7 +10,13 @@ import type { FailureRecord } from './types.js';
 export type IndexWriter = Pick<
   FailureIndex,
   'putFailure' | 'removeFailure' | 'putManifest' | 'removeManifest' | 'addAudit' | 'lookup'
->;
+> & {
+  /** The pending set: a manifest or a final failure settles the log ID (the periodic sweep stops checking it). */
+  pending?: PendingMarks;
+};
+
+/** Settles unconditionally (a purge: whatever was observed, nothing of the log ID is left to check). */
+const END_OF_TIME = new Date(8.64e15);
 
 /** A state store whose writes also update an index, and which can say which one. */
 export interface IndexedStateStore extends StateStore {
@@ -71,6 +78,10 @@ export function createIndexedStateStore(
     async putManifest(manifest) {
       await state.putManifest(manifest);
       await quietly('manifest', manifest.logId, () => index.putManifest(summarizeManifest(manifest)));
+      const started = new Date(manifest.startedAt);
+      await quietly('settled archive', manifest.logId, async () =>
+        index.pending?.settle(manifest.logId, Number.isNaN(started.getTime()) ? new Date(0) : started),
+      );
     },
     async retireManifest(logId) {
       await state.retireManifest(logId);
@@ -89,6 +100,12 @@ export function createIndexedStateStore(
     async putFailure(record) {
       await state.putFailure(record);
       await quietly('failure record', record.logId, () => index.putFailure(summarizeFailure(record)));
+      // Failed for good: the sweeper leaves it to the operators, so it stops being pending.
+      if (record.state === 'failed') {
+        await quietly('settled archive', record.logId, async () =>
+          index.pending?.settle(record.logId, new Date(record.updatedAt)),
+        );
+      }
     },
     listFailures: (filter) => state.listFailures(filter),
     async appendAudit(entry) {
@@ -104,6 +121,7 @@ export function createIndexedStateStore(
       await quietly('purge', logId, async () => {
         await index.removeFailure(logId);
         await index.removeManifest(logId);
+        await index.pending?.settle(logId, END_OF_TIME);
       });
       return removed;
     },
@@ -112,4 +130,28 @@ export function createIndexedStateStore(
 
 export function isIndexedStateStore(state: StateStore): state is IndexedStateStore {
   return 'index' in state && 'healFailure' in state;
+}
+
+/**
+ * Marks an archive observed (the pending set the periodic sweep checks), when the state store is
+ * indexed; a no-op otherwise. Never throws: a missed mark leaves the archive to the full sweep.
+ *
+ * @example
+ * await observeArchive(state, { logId, bucket, key }, log);
+ */
+export async function observeArchive(
+  state: StateStore,
+  archive: ObservedArchive,
+  logger: Pick<Logger, 'warn'> = silentLogger,
+  at: Date = new Date(),
+): Promise<void> {
+  if (!isIndexedStateStore(state) || state.index.pending === undefined) return;
+  try {
+    await state.index.pending.observe(archive, at);
+  } catch (error) {
+    logger.warn(
+      { logId: archive.logId, err: error instanceof Error ? error.message : String(error) },
+      'could not mark the archive pending (the full sweep still finds it if it is never extracted)',
+    );
+  }
 }

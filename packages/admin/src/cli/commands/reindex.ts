@@ -5,7 +5,7 @@ import { readAdminConfig } from '../../config.js';
 import { usageOnError } from '../args.js';
 import { operatorName } from '../backend.js';
 import { EXIT, ExitError, usageError } from '../exit.js';
-import { type CliIo, createProgressBar, printJson } from '../io.js';
+import { type CliIo, createProgressBar, formatSeconds, printJson } from '../io.js';
 
 /** Invalid objects listed in the JSON report (the count is always complete). */
 const MAX_INVALID_LISTED = 1_000;
@@ -146,12 +146,4 @@ function describeProgress(p: ReindexProgress): string {
   const eta =
     p.etaSeconds === undefined ? (p.counted ? '' : ' ETA counting…') : ` ETA ${formatSeconds(p.etaSeconds)}`;
   return `${p.phase} · ${p.rate}/s${eta}${p.counts.skipped > 0 ? ` · ${p.counts.skipped} skipped` : ''}`;
-}
-
-function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  const m = Math.floor(seconds / 60);
-  return m < 60
-    ? `${m}m${String(seconds % 60).padStart(2, '0')}s`
-    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

@@ -104,6 +104,11 @@ export function redisKeys(namespace: string = DEFAULT_KEY_NAMESPACE): RedisKeys 
  * <ns>{index}:activity:last         hash: `extracted:<route>` / `failed:<route>` → ISO time of the last one
  * <ns>{index}:activity:h:<hour>     hash: the same fields → count in that UTC hour (`2026-12-05T13`, 48 h TTL)
  * <ns>{index}:activity:m:<minute>   hash: the same fields → count in that UTC minute (`2026-12-05T13:07`, 2 h TTL)
+ * <ns>{index}:pending               sorted set: log IDs observed and not yet settled, by first-seen time (ms)
+ * <ns>{index}:pending:src           hash: log ID → the observed archive (JSON [bucket, key, last-seen ms])
+ * <ns>{index}:sweep:baseline        ISO time the last full sweep finished (missing: the periodic sweep lists)
+ * <ns>{index}:sweep:checkpoint      where an interrupted full sweep resumes (JSON)
+ * <ns>{index}:sweep:lock            the running full sweep's owner (expires)
  * ```
  */
 export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
@@ -128,6 +133,11 @@ export function indexKeys(namespace: string = DEFAULT_KEY_NAMESPACE) {
     activityHour: (hour: string) => `${base}activity:h:${hour}`,
     /** `minute` is an ISO time cut to the minute: `2026-12-05T13:07`. */
     activityMinute: (minute: string) => `${base}activity:m:${minute}`,
+    pending: `${base}pending`,
+    pendingSources: `${base}pending:src`,
+    sweepBaseline: `${base}sweep:baseline`,
+    sweepCheckpoint: `${base}sweep:checkpoint`,
+    sweepLock: `${base}sweep:lock`,
   } as const;
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { runIdOfJob } from '../../state/failures.js';
 import { noopTracer, SPAN_ATTRIBUTES, TRACEPARENT, type Tracer, type TraceSpan } from '../../ports/tracer.js';
+import { observeArchive } from '../../state/indexed-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { FailureRecord } from '../../state/types.js';
 
@@ -190,6 +191,7 @@ export function createExtractProcessor(deps: ProcessorDeps) {
       },
       'job started',
     );
+    await observeArchive(deps.state, { logId: data.logId, bucket: data.bucket, key: data.key }, log);
 
     const controller = new AbortController();
     const slot = { controller, handBack: false };

@@ -14,3 +14,4 @@ export {
 } from './redis-failure-index.js';
 export type { RedisOperationStoreOptions } from './redis-operation-store.js';
 export { createRedisOperationStore } from './redis-operation-store.js';
+export { createRedisPendingSet } from './redis-pending-set.js';

@@ -15,6 +15,7 @@ import { decodeCursor, encodeCursor } from '../../state/index-cursor.js';
 import { type AuditEntry, FAILURE_STATES, type FailureState } from '../../state/types.js';
 import { DEFAULT_INDEX_NAMESPACE, indexKeys } from './keys.js';
 import { readActivity, recordActivity } from './redis-activity.js';
+import { createRedisPendingSet } from './redis-pending-set.js';
 import {
   ensureScripts,
   FINISH,
@@ -230,6 +231,8 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
   }
 
   return {
+    pending: createRedisPendingSet({ redis, namespace: options.namespace ?? DEFAULT_INDEX_NAMESPACE }),
+
     async readiness() {
       const [[, meta], [, owner], [, checkpoint]] = (await redis
         .multi()
@@ -321,6 +324,27 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
       const f = failure === null ? undefined : decodeFailure(logId, failure);
       const m = manifest === null ? undefined : decodeManifest(logId, manifest);
       return { ...(f === undefined ? {} : { failure: f }), ...(m === undefined ? {} : { manifest: m }) };
+    },
+
+    async lookupMany(logIds) {
+      const found = new Map<string, { failure?: FailureSummary; manifest?: ManifestSummary }>();
+      if (logIds.length === 0) return found;
+      const [[, failures], [, manifests]] = (await redis
+        .multi()
+        .hmget(keys.failures, ...logIds)
+        .hmget(keys.manifests, ...logIds)
+        .exec()) as [[null, Array<string | null>], [null, Array<string | null>]];
+      logIds.forEach((logId, i) => {
+        const f = failures[i];
+        const m = manifests[i];
+        const failure = f === null || f === undefined ? undefined : decodeFailure(logId, f);
+        const manifest = m === null || m === undefined ? undefined : decodeManifest(logId, m);
+        found.set(logId, {
+          ...(failure === undefined ? {} : { failure }),
+          ...(manifest === undefined ? {} : { manifest }),
+        });
+      });
+      return found;
     },
 
     async pageFailures(query) {

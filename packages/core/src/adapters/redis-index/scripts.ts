@@ -183,3 +183,16 @@ export async function ensureScripts(redis: Redis, scripts: readonly string[]): P
 }
 
 export { isNoScript };
+
+/**
+ * KEYS[1]: the base. ARGV: log ID, the settling run's start (ms). Takes the log ID out of the
+ * pending set unless an archive was observed after the run started (a re-upload it did not see).
+ */
+export const SETTLE = `
+local b, id = KEYS[1], ARGV[1]
+local v = redis.call('HGET', b..'pending:src', id)
+if v and tonumber(cjson.decode(v)[3]) > tonumber(ARGV[2]) then return 0 end
+redis.call('ZREM', b..'pending', id)
+redis.call('HDEL', b..'pending:src', id)
+return 1
+`;
