@@ -1,8 +1,8 @@
 import { EXIT_CONFIG, formatConfigErrors } from '@logzip/core';
 import { redisKeys } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
-import { startIndexKeeper } from '@logzip/core/state';
 import { loadTracer } from '@logzip/core/runtime';
+import { startIndexKeeper } from '@logzip/core/state';
 import { buildApp } from './app.js';
 import { readAdminConfig } from './config.js';
 import { createAdminContext } from './context.js';

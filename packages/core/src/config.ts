@@ -215,12 +215,18 @@ export const sharedEnvSchema = z.object({
     'must be at least 1s, or 0s to run no sweeps here',
   ),
   LOGZIP_SWEEP_FULL_INTERVAL: duration('1d'),
-  LOGZIP_SWEEP_FULL_RATE: integer(5_000, { min: 0, what: 'a whole number of objects per second (0: no limit)' }),
+  LOGZIP_SWEEP_FULL_RATE: integer(5_000, {
+    min: 0,
+    what: 'a whole number of objects per second (0: no limit)',
+  }),
   LOGZIP_SWEEP_INVENTORY: z
     .string()
     .optional()
     .transform((v) => (v === undefined || v === '' ? undefined : v))
-    .refine((v) => v === undefined || /^s3:\/\/[^/]+\/.+/.test(v), 'not s3://<bucket>/<key of manifest.json>'),
+    .refine(
+      (v) => v === undefined || /^s3:\/\/[^/]+\/.+/.test(v),
+      'not s3://<bucket>/<key of manifest.json>',
+    ),
   LOGZIP_ALERT_WEBHOOK_URL: url,
   LOGZIP_ALERT_SNS_TOPIC_ARN: optionalString,
   LOGZIP_INDEX_PREFIX: optionalString,

@@ -89,6 +89,6 @@ export type {
   SourceRef,
 } from './state/types.js';
 export { FAILURE_STATES, RUN_KINDS } from './state/types.js';
-export { isSupportedEncoding } from './zip/names.js';
 export type { TracesSampler, TracingSettings, TracingSettingsResult } from './tracing-config.js';
 export { readTracingSettings, TRACES_SAMPLERS } from './tracing-config.js';
+export { isSupportedEncoding } from './zip/names.js';

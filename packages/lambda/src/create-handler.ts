@@ -21,8 +21,8 @@ import {
   type TraceSpan,
   toLogzipError,
 } from '@logzip/core';
-import { observeArchive } from '@logzip/core/state';
 import type { FailureAlerter } from '@logzip/core/alerts';
+import { observeArchive } from '@logzip/core/state';
 import { type HandoffReason, planBudget } from './budget.js';
 import type { LambdaConfig } from './config.js';
 import { type EmfRecord, formatEmfRecords } from './emf.js';

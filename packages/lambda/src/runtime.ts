@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import type { Logger, LogzipConfig, QueueProducer, Tracer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import { createStorage, loadTracer } from '@logzip/core/runtime';
-import type { IndexWriter } from '@logzip/core/state';
+import type { FailureIndex, IndexWriter } from '@logzip/core/state';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
 import type { HandlerDeps } from './create-handler.js';
 import { createLambdaLogger } from './logger.js';

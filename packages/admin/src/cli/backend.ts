@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { formatConfigErrors, parseDuration, type Route } from '@logzip/core';
+import type { TriggerMigrationResult } from '@logzip/core/aws-trigger';
 import type { Operation } from '@logzip/core/operations';
 import type { FailureIndex, IndexCounts } from '@logzip/core/state';
-import type { TriggerMigrationResult } from '@logzip/core/aws-trigger';
 import type { Redis } from 'ioredis';
 import { readAdminConfig } from '../config.js';
 import type { BulkResult } from '../operations/bulk.js';
@@ -17,11 +17,11 @@ import {
 import type { Actor, OperationsContext } from '../operations/context.js';
 import { countFailures, type FailureList, listFailures, parseFailureState } from '../operations/failures.js';
 import { type GroupList, listGroups } from '../operations/groups.js';
+import { getHealth, type HealthReport } from '../operations/health.js';
+import { type MigrateRouteInput, migrateRoute } from '../operations/migrate.js';
 // purge, reenqueue and route load the AWS and BullMQ adapters: imported when called, so a
 // `logzip failures` process does not pay for them at startup.
 import type { RouteStatus, SwitchRouteResult } from '../operations/route.js';
-import { getHealth, type HealthReport } from '../operations/health.js';
-import { type MigrateRouteInput, migrateRoute } from '../operations/migrate.js';
 import { type ArchiveStatus, getArchiveStatus } from '../operations/status.js';
 import { EXIT, ExitError } from './exit.js';
 import type { CliIo } from './io.js';

@@ -1,4 +1,5 @@
-import { observeArchive, type Route } from '@logzip/core';
+import type { Route } from '@logzip/core';
+import { observeArchive } from '@logzip/core/state';
 import { AdminError } from '../errors.js';
 import type { OperationsContext } from '../operations/context.js';
 

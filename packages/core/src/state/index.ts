@@ -19,6 +19,13 @@ export type {
   RebuildControl,
   RebuildPhase,
 } from '../ports/failure-index.js';
+export type {
+  FullSweepCheckpoint,
+  ObservedArchive,
+  PendingEntry,
+  PendingMarks,
+  PendingSet,
+} from '../ports/pending-set.js';
 export type { CheckIndexOptions, DriftProblem, IndexDrift } from './check-index.js';
 export { checkIndex } from './check-index.js';
 export type { RecordAttemptInput } from './failures.js';
@@ -47,13 +54,6 @@ export {
 } from './index-summary.js';
 export type { IndexedStateStore, IndexedStateStoreOptions, IndexWriter } from './indexed-state-store.js';
 export { createIndexedStateStore, isIndexedStateStore, observeArchive } from './indexed-state-store.js';
-export type {
-  FullSweepCheckpoint,
-  ObservedArchive,
-  PendingEntry,
-  PendingMarks,
-  PendingSet,
-} from '../ports/pending-set.js';
 export type { IndexKeeper, IndexKeeperOptions } from './keep-index.js';
 export { startIndexKeeper } from './keep-index.js';
 export type { ReindexCounts, ReindexOptions, ReindexProgress, ReindexResult } from './reindex.js';
