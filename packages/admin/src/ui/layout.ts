@@ -41,6 +41,7 @@ export function layout(title: string, page: PageContext, body: SafeHtml): string
           (item) =>
             html`<a href="${item.href}" class="${item.id === page.current ? 'current' : ''}">${item.label}</a>`,
         )}<a href="/queues">Queues</a></nav>
+        <form class="search" method="get" action="/failures" role="search"><input type="hidden" name="state" value="all"><input type="search" name="logId" id="logid-search" placeholder="log ID starts with…" aria-label="search failures by log ID prefix" maxlength="64" pattern="[0-9A-Za-z_\-]{1,64}" required></form>
         <div class="who"><span>signed in as <strong>${page.operator}</strong></span>
           <form class="inline" method="post" action="/logout">${csrfField(page)}<button type="submit" class="small">Sign out</button></form>
         </div>`;
