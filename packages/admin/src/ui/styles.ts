@@ -128,5 +128,10 @@ header.top form.search input { background: #1f2a40; color: #fff; border-color: #
   dl.kv dd { margin-bottom: 6px; }
   h1 { font-size: 19px; word-break: break-word; }
   pre { max-width: 100%; }
+  table { display: block; overflow-x: auto; max-width: 100%; }
+  .stats { gap: 12px; }
+  .big { font-size: 22px; }
+  .row, .filters { min-width: 0; }
+  code, .mono { word-break: break-all; }
 }
 `;

@@ -8,6 +8,7 @@ import {
   fingerprintFailure,
   LogzipError,
   type Operation,
+  reindex,
   silentLogger,
 } from '@logzip/core';
 import { type OperationsWorker, startOperationsWorker } from '@logzip/core/bullmq';
@@ -19,6 +20,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { readAdminConfig } from '../../src/config.js';
 import { type AdminContext, createAdminContext } from '../../src/context.js';
+import { controlOperation, createOperation } from '../../src/operations/bulk-operations.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { TOKEN } from '../helpers/harness.js';
 
@@ -68,6 +70,13 @@ describeWithRedis(
       });
       if (config.config === undefined) throw new Error(config.errors.join('\n'));
       ctx = await createAdminContext(config.config, { logger: silentLogger });
+      // The (empty) index is built once, as `logzip reindex` does, so the record views answer.
+      await reindex({
+        store: ctx.store,
+        bucket: 'logs',
+        prefix: config.config.statePrefix,
+        index: ctx.index,
+      });
       for (let i = 0; i < GROUP_SIZE; i++)
         await ctx.state.putFailure(failure(`g${String(i).padStart(3, '0')}`));
       for (let i = 0; i < 3; i++) await ctx.state.putFailure(failure(`bad${i}`, 'not_zip'));
@@ -106,6 +115,65 @@ describeWithRedis(
     }
 
     it.runIf(hasChromium)(
+      'regression: every page fits a 390 px phone (no horizontal page overflow, navigation wraps), and the header searches log IDs by prefix',
+      async () => {
+        // Prepare: an operation to show, and a phone-sized page
+        const actor = { operator: 'alice', channel: 'cli' } as const;
+        const answer = await createOperation(
+          ctx,
+          { kind: 'reenqueue', logIds: ['bad0', 'bad1'], reason: 'phone test', ratePerSecond: 1 },
+          actor,
+        );
+        const operationId = 'operation' in answer ? answer.operation.id : '';
+        const page = await signedInPage(390);
+        const pages: Array<[string, string]> = [
+          ['dashboard', '/'],
+          ['route-form', '/ui/route?to=queue'],
+          ['failure-groups', '/failures'],
+          ['failure-records', '/failures?view=records&state=all'],
+          ['failure-group', `/failures/groups/${fingerprint}`],
+          ['archives', '/archives'],
+          ['archive', '/archives/g000'],
+          ['audit', '/audit'],
+          ['operation', `/ui/operations/${encodeURIComponent(operationId)}`],
+        ];
+        try {
+          // Act
+          const widths: Record<string, { scroll: number; viewport: number }> = {};
+          for (const [name, path] of pages) {
+            const response = await page.goto(`${base}${path}`);
+            expect(response?.status(), path).toBe(200);
+            widths[name] = await page.evaluate<{ scroll: number; viewport: number }>(
+              '({ scroll: document.documentElement.scrollWidth, viewport: window.innerWidth })',
+            );
+            await page.screenshot({ path: `${ARTIFACTS}390-${name}.png`, fullPage: true });
+          }
+          await page.fill('#logid-search', 'bad');
+          await Promise.all([page.waitForURL(/logId=bad/), page.press('#logid-search', 'Enter')]);
+          const found = await page
+            .locator('table.failures tbody tr')
+            .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-log-id')));
+          await page.screenshot({ path: `${ARTIFACTS}390-search.png`, fullPage: true });
+          const navRight = await page.evaluate<number>(
+            "document.querySelector('header.top nav')?.getBoundingClientRect().right ?? 0",
+          );
+
+          // Assess
+          for (const [name, { scroll, viewport }] of Object.entries(widths)) {
+            expect(viewport, name).toBe(390);
+            expect(scroll, `${name} overflows the page`).toBeLessThanOrEqual(viewport);
+          }
+          expect(navRight).toBeLessThanOrEqual(390);
+          expect(found.sort()).toEqual(['bad0', 'bad1', 'bad2']);
+        } finally {
+          await page.close();
+          if (operationId !== '') await controlOperation(ctx, operationId, 'abort', actor).catch(() => {});
+        }
+      },
+      60_000,
+    );
+
+    it.runIf(hasChromium)(
       'shows groups by default; a group pages its log IDs; a log ID opens its whole record; "retry these N" dry-runs, starts an operation and shows its progress with pause, resume and abort',
       async () => {
         // Prepare
@@ -141,7 +209,7 @@ describeWithRedis(
           await page.click('#retry-group');
           expect(await page.textContent('#dry-run-count')).toBe(String(GROUP_SIZE));
           await page.screenshot({ path: `${ARTIFACTS}12-group-retry-dry-run.png`, fullPage: true });
-          expect(await ctx.operations!.store.list(10)).toEqual([]);
+          const before = (await ctx.operations!.store.list(10)).length;
           await page.fill('input[name="reason"]', 'S3 outage over, incident 9');
           await page.fill('input[name="rate"]', '5');
           await page.click('#confirm-retry');
@@ -150,7 +218,7 @@ describeWithRedis(
           expect(await page.textContent('#op-state')).toContain('running');
           expect(await page.textContent('#op-left')).toBe(String(GROUP_SIZE));
           await page.reload();
-          expect(await ctx.operations!.store.list(10)).toHaveLength(1);
+          expect(await ctx.operations!.store.list(10)).toHaveLength(before + 1);
 
           // Pause and resume before any worker runs it; then a worker moves it along.
           await page.click('#op-pause');
