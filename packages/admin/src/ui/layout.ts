@@ -1,6 +1,8 @@
 import type { HealthReport } from '../operations/health.js';
 import { html, type SafeHtml } from './html.js';
 
+export { formatBytes as bytes } from '../format.js';
+
 export interface PageContext {
   /** The signed-in operator; undefined on the login page. */
   operator?: string;
@@ -146,17 +148,4 @@ export function when(iso: string | null | undefined, now: Date): SafeHtml {
 
 export function badge(text: string, kind: 'ok' | 'warn' | 'bad' | 'muted' | '' = ''): SafeHtml {
   return html`<span class="badge ${kind}">${text}</span>`;
-}
-
-export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 'B';
-  for (const u of units) {
-    if (value < 1024) break;
-    value /= 1024;
-    unit = u;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
 }
