@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { formatBytes } from '../format.js';
 
 /** Where a command writes: stdout for results only (one JSON value with --json), stderr for the rest. */
 export interface CliIo {
@@ -13,14 +14,19 @@ export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
-/** A one-line progress bar on stderr, drawn only when stderr is a terminal. */
+/**
+ * A one-line progress bar on stderr, drawn only when stderr is a terminal; `unit: 'bytes'` shows
+ * the counts as `1.5 MiB/12 MiB`.
+ */
 export function createProgressBar(
   io: CliIo,
   label: string,
+  options: { unit?: 'count' | 'bytes' } = {},
 ): { update(done: number, total: number, detail?: string): void; end(): void } {
   if (!io.stderr.isTTY) return { update() {}, end() {} };
   let last = 0;
   let drawn = false;
+  const show = options.unit === 'bytes' ? formatBytes : String;
   return {
     update(done, total, detail) {
       const now = Date.now();
@@ -30,7 +36,7 @@ export function createProgressBar(
       const ratio = total > 0 ? Math.min(1, done / total) : 1;
       const filled = Math.round(ratio * width);
       io.stderr.write(
-        `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done}/${total}${detail === undefined ? '' : ` ${detail}`}\x1b[K`,
+        `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${show(done)}/${show(total)}${detail === undefined ? '' : ` ${detail}`}\x1b[K`,
       );
       drawn = true;
     },

@@ -1,6 +1,8 @@
 import type { HealthReport } from '../operations/health.js';
 import { html, type SafeHtml } from './html.js';
 
+export { formatBytes as bytes } from '../format.js';
+
 export interface PageContext {
   /** The signed-in operator; undefined on the login page. */
   operator?: string;
@@ -41,6 +43,7 @@ export function layout(title: string, page: PageContext, body: SafeHtml): string
           (item) =>
             html`<a href="${item.href}" class="${item.id === page.current ? 'current' : ''}">${item.label}</a>`,
         )}<a href="/queues">Queues</a></nav>
+        <form class="search" method="get" action="/failures" role="search"><input type="hidden" name="state" value="all"><input type="search" name="logId" id="logid-search" placeholder="log ID starts with…" aria-label="search failures by log ID prefix" maxlength="64" pattern="[0-9A-Za-z_\-]{1,64}" required></form>
         <div class="who"><span>signed in as <strong>${page.operator}</strong></span>
           <form class="inline" method="post" action="/logout">${csrfField(page)}<button type="submit" class="small">Sign out</button></form>
         </div>`;
@@ -145,17 +148,4 @@ export function when(iso: string | null | undefined, now: Date): SafeHtml {
 
 export function badge(text: string, kind: 'ok' | 'warn' | 'bad' | 'muted' | '' = ''): SafeHtml {
   return html`<span class="badge ${kind}">${text}</span>`;
-}
-
-export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 'B';
-  for (const u of units) {
-    if (value < 1024) break;
-    value /= 1024;
-    unit = u;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
 }

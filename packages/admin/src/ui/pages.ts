@@ -16,6 +16,7 @@ import type { FailureQuery } from '../operations/failures.js';
 import type { Overview } from '../operations/overview.js';
 import type { RouteStatus } from '../operations/route.js';
 import type { ArchiveStatus } from '../operations/status.js';
+import { failureTabs } from './group-pages.js';
 import { activityChart, healthCard, throughputLine } from './health-view.js';
 import { html, type SafeHtml } from './html.js';
 import { badge, bytes, csrfField, layout, type PageContext, when } from './layout.js';
@@ -350,7 +351,7 @@ export function failuresPage(
   return layout(
     'Failures',
     page,
-    html`<h1>Failures</h1>
+    html`<h1>Failures</h1>${failureTabs('records')}
     <div class="card"><form method="get" action="/failures" class="filters">
       <label>State<select name="state">${option(filters.state, 'failed')}${option(filters.state, 'retrying')}${option(filters.state, 'resolved')}${option(filters.state, 'all')}</select></label>
       <label>Code<select name="code">${option(filters.code, '', 'any')}${Object.keys(ERROR_CODES).map((c) => option(filters.code, c))}</select></label>
@@ -376,6 +377,11 @@ export function failuresPage(
             : html``
         }
       </div>
+      ${
+        filters.logId === ''
+          ? html``
+          : html`<p class="small" id="open-log-id">Not a failure? <a href="/archives/${encodeURIComponent(filters.logId)}">Open log ID ${filters.logId} →</a></p>`
+      }
       ${failureRows(list.failures, page, true, records)}
       <div class="row mt" id="pages">${
         query.cursor === undefined

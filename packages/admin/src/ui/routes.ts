@@ -5,6 +5,7 @@ import { archiveRoutes } from './routes/archives.js';
 import { auditRoutes } from './routes/audit.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { failureRoutes } from './routes/failures.js';
+import { groupRoutes } from './routes/groups.js';
 import { sessionRoutes } from './routes/session.js';
 
 export type { UiOptions } from './kit.js';
@@ -18,6 +19,7 @@ export async function uiRoutes(app: FastifyInstance, options: UiOptions): Promis
   sessionRoutes(app, ui);
   dashboardRoutes(app, ui);
   failureRoutes(app, ui);
+  groupRoutes(app, ui);
   archiveRoutes(app, ui);
   auditRoutes(app, ui);
 }

@@ -100,11 +100,17 @@ details[open] summary { margin-bottom: 6px; }
 .chart .axis-line { stroke: var(--line); }
 .key-ok { color: var(--ok); }
 .key-bad { color: var(--bad); }
-.progress { height: 14px; background: #eef0f3; border-radius: 7px; overflow: hidden; display: flex; }
-.progress span { display: block; height: 100%; }
-.progress .done { background: var(--ok); }
-.progress .failed { background: var(--bad); }
-.progress .skipped { background: var(--warn); }
+svg.progress { width: 100%; height: 14px; display: block; background: #eef0f3; border-radius: 7px; }
+svg.progress .done { fill: var(--ok); }
+svg.progress .failed { fill: var(--bad); }
+svg.progress .skipped { fill: var(--warn); }
+svg.spark { display: block; }
+svg.spark polyline { fill: none; stroke: var(--bad); stroke-width: 1.5; }
+nav.tabs { display: flex; gap: 4px; margin-bottom: 12px; flex-wrap: wrap; }
+nav.tabs a { padding: 5px 12px; border-radius: 7px; border: 1px solid var(--line); background: var(--card); }
+nav.tabs a.current { background: var(--accent); border-color: var(--accent); color: #fff; }
+td.big-count { font-size: 18px; font-weight: 700; }
+td.signature { word-break: break-word; }
 form.search { display: flex; gap: 6px; align-items: center; }
 form.search input { min-width: 0; width: 11em; padding: 4px 8px; }
 header.top form.search input { background: #1f2a40; color: #fff; border-color: #394866; }
@@ -122,5 +128,10 @@ header.top form.search input { background: #1f2a40; color: #fff; border-color: #
   dl.kv dd { margin-bottom: 6px; }
   h1 { font-size: 19px; word-break: break-word; }
   pre { max-width: 100%; }
+  table { display: block; overflow-x: auto; max-width: 100%; }
+  .stats { gap: 12px; }
+  .big { font-size: 22px; }
+  .row, .filters { min-width: 0; }
+  code, .mono { word-break: break-all; }
 }
 `;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogzipError, toLogzipError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
@@ -292,6 +292,22 @@ async function extractLeased(
         })
       : undefined;
 
+  // Bytes of large entries still being written: the progress moves within an entry of gigabytes.
+  let bytesInFlight = 0;
+  let lastReport = 0;
+  const report = (force: boolean) => {
+    const now = Date.now();
+    if (!force && now - lastReport < PROGRESS_INTERVAL_MS) return;
+    lastReport = now;
+    options.onProgress?.({
+      entriesDone,
+      entriesTotal: plan.length,
+      bytesDone: bytesDone + bytesInFlight,
+      bytesTotal: declaredBytes,
+      writeConcurrency: adaptive?.current ?? options.concurrency ?? DEFAULT_CONCURRENCY,
+    });
+  };
+
   const writeEntry = async (planned: PlannedEntry, index: number): Promise<void> => {
     checkAborted(options.signal);
     const { entry } = planned;
@@ -309,10 +325,20 @@ async function extractLeased(
       written = await deps.output.put(outBucket, planned.key, data, putOptions);
     } else {
       const stream: Readable = await openEntryStream(reader, entry, budget);
+      let counted = 0;
+      const body =
+        options.onProgress === undefined
+          ? stream
+          : countBytes(stream, (n) => {
+              counted += n;
+              bytesInFlight += n;
+              report(false);
+            });
       try {
-        written = await deps.output.put(outBucket, planned.key, stream, putOptions);
+        written = await deps.output.put(outBucket, planned.key, body, putOptions);
       } finally {
         stream.destroy();
+        bytesInFlight -= counted;
       }
     }
     if (written.retried) adaptive?.throttled();
@@ -325,13 +351,7 @@ async function extractLeased(
     };
     bytesDone += entry.uncompressedSize;
     entriesDone += 1;
-    options.onProgress?.({
-      entriesDone,
-      entriesTotal: plan.length,
-      bytesDone,
-      bytesTotal: declaredBytes,
-      writeConcurrency: adaptive?.current ?? options.concurrency ?? DEFAULT_CONCURRENCY,
-    });
+    report(true);
   };
 
   try {
@@ -427,4 +447,19 @@ async function removeFolder(
   } catch (error) {
     log.warn({ err: toLogzipError(error).message }, 'could not clear the folder after a failure');
   }
+}
+
+/** Progress inside a large entry is reported at most this often. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/** The same bytes, counted on their way to the store (errors of the source end the copy too). */
+function countBytes(source: Readable, onBytes: (n: number) => void): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+  source.on('error', (error) => counter.destroy(error));
+  return source.pipe(counter);
 }

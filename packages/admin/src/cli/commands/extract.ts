@@ -116,7 +116,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     bucket: destination.bucket,
     prefix: statePrefix,
   });
-  const progress = createProgressBar(io, `extracting ${logId}`);
+  const progress = createProgressBar(io, `extracting ${logId}`, { unit: 'bytes' });
   const outcome = await extractAndRecord(
     { source: source.store, output: destination.store, state, logger },
     {

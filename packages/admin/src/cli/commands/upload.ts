@@ -220,7 +220,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     size,
     idempotencyKey: randomUUID(),
   };
-  const progress = createProgressBar(io, `uploading ${basename(file)}`);
+  const progress = createProgressBar(io, `uploading ${basename(file)}`, { unit: 'bytes' });
   let lastFailure = { code: 'storage_unavailable', message: 'no attempt was made' };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const outcome = await sendOnce(target, (sent) => progress.update(sent, size));

@@ -9,8 +9,10 @@ import {
   listFailures,
   readFailureRecords,
 } from '../../operations/failures.js';
+import { listGroups } from '../../operations/groups.js';
 import { isLogId } from '../../operations/keys.js';
 import { reenqueue } from '../../operations/reenqueue.js';
+import { groupsPage } from '../group-pages.js';
 import { type Form, field, fields, type ShownResult, type UiKit } from '../kit.js';
 import { bulkResultPage, confirmPermanentPage, type FailureFilterForm, failuresPage } from '../pages.js';
 
@@ -19,6 +21,20 @@ export function failureRoutes(app: FastifyInstance, ui: UiKit): void {
   const { ctx, csrf, html, pageContext } = ui;
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/failures', async (request, reply) => {
+    // Groups by default (when the index keeps them); any filter, or view=records, lists records.
+    const filtered = ['state', 'code', 'route', 'since', 'logId', 'cursor'].some(
+      (name) => (request.query[name] ?? '') !== '',
+    );
+    if (ctx.groups !== undefined && !filtered && request.query['view'] !== 'records') {
+      const groupCursor = request.query['groupCursor'];
+      const groups = await listGroups(ctx, {
+        ...(groupCursor === undefined || groupCursor === '' ? {} : { cursor: groupCursor }),
+      });
+      return html(
+        reply,
+        groupsPage(pageContext(request, reply, 'failures'), groups, groupCursor === undefined),
+      );
+    }
     const { filters, query } = failureFilters(request.query, ctx.clock.now());
     const list = await listFailures(ctx, { ...query, limit: DEFAULT_FAILURE_LIMIT });
     const records = await readFailureRecords(
