@@ -12,7 +12,7 @@ import {
 } from '@logzip/core';
 import { createRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
-import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
+import { createFailureIndexFromConfig, createRedisFailureGroups } from '@logzip/core/redis-index';
 import { createStorage } from '@logzip/core/runtime';
 import type { Redis } from 'ioredis';
 import { readWorkerConfig, unknownVariables } from './config.js';
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       bucket: storage.output.bucket,
       prefix: config.statePrefix,
       index,
+      groups: createRedisFailureGroups({ redis: indexRedis, namespace: config.env.LOGZIP_INDEX_PREFIX }),
       logger,
       retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
       owner: `worker-${process.pid}`,
