@@ -56,6 +56,7 @@ async function start(): Promise<void> {
     bucket: ctx.settings.output.bucket,
     prefix: config.statePrefix,
     index: ctx.index,
+    ...(ctx.groups === undefined ? {} : { groups: ctx.groups }),
     logger,
     retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
     owner: `admin-${process.pid}`,

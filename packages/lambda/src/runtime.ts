@@ -1,9 +1,9 @@
 import { readdirSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { Logger, LogzipConfig, QueueProducer, Tracer } from '@logzip/core';
+import type { Logger, LogzipConfig, QueueProducer, StateStore, Tracer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import { createStorage, loadTracer } from '@logzip/core/runtime';
-import type { FailureIndex, IndexWriter } from '@logzip/core/state';
+import { createGroupedStateStore, type FailureGroups, type FailureIndex, type IndexWriter } from '@logzip/core/state';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
 import type { HandlerDeps } from './create-handler.js';
 import { createLambdaLogger } from './logger.js';
@@ -68,35 +68,53 @@ function lazyProducer(
 }
 
 /**
- * The failure index, loaded and connected on the first state write (like the producer): the
- * handler's writes then update it in the same call. A write it misses is logged by the state
- * store, and the index heals on read or by `logzip reindex`.
+ * The failure index and the failure groups, loaded and connected (one Redis connection) on the
+ * first state write, like the producer: the handler's writes then update both in the same call, so
+ * a failure that never leaves the Lambda route (a permanent error is not retried and never reaches
+ * the on-failure destination) is grouped like the worker's. A write they miss is logged by the
+ * state store, and `logzip reindex` rebuilds both.
  */
-function lazyIndex(config: LogzipConfig, logger: Logger): IndexWriter {
-  let index: Promise<FailureIndex> | undefined;
-  const load = (): Promise<FailureIndex> => {
-    index ??= Promise.all([import('@logzip/core/bullmq'), import('@logzip/core/redis-index')]).then(
-      ([{ createRedis }, { createFailureIndexFromConfig }]) =>
-        createFailureIndexFromConfig(
-          config,
-          createRedis(config.redisUrl, { logger, connectTimeoutMs: 2_000 }),
-        ),
+function lazyIndex(config: LogzipConfig, logger: Logger): { index: IndexWriter; groups: FailureGroups } {
+  let loaded: Promise<{ index: IndexWriter; groups: FailureGroups }> | undefined;
+  const load = () => {
+    loaded ??= Promise.all([import('@logzip/core/bullmq'), import('@logzip/core/redis-index')]).then(
+      ([{ createRedis }, { createFailureIndexFromConfig, createRedisFailureGroups }]) => {
+        const redis = createRedis(config.redisUrl, { logger, connectTimeoutMs: 2_000 });
+        return {
+          index: createFailureIndexFromConfig(config, redis),
+          groups: createRedisFailureGroups({ redis, namespace: config.indexNamespace }),
+        };
+      },
     );
-    index.catch(() => {
-      index = undefined;
+    loaded.catch(() => {
+      loaded = undefined;
     });
-    return index;
+    return loaded;
   };
+  const index = async () => (await load()).index;
+  const groups = async () => (await load()).groups;
   return {
-    putFailure: async (summary) => (await load()).putFailure(summary),
-    removeFailure: async (logId) => (await load()).removeFailure(logId),
-    putManifest: async (summary) => (await load()).putManifest(summary),
-    removeManifest: async (logId) => (await load()).removeManifest(logId),
-    addAudit: async (entry) => (await load()).addAudit(entry),
-    lookup: async (logId) => (await load()).lookup(logId),
-    pending: {
-      observe: async (archive, at) => (await load()).pending.observe(archive, at),
-      settle: async (logId, startedAt) => (await load()).pending.settle(logId, startedAt),
+    index: {
+      putFailure: async (summary) => (await index()).putFailure(summary),
+      removeFailure: async (logId) => (await index()).removeFailure(logId),
+      putManifest: async (summary) => (await index()).putManifest(summary),
+      removeManifest: async (logId) => (await index()).removeManifest(logId),
+      addAudit: async (entry) => (await index()).addAudit(entry),
+      lookup: async (logId) => (await index()).lookup(logId),
+      pending: {
+        observe: async (archive, at) => (await index()).pending.observe(archive, at),
+        settle: async (logId, startedAt) => (await index()).pending.settle(logId, startedAt),
+      },
+    },
+    groups: {
+      put: async (member) => (await groups()).put(member),
+      remove: async (logId) => (await groups()).remove(logId),
+      list: async (query) => (await groups()).list(query),
+      get: async (fingerprint) => (await groups()).get(fingerprint),
+      members: async (fingerprint, query) => (await groups()).members(fingerprint, query),
+      async *scanMembers(fingerprint, pageSize) {
+        yield* (await groups()).scanMembers(fingerprint, pageSize);
+      },
     },
   };
 }
@@ -126,10 +144,15 @@ export function createLambdaRuntime(env: Record<string, string | undefined>): Ha
     logger.error({ errors }, 'invalid configuration');
     throw error;
   }
+  const redisState = config.redisExplicit ? lazyIndex(config, logger) : undefined;
   const storage = createStorage(config, {
     logger,
-    ...(config.redisExplicit ? { index: lazyIndex(config, logger) } : {}),
+    ...(redisState === undefined ? {} : { index: redisState.index }),
   });
+  const state: StateStore =
+    redisState === undefined
+      ? storage.state
+      : createGroupedStateStore(storage.state, redisState.groups, { logger });
   const tmp = readTmpUsage();
   logger.info(
     {
@@ -145,7 +168,7 @@ export function createLambdaRuntime(env: Record<string, string | undefined>): Ha
   return {
     config,
     store: storage.store,
-    state: storage.state,
+    state,
     logger,
     metrics: writeEmfToStdout,
     alerter: createAlerterFromConfig(config, { store: storage.store, logger }),

@@ -6,7 +6,7 @@
 import { EXIT_CONFIG, formatConfigErrors, isLogzipError, type Tracer } from '@logzip/core';
 import { createRedis } from '@logzip/core/bullmq';
 import { createLogger } from '@logzip/core/logger';
-import { createFailureIndexFromConfig } from '@logzip/core/redis-index';
+import { createFailureIndexFromConfig, createRedisFailureGroups } from '@logzip/core/redis-index';
 import { createStorage, loadTracer } from '@logzip/core/runtime';
 import { type IndexKeeper, startIndexKeeper } from '@logzip/core/state';
 import type { Redis } from 'ioredis';
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       bucket: storage.output.bucket,
       prefix: config.statePrefix,
       index,
+      groups: createRedisFailureGroups({ redis: indexRedis, namespace: config.env.LOGZIP_INDEX_PREFIX }),
       logger,
       retentionDays: config.env.LOGZIP_INDEX_RETENTION_DAYS,
       owner: `worker-${process.pid}`,

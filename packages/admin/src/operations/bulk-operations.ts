@@ -9,6 +9,7 @@ import type {
 import { AdminError } from '../errors.js';
 import type { Actor, OperationsContext } from './context.js';
 import { assertSupportedEncoding } from './encoding.js';
+import { selectFailedLogIds } from './failures.js';
 import { assertFingerprint } from './groups.js';
 import { isLogId } from './keys.js';
 
@@ -64,7 +65,8 @@ function describeSelection(request: OperationRequest): OperationSelection {
 
 /**
  * The selection's log IDs, read once: a group from its members in the index, failed records by
- * code, route and time, or the list given. The operation stores this list, so failures that come
+ * code, route and time from the index's pages (no record is read; `index_rebuilding` while the
+ * index is not ready), or the list given. The operation stores this list, so failures that come
  * later (of the same cause too) are never swept in.
  */
 export async function freezeSelection(ctx: OperationsContext, request: OperationRequest): Promise<string[]> {
@@ -96,13 +98,12 @@ export async function freezeSelection(ctx: OperationsContext, request: Operation
     if (bad !== undefined) throw new AdminError('invalid_request', `"${bad}" is not a log ID`);
     return [...new Set(request.logIds)];
   }
-  const records = await ctx.state.listFailures({
-    state: 'failed',
+  const ids = await selectFailedLogIds(ctx, {
     ...(request.code === undefined ? {} : { code: request.code }),
     ...(request.route === undefined ? {} : { route: request.route }),
     ...(request.since === undefined ? {} : { since: request.since }),
   });
-  return records.map((r) => r.logId).sort();
+  return [...new Set(ids)].sort();
 }
 
 /**

@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildApp } from '../../src/app.js';
 import { readAdminConfig } from '../../src/config.js';
 import { type AdminContext, createAdminContext } from '../../src/context.js';
+import { createOperation } from '../../src/operations/bulk-operations.js';
 import { runCli, startPrivateRedis } from '../helpers/cli.js';
 import { TOKEN } from '../helpers/harness.js';
 
@@ -238,5 +239,54 @@ describe.runIf(hasRedisServer)('operations through the CLI and the API', () => {
     } finally {
       await worker.close();
     }
+  });
+
+  it('a selection by code, route and time comes from the index pages, never from reading every failure record', async () => {
+    // Prepare: the index built (reindex), two Lambda failures beside the 40 queue ones, and a
+    // state store that counts every way of reading failure records.
+    for (const logId of ['l1', 'l2']) {
+      const record = failure(logId);
+      await ctx.state.putFailure({ ...record, route: 'lambda' });
+    }
+    expect((await runCli(['reindex'], { env })).code).toBe(0);
+    let reads = 0;
+    const counted = {
+      ...ctx,
+      state: {
+        ...ctx.state,
+        listFailures: (filter?: Parameters<typeof ctx.state.listFailures>[0]) => {
+          reads += 1;
+          return ctx.state.listFailures(filter);
+        },
+        getFailure: (logId: string) => {
+          reads += 1;
+          return ctx.state.getFailure(logId);
+        },
+      },
+    };
+    const actor = { operator: 'dana', channel: 'cli' as const };
+
+    // Act
+    const byCode = await createOperation(
+      counted,
+      { kind: 'reenqueue', code: 'storage_unavailable', dryRun: true },
+      actor,
+    );
+    const byRoute = await createOperation(
+      counted,
+      { kind: 'reenqueue', route: 'lambda', since: new Date(Date.now() - 3_600_000), dryRun: true },
+      actor,
+    );
+    const created = await createOperation(
+      counted,
+      { kind: 'purge', route: 'lambda', ratePerSecond: 1 },
+      actor,
+    );
+
+    // Assess
+    expect(reads).toBe(0);
+    expect(byCode).toMatchObject({ dryRun: true, count: 42 });
+    expect(byRoute).toMatchObject({ dryRun: true, count: 2, sample: ['l1', 'l2'] });
+    expect(created).toMatchObject({ operation: { total: 2, selection: { route: 'lambda' } } });
   });
 });

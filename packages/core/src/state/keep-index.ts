@@ -1,3 +1,4 @@
+import type { FailureGroups } from '../ports/failure-groups.js';
 import type { FailureIndex } from '../ports/failure-index.js';
 import type { Logger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -8,6 +9,8 @@ export interface IndexKeeperOptions {
   bucket: string;
   prefix: string;
   index: FailureIndex;
+  /** Regrouped with the index (reindex's `groups`). */
+  groups?: FailureGroups;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** How often to look whether the index is ready (default 30 s). */
   checkEveryMs?: number;
@@ -55,6 +58,7 @@ export function startIndexKeeper(options: IndexKeeperOptions): IndexKeeper {
         bucket: options.bucket,
         prefix: options.prefix,
         index,
+        ...(options.groups === undefined ? {} : { groups: options.groups }),
         owner: options.owner,
         signal: stopping.signal,
         onInvalid: (object) =>

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import { systemClock } from '../ports/clock.js';
+import type { FailureGroups } from '../ports/failure-groups.js';
 import type { FailureIndex, IndexBatch, RebuildCheckpoint, RebuildPhase } from '../ports/failure-index.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { groupFailure } from './grouped-state-store.js';
 import { parseStateObject, summarizeFailure, summarizeManifest } from './index-summary.js';
+import type { FailureRecord } from './types.js';
 
 export const REBUILD_PHASES: readonly RebuildPhase[] = ['manifests', 'failures', 'audit'];
 
@@ -14,6 +17,12 @@ export interface ReindexOptions {
   /** The state prefix (`LOGZIP_STATE_PREFIX`). */
   prefix: string;
   index: FailureIndex;
+  /**
+   * The failure groups, rebuilt from the same failure records (each record joins its group, or
+   * leaves it when no longer `failed`; a record that is gone leaves its group). Without it only
+   * the index is rebuilt.
+   */
+  groups?: FailureGroups;
   /** Who holds the rebuild lock (shown to a second reindex). Default: a random id. */
   owner?: string;
   /** Objects read and written to Redis per batch (default 500): memory stays at one batch. */
@@ -76,8 +85,8 @@ class IndexLostError extends Error {}
 
 /**
  * Rebuilds the index from the objects of the state prefix: manifests, failure records, audit
- * entries, each listed as a stream and indexed a batch at a time (memory: one batch); then drops
- * the entries whose record is gone. Safe beside
+ * entries, each listed as a stream and indexed a batch at a time (memory: one batch), the failure
+ * records regrouped too when `groups` is given; then drops the entries whose record is gone. Safe beside
  * live writes: an older summary never replaces a newer one. Resumable: after every batch the
  * checkpoint (phase, last key) is in Redis, and a run that finds one continues from it. One run at
  * a time: a second one gets `busy`. Redis flushed mid-run: the run notices (its lock and marker
@@ -163,6 +172,7 @@ async function pruneOrphans(options: RunOptions): Promise<number> {
           const logId = ids[next++] as string;
           if ((await store.head(bucket, `${prefix}failures/${logId}.json`)) !== undefined) continue;
           await index.removeFailure(logId);
+          await options.groups?.remove(logId);
           pruned += 1;
         }
       }),
@@ -228,6 +238,7 @@ async function indexBatch(
   checkpoint: RebuildCheckpoint,
 ): Promise<void> {
   const batch: Required<IndexBatch> = { failures: [], manifests: [], audit: [] };
+  const records: FailureRecord[] = [];
   let next = 0;
   const readers = Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
     while (next < keys.length) {
@@ -245,12 +256,25 @@ async function indexBatch(
         checkpoint.counts.skipped += 1;
         options.onInvalid?.({ key, reason: parsed.reason });
       } else if (parsed.kind === 'manifests') batch.manifests.push(summarizeManifest(parsed.value));
-      else if (parsed.kind === 'failures') batch.failures.push(summarizeFailure(parsed.value));
-      else batch.audit.push(parsed.value);
+      else if (parsed.kind === 'failures') {
+        batch.failures.push(summarizeFailure(parsed.value));
+        if (options.groups !== undefined) records.push(parsed.value);
+      } else batch.audit.push(parsed.value);
     }
   });
   await Promise.all(readers);
   await options.index.putBatch(batch);
+  const groups = options.groups;
+  if (groups !== undefined) {
+    // Idempotent, and an older record never replaces a newer one: safe beside live writes and on resume.
+    let nextRecord = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, records.length) }, async () => {
+        while (nextRecord < records.length)
+          await groupFailure(groups, records[nextRecord++] as FailureRecord);
+      }),
+    );
+  }
   checkpoint.counts.manifests += batch.manifests.length;
   checkpoint.counts.failures += batch.failures.length;
   checkpoint.counts.audit += batch.audit.length;

@@ -8,11 +8,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createFsObjectStore } from '../../src/adapters/fs/index.js';
 import { createRedisFailureGroups } from '../../src/adapters/redis-index/redis-failure-groups.js';
+import { createRedisFailureIndex } from '../../src/adapters/redis-index/redis-failure-index.js';
 import { LogzipError } from '../../src/errors.js';
 import type { GroupChange } from '../../src/ports/failure-groups.js';
 import { recordAttempt, resolveRecord } from '../../src/state/failures.js';
-import { createGroupedStateStore } from '../../src/state/grouped-state-store.js';
+import { createGroupedStateStore, groupFailure } from '../../src/state/grouped-state-store.js';
+import { summarizeFailure } from '../../src/state/index-summary.js';
 import { createStateStore } from '../../src/state/object-state-store.js';
+import { reindex } from '../../src/state/reindex.js';
 import type { FailureRecord } from '../../src/state/types.js';
 
 const NOW = new Date(Date.UTC(2026, 10, 28, 12, 30));
@@ -121,6 +124,43 @@ describeWithRedis('failure groups (write-through)', () => {
     expect(emptied.total).toBe(0);
     expect(reopened.items.map((g) => [g.count, g.sample])).toEqual([[1, ['3003']]]);
     expect(changes).toEqual(['3001:new', '3002:open', '3001:left', '3003:reopened']);
+  });
+
+  it('reindex regroups from the failure records: failed ones join their group, resolved and vanished ones leave it', async () => {
+    // Prepare: records written without the groups (a Lambda without Redis, or groups lost with Redis),
+    // and one stale member whose record was deleted since.
+    const namespace = `${uniquePrefix('regroup')}:`;
+    const groups = createRedisFailureGroups({ redis, namespace, now: () => NOW });
+    const index = createRedisFailureIndex({ redis, namespace });
+    const store = createFsObjectStore({ rootDir: dir.path });
+    const prefix = `state-${randomUUID()}/`;
+    const plain = createStateStore({ store, bucket: 'logs', prefix });
+    for (const [logId, minutes] of [
+      ['4001', 9],
+      ['4002', 7],
+      ['4003', 5],
+    ] as const)
+      await plain.putFailure(failedAt(logId, `${logId}.log`, CRC, minutes, 'lambda'));
+    await plain.putFailure(failedAt('4004', 'x.log', HEADER, 3));
+    await plain.putFailure(resolveRecord(failedAt('4005', 'y.log', CRC, 8), NOW));
+    const gone = failedAt('4006', 'z.log', CRC, 2);
+    await groupFailure(groups, gone);
+    await index.putBatch({ failures: [summarizeFailure(gone)] });
+    const before = await groups.list({ limit: 10 });
+
+    // Act
+    const result = await reindex({ store, bucket: 'logs', prefix, index, groups });
+    const after = await groups.list({ limit: 10 });
+
+    // Assess
+    expect(result).toMatchObject({ status: 'done', pruned: 1 });
+    expect(before.items.map((g) => g.count)).toEqual([1]);
+    const regrouped = after.items.map((g) => [g.count, [...g.sample].sort()]);
+    expect(regrouped.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [1, ['4004']],
+      [3, ['4001', '4002', '4003']],
+    ]);
+    expect(after.items.find((g) => g.count === 3)?.routes).toContain('lambda');
   });
 
   it('ignores an older record arriving after a newer one (a rebuild racing a live write)', async () => {

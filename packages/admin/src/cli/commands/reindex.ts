@@ -31,7 +31,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const [
     { createLogger },
     { createRedis, waitForRedis },
-    { createFailureIndexFromConfig },
+    { createFailureIndexFromConfig, createRedisFailureGroups },
     { createStorage },
   ] = await Promise.all([
     import('@logzip/core/logger'),
@@ -48,6 +48,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     throw new ExitError(EXIT.failed, error instanceof Error ? error.message : String(error));
   }
   const index = createFailureIndexFromConfig(config, redis);
+  const groups = createRedisFailureGroups({ redis, namespace: config.env.LOGZIP_INDEX_PREFIX });
   const storage = createStorage(config, { logger, index });
   const target = { store: storage.store, bucket: storage.output.bucket, prefix: config.statePrefix, index };
   try {
@@ -68,7 +69,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       }
       return inStep ? EXIT.ok : EXIT.failed;
     }
-    return await rebuild(io, storage.state, target, values.json ?? false);
+    return await rebuild(io, storage.state, { ...target, groups }, values.json ?? false);
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
@@ -77,7 +78,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 async function rebuild(
   io: CliIo,
   state: StateStore,
-  target: Pick<Parameters<typeof reindex>[0], 'store' | 'bucket' | 'prefix' | 'index'>,
+  target: Pick<Parameters<typeof reindex>[0], 'store' | 'bucket' | 'prefix' | 'index' | 'groups'>,
   json: boolean,
 ): Promise<number> {
   const bar = createProgressBar(io, 'reindex');
