@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import type { Logger, LogzipConfig, QueueProducer, StateStore, Tracer } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
 import { createStorage, loadTracer } from '@logzip/core/runtime';
-import { createGroupedStateStore, type FailureGroups, type FailureIndex, type IndexWriter } from '@logzip/core/state';
+import {
+  createGroupedStateStore,
+  type FailureGroups,
+  type FailureIndex,
+  type IndexWriter,
+} from '@logzip/core/state';
 import { LambdaConfigError, readLambdaConfig } from './config.js';
 import type { HandlerDeps } from './create-handler.js';
 import { createLambdaLogger } from './logger.js';
@@ -75,7 +80,7 @@ function lazyProducer(
  * state store, and `logzip reindex` rebuilds both.
  */
 function lazyIndex(config: LogzipConfig, logger: Logger): { index: IndexWriter; groups: FailureGroups } {
-  let loaded: Promise<{ index: IndexWriter; groups: FailureGroups }> | undefined;
+  let loaded: Promise<{ index: FailureIndex; groups: FailureGroups }> | undefined;
   const load = () => {
     loaded ??= Promise.all([import('@logzip/core/bullmq'), import('@logzip/core/redis-index')]).then(
       ([{ createRedis }, { createFailureIndexFromConfig, createRedisFailureGroups }]) => {

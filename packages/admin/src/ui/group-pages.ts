@@ -1,4 +1,6 @@
-import type { FailureGroup, FailureRecord, Operation } from '@logzip/core';
+import type { FailureRecord } from '@logzip/core';
+import type { Operation } from '@logzip/core/operations';
+import type { FailureGroup } from '@logzip/core/state';
 import type { GroupList, GroupLogIds } from '../operations/groups.js';
 import { html, type SafeHtml } from './html.js';
 import { badge, csrfField, layout, type PageContext, when } from './layout.js';

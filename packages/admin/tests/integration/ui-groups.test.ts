@@ -3,16 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type FailureRecord,
-  fingerprintFailure,
-  LogzipError,
-  type Operation,
-  reindex,
-  silentLogger,
-} from '@logzip/core';
+import { type FailureRecord, LogzipError, silentLogger } from '@logzip/core';
 import { type OperationsWorker, startOperationsWorker } from '@logzip/core/bullmq';
-import { recordAttempt } from '@logzip/core/state';
+import type { Operation } from '@logzip/core/operations';
+import { fingerprintFailure, recordAttempt, reindex } from '@logzip/core/state';
 import { claimEmptyDatabase, describeWithRedis, requireRedis } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
