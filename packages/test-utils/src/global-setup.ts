@@ -16,8 +16,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+import { redisAnswers, redisServerArgs } from './private-redis.js';
 import { findExecutable, freePort, isCI, waitUntil } from './services.js';
 
 declare module 'vitest' {
@@ -126,24 +126,20 @@ async function setUpRedis(notices: string[]): Promise<string | undefined> {
   const explicit = process.env['REDIS_URL'];
   if (explicit !== undefined && explicit !== '') {
     // A REDIS_URL that was set and cannot be reached is an error, never silently replaced.
-    if (!(await redisReachable(explicit))) {
+    if (!(await redisAnswers(explicit, 2_000))) {
       const shown = explicit.replace(/\/\/[^@/]*@/, '//***@');
       throw new Error(`REDIS_URL is set (${shown}) but Redis does not answer there`);
     }
     return explicit;
   }
   const fallback = 'redis://127.0.0.1:6379';
-  if (await redisReachable(fallback)) return fallback;
+  if (await redisAnswers(fallback, 2_000)) return fallback;
   const executable = await findExecutable('redis-server');
   if (executable !== undefined) {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    const child = spawnLogged(
-      executable,
-      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
-      `redis-${port}.log`,
-    );
-    await waitUntil(() => redisReachable(url), {
+    const child = spawnLogged(executable, redisServerArgs(port, ['--appendonly', 'no']), `redis-${port}.log`);
+    await waitUntil(() => redisAnswers(url, 2_000), {
       timeoutMs: 10_000,
       what: `redis-server on port ${port}`,
       abort: () => exitReason(child),
@@ -154,25 +150,6 @@ async function setUpRedis(notices: string[]): Promise<string | undefined> {
     throw new Error(`no Redis at ${fallback} and no redis-server to start, with CI=true; ${REDIS_HINT}`);
   notices.push(`no Redis at ${fallback}: the Redis tests are skipped; ${REDIS_HINT}`);
   return undefined;
-}
-
-async function redisReachable(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** Starts a service in its own process group, its output in test-artifacts/<logName>. */

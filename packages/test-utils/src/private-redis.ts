@@ -22,10 +22,11 @@ export async function redisServerAvailable(): Promise<boolean> {
   return (await findExecutable('redis-server')) !== undefined || isCI();
 }
 
-async function ping(url: string): Promise<boolean> {
+/** Whether a Redis answers PING at `url` (one try, no retries). */
+export async function redisAnswers(url: string, connectTimeoutMs = 1_000): Promise<boolean> {
   const client = new Redis(url, {
     lazyConnect: true,
-    connectTimeout: 1_000,
+    connectTimeout: connectTimeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
@@ -41,31 +42,30 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
+/** redis-server's arguments for a loopback-only server on `port` that saves no snapshots. */
+export function redisServerArgs(port: number, extra: readonly string[] = []): string[] {
+  return ['--bind', '127.0.0.1', '--port', String(port), '--save', '', ...extra];
+}
+
 export async function startPrivateRedis(options: { dir: string; durable?: boolean }): Promise<PrivateRedis> {
   const executable = await findExecutable('redis-server');
   if (executable === undefined) throw new Error('redis-server is not on PATH (apt-get install redis-server)');
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const args = [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(port),
+  const args = redisServerArgs(port, [
     '--dir',
     options.dir,
-    '--save',
-    '',
     '--maxmemory-policy',
     'noeviction',
     ...(options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
-  ];
+  ]);
   let child: ChildProcess | undefined;
   let restarts = 0;
   const launch = async () => {
     const started = spawn(executable, args, { stdio: 'ignore' });
     started.on('error', () => undefined);
     child = started;
-    await waitUntil(() => ping(url), {
+    await waitUntil(() => redisAnswers(url), {
       timeoutMs: 10_000,
       intervalMs: 20,
       what: `redis-server on port ${port}`,

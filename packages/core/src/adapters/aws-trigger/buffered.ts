@@ -5,14 +5,16 @@ import {
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
-import {
-  GetBucketNotificationConfigurationCommand,
-  type NotificationConfiguration,
-  PutBucketNotificationConfigurationCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { TriggerControl, TriggerFilter, TriggerState } from '../../ports/route.js';
-import { arnParts, errorName, platformError, settle } from './aws.js';
+import {
+  arnParts,
+  errorName,
+  platformError,
+  readNotificationConfiguration,
+  settle,
+  writeNotificationConfiguration,
+} from './aws.js';
 import { TriggerControlError } from './errors.js';
 import { countForeignEntries, findEntries } from './notification.js';
 import { findQueueEntries, planQueueEntry, queuePolicyAllowsBucket } from './queue-notification.js';
@@ -182,17 +184,7 @@ export function createBufferedTriggerControl(options: BufferedTriggerControlOpti
     return readQueue(url);
   }
 
-  async function readNotification(): Promise<NotificationConfiguration> {
-    try {
-      return await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
-    } catch (error) {
-      throw platformError(
-        'read_notification',
-        `reading the notification configuration of bucket ${bucket}`,
-        error,
-      );
-    }
-  }
+  const readNotification = () => readNotificationConfiguration(s3, bucket);
 
   /** Every mapping of the function on the queue (paged: AWS returns up to 100 per call). */
   async function findMappings(queueArn: string): Promise<EventSourceMappingConfiguration[]> {
@@ -218,21 +210,7 @@ export function createBufferedTriggerControl(options: BufferedTriggerControlOpti
 
   async function ensureEntry(queueArn: string): Promise<void> {
     const plan = planQueueEntry(await readNotification(), queueArn, functionName, expected);
-    if (!plan.changed) return;
-    try {
-      await s3.send(
-        new PutBucketNotificationConfigurationCommand({
-          Bucket: bucket,
-          NotificationConfiguration: plan.next,
-        }),
-      );
-    } catch (error) {
-      throw platformError(
-        'write_notification',
-        `writing the notification configuration of bucket ${bucket}`,
-        error,
-      );
-    }
+    if (plan.changed) await writeNotificationConfiguration(s3, bucket, plan.next);
   }
 
   async function read(): Promise<TriggerState> {
