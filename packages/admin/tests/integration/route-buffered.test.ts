@@ -4,6 +4,7 @@ import { describeWithMoto } from '@logzip/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { renderStatus } from '../../src/cli/commands/route.js';
 import { migrateRoute } from '../../src/operations/migrate.js';
 import type { RouteStatus, SwitchRouteResult } from '../../src/operations/route.js';
 import { createHarness, FOREIGN_ENTRIES, type Harness, INCOMING_PREFIX, TOKEN } from '../helpers/harness.js';
@@ -85,6 +86,100 @@ describeWithMoto('route switch in buffered mode through the API (moto S3 + SQS +
       ]),
     );
     expect(audit.entries.filter((e) => e.action.startsWith('route')).length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+// AWS reports a mapping `Enabling` or `Disabling` for a few seconds after UpdateEventSourceMapping;
+// moto never does: its UpdateEventSourceMapping sets the flag, and every read answers `Enabled` or
+// `Disabled` (moto/awslambda/models.py: "Enabled" if self.enabled else "Disabled"). So one thing is
+// not moto's here: a middleware on the admin's Lambda client rewrites the State of the
+// ListEventSourceMappings answer, the read the admin reports from. Everything else (the mapping's
+// other fields, the queue, the notification, the flag) is moto's and Redis's. A middleware on the
+// real client rather than aws-sdk-client-mock: only that one field is played, and the workspace
+// gains no dependency.
+describeWithMoto('route status in buffered mode while AWS reports a transitional mapping state', () => {
+  let h: Harness;
+  let app: FastifyInstance;
+  let reported: string | undefined;
+  const updates: Array<boolean | undefined> = [];
+
+  beforeEach(async () => {
+    h = await createHarness({ storage: 's3', trigger: 'buffered' });
+    app = await buildApp({ ctx: h.ctx, adminToken: TOKEN, redis: h.redis, logger: false });
+    reported = undefined;
+    updates.length = 0;
+    const lambda = (h.buffered as NonNullable<Harness['buffered']>).lambda;
+    lambda.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateEventSourceMappingCommand')
+          updates.push((args.input as { Enabled?: boolean }).Enabled);
+        const result = await next(args);
+        const output = result.output as { EventSourceMappings?: Array<{ State?: string }> };
+        if (context.commandName === 'ListEventSourceMappingsCommand' && reported !== undefined)
+          for (const mapping of output.EventSourceMappings ?? []) mapping.State = reported;
+        return result;
+      },
+      { step: 'initialize', name: 'transitionalMappingState' },
+    );
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await h.close();
+  });
+
+  const get = async () =>
+    (await app.inject({ method: 'GET', url: '/api/route', headers: auth })).json<RouteStatus>();
+  const post = async (route: string) =>
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/api/route',
+        headers: auth,
+        payload: { route, reason: `to ${route}` },
+      })
+    ).json<SwitchRouteResult>();
+
+  it('reports Enabling as AWS does: consuming, the route lambda in effect, no drift, and switching to lambda again sends no update', async () => {
+    // Prepare
+    await post('lambda');
+    const sent = updates.length;
+    reported = 'Enabling';
+
+    // Act
+    const status = await get();
+    const again = await post('lambda');
+
+    // Assess
+    expect(status.actual?.details['mapping']).toMatchObject({ state: 'Enabling' });
+    expect(status.actual?.enabled).toBe(true);
+    expect(status.effective).toBe('lambda');
+    expect(status.drift.detected).toBe(false);
+    expect(renderStatus(status)).toMatch(/^event source mapping: Enabling, batch size 10/m);
+    expect(again).toMatchObject({ ok: true, changed: false });
+    expect(updates.slice(sent)).toEqual([]);
+  });
+
+  it('reports Disabling as AWS does: not consuming, a problem saying Lambda may still take batches, and switching to queue again sends no update', async () => {
+    // Prepare
+    await post('lambda');
+    await post('queue');
+    const sent = updates.length;
+    reported = 'Disabling';
+
+    // Act
+    const status = await get();
+    const again = await post('queue');
+
+    // Assess
+    expect(updates.slice(0, sent)).toEqual([true, false]);
+    expect(status.actual?.details['mapping']).toMatchObject({ state: 'Disabling' });
+    expect(status.actual?.enabled).toBe(false);
+    expect(status.effective).toBe('queue');
+    expect(status.actual?.problems.join('\n')).toMatch(/Disabling: Lambda may still take batches/);
+    expect(renderStatus(status)).toMatch(/^event source mapping: Disabling, batch size 10/m);
+    expect(again).toMatchObject({ ok: true, changed: false });
+    expect(updates.slice(sent)).toEqual([]);
   });
 });
 
