@@ -78,6 +78,8 @@ export interface RebuildCheckpoint {
   after?: string;
   counts: { manifests: number; failures: number; audit: number; skipped: number };
   startedAt: string;
+  /** The run started on an index without failures: there are no orphans to prune at the end. */
+  fromEmpty?: boolean;
 }
 
 /** One finished extraction or final failure, as the activity counters see it. */

@@ -124,11 +124,14 @@ export async function reindex(options: ReindexOptions): Promise<ReindexResult> {
         phase: 'manifests',
         counts: { manifests: 0, failures: 0, audit: 0, skipped: 0 },
         startedAt: clock.now().toISOString(),
+        ...((await isEmpty(index)) ? { fromEmpty: true } : {}),
       };
       try {
         const outcome = await runPhases({ ...options, prefix, owner, ttl }, checkpoint, started);
         if (outcome === 'interrupted') return { status: 'interrupted', checkpoint };
-        const pruned = await pruneOrphans({ ...options, prefix, owner, ttl });
+        // Built from nothing, every entry came from an object read here or a live write (a purge
+        // removes its entry itself): no orphan to look for, and a million HEADs saved.
+        const pruned = checkpoint.fromEmpty ? 0 : await pruneOrphans({ ...options, prefix, owner, ttl });
         if (!(await index.rebuild.finish(checkpoint.runId, clock.now()))) throw new IndexLostError();
         const durationMs = Date.now() - started;
         const { manifests, failures, audit, skipped } = checkpoint.counts;
@@ -158,6 +161,12 @@ export async function reindex(options: ReindexOptions): Promise<ReindexResult> {
 }
 
 type RunOptions = ReindexOptions & { prefix: string; owner: string; ttl: number };
+
+/** Whether the index holds no failure at all (a new or flushed Redis). */
+async function isEmpty(index: FailureIndex): Promise<boolean> {
+  for await (const ids of index.scanFailureIds()) if (ids.length > 0) return false;
+  return true;
+}
 
 /** Removes index entries whose failure record no longer exists (one HEAD per indexed failure). */
 async function pruneOrphans(options: RunOptions): Promise<number> {
@@ -199,14 +208,24 @@ async function runPhases(
       checkpoint.phase = phase;
       delete checkpoint.after;
       let keys: string[] = [];
+      // One batch is written to Redis while the next one is read: the reads and the round trip
+      // overlap. The checkpoint moves only once a batch is written.
+      let writing: Promise<void> = Promise.resolve();
       const flush = async () => {
         if (keys.length === 0) return;
-        await indexBatch(options, phase, keys, concurrency, checkpoint);
-        checkpoint.after = keys[keys.length - 1] as string;
+        const batchKeys = keys;
         keys = [];
-        if (!(await index.rebuild.renew(options.owner, options.ttl))) throw new IndexLostError();
-        await index.rebuild.writeCheckpoint(checkpoint);
-        report(options, checkpoint, counter, started, doneAtStart);
+        const batch = await readBatch(options, phase, batchKeys, concurrency, checkpoint);
+        await writing;
+        writing = (async () => {
+          await writeBatch(options, batch, checkpoint);
+          checkpoint.after = batchKeys[batchKeys.length - 1] as string;
+          if (!(await index.rebuild.renew(options.owner, options.ttl))) throw new IndexLostError();
+          await index.rebuild.writeCheckpoint(checkpoint);
+          report(options, checkpoint, counter, started, doneAtStart);
+        })();
+        // A failed write surfaces at the next await of `writing`; never as an unhandled rejection.
+        writing.catch(() => {});
       };
       const listing = store.list(bucket, `${prefix}${phase}/`, {
         delimiter: phase !== 'audit',
@@ -218,10 +237,14 @@ async function runPhases(
         keys.push(object.key);
         if (keys.length >= batchSize) {
           await flush();
-          if (options.signal?.aborted) return 'interrupted';
+          if (options.signal?.aborted) {
+            await writing;
+            return 'interrupted';
+          }
         }
       }
       await flush();
+      await writing;
     }
     report(options, checkpoint, counter, started, doneAtStart);
     return 'done';
@@ -230,13 +253,13 @@ async function runPhases(
   }
 }
 
-async function indexBatch(
+async function readBatch(
   options: RunOptions,
   phase: RebuildPhase,
   keys: readonly string[],
   concurrency: number,
   checkpoint: RebuildCheckpoint,
-): Promise<void> {
+): Promise<Required<IndexBatch>> {
   const batch: Required<IndexBatch> = { failures: [], manifests: [], audit: [] };
   const records: FailureRecord[] = [];
   let next = 0;
@@ -263,6 +286,14 @@ async function indexBatch(
     }
   });
   await Promise.all(readers);
+  return batch;
+}
+
+async function writeBatch(
+  options: RunOptions,
+  batch: Required<IndexBatch>,
+  checkpoint: RebuildCheckpoint,
+): Promise<void> {
   await options.index.putBatch(batch);
   const groups = options.groups;
   if (groups !== undefined) {

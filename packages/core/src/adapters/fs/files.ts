@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LogzipError } from '../../errors.js';
 
@@ -93,7 +93,15 @@ export async function openFileStream(path: string, start: number, end: number): 
   return handle.createReadStream({ start, end: end - 1, highWaterMark: 256 * 1024, autoClose: true });
 }
 
-export async function md5File(path: string): Promise<string> {
+/** Files up to this size are hashed from one read: a stream (1 MiB buffer, several calls) costs more than the file. */
+const ONE_READ_MAX_BYTES = 1_048_576;
+
+export async function md5File(path: string, size?: number): Promise<string> {
+  if (size !== undefined && size <= ONE_READ_MAX_BYTES) {
+    return createHash('md5')
+      .update(await readFile(path))
+      .digest('hex');
+  }
   const hash = createHash('md5');
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
     hash.update(chunk as Buffer);
@@ -144,7 +152,7 @@ export class EtagCache {
     ) {
       return cached.etag;
     }
-    const etag = await md5File(path);
+    const etag = await md5File(path, Number(stats.size));
     // Only cache when the file did not change while we hashed it.
     const after = await statFile(path);
     if (
