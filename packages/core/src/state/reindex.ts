@@ -218,7 +218,7 @@ async function runPhases(
         const batch = await readBatch(options, phase, batchKeys, concurrency, checkpoint);
         await writing;
         writing = (async () => {
-          await writeBatch(options, batch, checkpoint);
+          await writeBatch(options, batch, concurrency, checkpoint);
           checkpoint.after = batchKeys[batchKeys.length - 1] as string;
           if (!(await index.rebuild.renew(options.owner, options.ttl))) throw new IndexLostError();
           await index.rebuild.writeCheckpoint(checkpoint);
@@ -259,8 +259,9 @@ async function readBatch(
   keys: readonly string[],
   concurrency: number,
   checkpoint: RebuildCheckpoint,
-): Promise<Required<IndexBatch>> {
+): Promise<ReadBatch> {
   const batch: Required<IndexBatch> = { failures: [], manifests: [], audit: [] };
+  // The failure records themselves, when the groups are rebuilt too.
   const records: FailureRecord[] = [];
   let next = 0;
   const readers = Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
@@ -286,12 +287,18 @@ async function readBatch(
     }
   });
   await Promise.all(readers);
-  return batch;
+  return { batch, records };
+}
+
+interface ReadBatch {
+  batch: Required<IndexBatch>;
+  records: FailureRecord[];
 }
 
 async function writeBatch(
   options: RunOptions,
-  batch: Required<IndexBatch>,
+  { batch, records }: ReadBatch,
+  concurrency: number,
   checkpoint: RebuildCheckpoint,
 ): Promise<void> {
   await options.index.putBatch(batch);
