@@ -22,6 +22,8 @@ describe('the Redis key names', () => {
       'logzip:enqueue-lock:bull:logzip-extract:log-1',
     );
     expect(keys.emulatorFired('logs', 'incoming/')).toBe('logzip:emulator:fired:logs:incoming/');
+    expect(keys.workerHeartbeat('bull', 'host:42')).toBe('logzip:heartbeat:bull:host:42');
+    expect(keys.index.activityHour('2026-12-05T01')).toBe('logzip:{index}:activity:h:2026-12-05T01');
   });
 
   it('moves every name under another namespace', () => {
@@ -37,6 +39,11 @@ describe('the Redis key names', () => {
       keys.lockPrefix,
       keys.enqueueLock('bull', 'q', 'j'),
       keys.emulatorFired('b', 'p/'),
+      keys.workerHeartbeat('bull', 'host:1'),
+      keys.workerHeartbeatPattern('bull'),
+      keys.index.activityLast,
+      keys.index.activityHour('2026-12-05T01'),
+      keys.index.activityMinute('2026-12-05T01:07'),
     ];
     // Assess
     for (const name of names) expect(name.startsWith('staging:')).toBe(true);
