@@ -3,6 +3,8 @@ import type { Logger } from '@logzip/core';
 import { removeHeartbeat, type WorkerHeartbeat, writeHeartbeat } from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 
+const STOP_TIMEOUT_MS = 1_000;
+
 export interface Heartbeat {
   /** Stops beating and removes the key (a worker that stopped cleanly is gone, not stuck). */
   stop(): Promise<void>;
@@ -50,7 +52,16 @@ export function startHeartbeat(options: {
   return {
     async stop() {
       clearInterval(timer);
-      await removeHeartbeat(options.redis, options.queuePrefix, options.name).catch(() => {});
+      // With Redis gone a command would wait for the reconnection: the shutdown deadline must not.
+      // The beat then just ages out (shown stale, then gone after its TTL).
+      if (options.redis.status !== 'ready') return;
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([
+        removeHeartbeat(options.redis, options.queuePrefix, options.name).catch(() => {}),
+        new Promise<void>((resolve) => {
+          timeout = setTimeout(resolve, STOP_TIMEOUT_MS);
+        }),
+      ]).finally(() => clearTimeout(timeout));
     },
   };
 }

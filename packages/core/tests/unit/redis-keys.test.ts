@@ -38,6 +38,8 @@ describe('the Redis key names', () => {
     expect(keys.groups.memberOf).toBe('logzip:{index}:g:of');
     expect(keys.operations.list).toBe('logzip:ops');
     expect(keys.operations.base('op-1')).toBe('logzip:{op:op-1}:');
+    expect(keys.workerHeartbeat('bull', 'host:42')).toBe('logzip:heartbeat:bull:host:42');
+    expect(keys.index.activityHour('2026-12-05T01')).toBe('logzip:{index}:activity:h:2026-12-05T01');
   });
 
   it('moves every name under another namespace', () => {
@@ -60,6 +62,11 @@ describe('the Redis key names', () => {
       keys.groups.groups,
       keys.operations.list,
       keys.operations.base('op-1'),
+      keys.workerHeartbeat('bull', 'host:1'),
+      keys.workerHeartbeatPattern('bull'),
+      keys.index.activityLast,
+      keys.index.activityHour('2026-12-05T01'),
+      keys.index.activityMinute('2026-12-05T01:07'),
     ];
     // Assess
     for (const name of names) expect(name.startsWith('staging:')).toBe(true);
