@@ -4,10 +4,10 @@
 // rules), ./alerts (channels and message rendering), ./events (cross-process payloads) and the
 // adapters (./s3, ./fs, ./bullmq, ./aws-trigger, ./logger, ./runtime).
 
-export type { DigestDecision, DigestGate } from './alerts/group-digest.js';
+export type { DigestDecision, DigestGate, DueDigest, PendingFailure } from './alerts/group-digest.js';
 export { decideDigest } from './alerts/group-digest.js';
-export type { GroupedAlerterOptions } from './alerts/grouped-alerter.js';
-export { createGroupedAlerter } from './alerts/grouped-alerter.js';
+export type { GroupedAlerter, GroupedAlerterOptions } from './alerts/grouped-alerter.js';
+export { createGroupedAlerter, startDigestFlush } from './alerts/grouped-alerter.js';
 export type { AlertOutcome, AlertSource, FailureAlerter, FailureRun, NotifyOptions } from './alerts/types.js';
 export type {
   CanaryArchive,

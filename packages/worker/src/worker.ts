@@ -9,6 +9,7 @@ import {
   QUEUE_NAME,
   type StateStore,
   type SweepReport,
+  startDigestFlush,
   sweep,
 } from '@logzip/core';
 import { createAlerterFromConfig } from '@logzip/core/alerts';
@@ -136,6 +137,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       publicUrl: config.env.LOGZIP_PUBLIC_URL,
     },
   );
+  // A digest that is due goes out on this timer too, not only with the group's next failure.
+  const digestFlush = startDigestFlush(alerter, config.env.LOGZIP_ALERT_DIGEST_INTERVAL);
   const routes = createRedisRouteStore(redis);
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
@@ -374,6 +377,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       operations.close(),
       canary?.close(),
       buffered?.stop(),
+      digestFlush.stop(),
     ]);
     let handedBack = 0;
     let forced = false;
