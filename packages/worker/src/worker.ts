@@ -11,7 +11,12 @@ import {
   sweep,
   type Tracer,
 } from '@logzip/core';
-import { createAlerterFromConfig, createGroupedAlerter, type FailureAlerter } from '@logzip/core/alerts';
+import {
+  createAlerterFromConfig,
+  createGroupedAlerter,
+  type FailureAlerter,
+  startDigestFlush,
+} from '@logzip/core/alerts';
 import {
   type BullmqProducer,
   checkRedis,
@@ -133,6 +138,7 @@ interface Shared {
   routes: RouteStore;
   metrics: WorkerMetrics;
   alerter: FailureAlerter;
+  digestFlush: { stop(): Promise<void> };
 }
 
 /** The state store, producer, alerter, route store and metrics every part uses. */
@@ -157,6 +163,8 @@ function createShared(options: StartWorkerOptions, redis: Redis, log: Logger): S
       publicUrl: config.env.LOGZIP_PUBLIC_URL,
     },
   );
+  // A digest that is due goes out on this timer too, not only with the group's next failure.
+  const digestFlush = startDigestFlush(alerter, config.env.LOGZIP_ALERT_DIGEST_INTERVAL);
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
     lastSweep: () => readSweepSnapshot(redis, prefix, keys),
@@ -181,6 +189,7 @@ function createShared(options: StartWorkerOptions, redis: Redis, log: Logger): S
     routes: createRedisRouteStore(redis, keys.route),
     metrics,
     alerter,
+    digestFlush,
   };
 }
 
@@ -446,6 +455,7 @@ async function closeParts(parts: Parts): Promise<{ handedBack: number; forced: b
     parts.operations.close(),
     parts.canary?.close(),
     drains.buffered?.stop(),
+    shared.digestFlush.stop(),
   ]);
   let handedBack = 0;
   let forced = false;

@@ -1,4 +1,6 @@
 import type { GroupChange } from '../ports/failure-groups.js';
+import type { FailureRecord } from '../state/types.js';
+import type { FailureRun } from './types.js';
 
 /** What to send for one failure of a group. */
 export type DigestDecision =
@@ -19,7 +21,27 @@ export interface DigestGate {
     change: GroupChange;
     now: Date;
     intervalMs: number;
+    /** The failure being counted, kept as the group's latest for a digest the timer sends. */
+    latest?: PendingFailure;
   }): Promise<DigestDecision>;
+  /**
+   * Claims the digests that are due (their interval passed with failures waiting) even though no
+   * new failure arrived: each once across processes, with the count and the latest failure.
+   */
+  takeDue?(input: { now: Date; limit: number }): Promise<DueDigest[]>;
+}
+
+/** The latest failure counted into a group's next digest. */
+export interface PendingFailure {
+  record: FailureRecord;
+  run: FailureRun;
+}
+
+/** A digest the timer sends: how many failed since `since`, and the latest of them. */
+export interface DueDigest extends PendingFailure {
+  fingerprint: string;
+  count: number;
+  since: string;
 }
 
 /**

@@ -1,10 +1,10 @@
 export type { AlertMarker, AlertMarkerLocation } from './dedupe.js';
 export { alertMarkerKey, claimAlertMarker, completeAlertMarker, readAlertMarker } from './dedupe.js';
 export { AlertDeliveryError, isAlertDeliveryError } from './errors.js';
-export type { DigestDecision, DigestGate } from './group-digest.js';
+export type { DigestDecision, DigestGate, DueDigest, PendingFailure } from './group-digest.js';
 export { decideDigest } from './group-digest.js';
-export type { GroupedAlerterOptions } from './grouped-alerter.js';
-export { createGroupedAlerter } from './grouped-alerter.js';
+export type { GroupedAlerter, GroupedAlerterOptions } from './grouped-alerter.js';
+export { createGroupedAlerter, startDigestFlush } from './grouped-alerter.js';
 export type { BuildAlertOptions, SlackBlock, SlackPayload, SnsPublishContent } from './message.js';
 export {
   ALERT_RECENT_ATTEMPTS,

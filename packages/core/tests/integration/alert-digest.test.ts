@@ -1,13 +1,13 @@
 /**
  * Alerts by group: the digest gate in real Redis with a simulated clock (no real waiting).
  */
-import { describeWithRedis, requireRedis, uniquePrefix } from '@logzip/test-utils';
+import { describeWithRedis, requireRedis, uniquePrefix, waitUntil } from '@logzip/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRedisDigestGate } from '../../src/adapters/redis-index/redis-digest-gate.js';
 import { createRedisFailureGroups } from '../../src/adapters/redis-index/redis-failure-groups.js';
 import type { DigestDecision } from '../../src/alerts/group-digest.js';
-import { createGroupedAlerter } from '../../src/alerts/grouped-alerter.js';
+import { createGroupedAlerter, startDigestFlush } from '../../src/alerts/grouped-alerter.js';
 import type { FailureAlerter } from '../../src/alerts/types.js';
 import { LogzipError } from '../../src/errors.js';
 import { recordAttempt } from '../../src/state/failures.js';
@@ -131,4 +131,64 @@ describeWithRedis('alert digests by failure group', () => {
       );
     }
   }, 180_000);
+
+  it('flushes a due digest on its timer when no new failure of the group arrives', async () => {
+    // Prepare: a short interval; the group's first failure alerts at once, two more are counted.
+    const namespace = `${uniquePrefix('digest')}:`;
+    const groups = createRedisFailureGroups({ redis, namespace });
+    const sent: Array<{ logId: string; message: string; jobId: string | undefined }> = [];
+    const inner: FailureAlerter = {
+      enabled: true,
+      notifyFailure: async (record, run) => {
+        sent.push({ logId: record.logId, message: record.message, jobId: run.jobId });
+        return { status: 'sent', failureId: record.logId, channels: [] };
+      },
+    };
+    const intervalMs = 300;
+    const alerter = createGroupedAlerter(inner, {
+      gate: createRedisDigestGate({ redis, namespace }),
+      groups,
+      intervalMs,
+      publicUrl: 'https://logzip.example.com/',
+    });
+    const fail = async (i: number) => {
+      const error = new LogzipError('storage_unavailable', `S3 GetObject failed for ${i}`);
+      error.stack = 'LogzipError: x\n    at getObject (/app/s3.js:7:1)';
+      const record = recordAttempt(undefined, {
+        logId: `late${i}`,
+        source: { bucket: 'logs', key: `incoming/late${i}.zip` },
+        route: 'queue',
+        error,
+        attempt: 3,
+        maxAttempts: 3,
+        at: new Date(),
+      });
+      await groupFailure(groups, record);
+      return alerter.notifyFailure(record, { source: 'queue', jobId: `log-late${i}` });
+    };
+    const outcomes = [await fail(0), await fail(1), await fail(2)];
+    const flush = startDigestFlush(alerter, intervalMs);
+
+    // Act: no further failure; the timer alone must send the digest.
+    try {
+      await waitUntil(async () => sent.length >= 2, {
+        timeoutMs: 20_000,
+        intervalMs: 20,
+        what: 'the digest',
+      });
+    } finally {
+      await flush.stop();
+    }
+    const again = await alerter.flushDue();
+
+    // Assess
+    expect(outcomes.map((o) => o.status)).toEqual(['sent', 'skipped', 'skipped']);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.logId).toBe('late2');
+    expect(sent[1]?.jobId).toBe('log-late2');
+    expect(sent[1]?.message).toMatch(
+      /^2 failures of this cause since .* \(group [0-9a-f]{16}: https:\/\/logzip\.example\.com\/api\/failures\/groups\//,
+    );
+    expect(again).toBe(0);
+  });
 });
