@@ -203,7 +203,7 @@ export async function createAdminContext(
       : { lambda: createLambdaInvoker(lambda, functionName) }),
     lock: createRedisLock(redis, keys.lockPrefix),
     backlog,
-    heartbeats: () => readHeartbeats(redis, queuePrefix),
+    heartbeats: () => readHeartbeats(redis, queuePrefix, keys),
     logger,
     clock: systemClock,
     redis,

@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import type { Logger } from '@logzip/core';
-import { removeHeartbeat, type WorkerHeartbeat, writeHeartbeat } from '@logzip/core/bullmq';
+import {
+  HEARTBEAT_TTL_MS,
+  type HeartbeatKeys,
+  removeHeartbeat,
+  type WorkerHeartbeat,
+  writeHeartbeat,
+} from '@logzip/core/bullmq';
 import type { Redis } from 'ioredis';
 
 const STOP_TIMEOUT_MS = 1_000;
@@ -18,6 +24,8 @@ export interface Heartbeat {
 export function startHeartbeat(options: {
   redis: Redis;
   queuePrefix: string;
+  /** The deployment's key names (LOGZIP_KEY_NAMESPACE). */
+  keys: HeartbeatKeys;
   name: string;
   intervalMs: number;
   concurrency: number;
@@ -36,7 +44,7 @@ export function startHeartbeat(options: {
   });
   let failing = false;
   const write = () =>
-    writeHeartbeat(options.redis, options.queuePrefix, beat()).then(
+    writeHeartbeat(options.redis, options.queuePrefix, beat(), HEARTBEAT_TTL_MS, options.keys).then(
       () => {
         failing = false;
       },
@@ -57,7 +65,7 @@ export function startHeartbeat(options: {
       if (options.redis.status !== 'ready') return;
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([
-        removeHeartbeat(options.redis, options.queuePrefix, options.name).catch(() => {}),
+        removeHeartbeat(options.redis, options.queuePrefix, options.name, options.keys).catch(() => {}),
         new Promise<void>((resolve) => {
           timeout = setTimeout(resolve, STOP_TIMEOUT_MS);
         }),

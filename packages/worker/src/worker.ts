@@ -168,7 +168,7 @@ function createShared(options: StartWorkerOptions, redis: Redis, log: Logger): S
   const metrics = createWorkerMetrics({
     queueCounts: () => producer.getCounts(),
     lastSweep: () => readSweepSnapshot(redis, prefix, keys),
-    heartbeats: () => readHeartbeats(redis, prefix),
+    heartbeats: () => readHeartbeats(redis, prefix, keys),
     oldestWaiting: async () => {
       const [job] = await producer.queue.getJobs(['wait'], 0, 0, true);
       return job?.timestamp;
@@ -571,6 +571,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const heartbeat = startHeartbeat({
     redis,
     queuePrefix: shared.prefix,
+    keys: shared.keys,
     name: shared.workerName,
     intervalMs: settings.heartbeatIntervalMs ?? 5_000,
     concurrency: settings.concurrency,

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@logzip/core';
-import { otherDeployments } from '@logzip/core/bullmq';
+import { otherDeployments, readHeartbeats, redisKeys, writeHeartbeat } from '@logzip/core/bullmq';
 import { claimEmptyDatabase, describeWithRedis, requireRedis } from '@logzip/test-utils';
 import { afterEach, expect, it } from 'vitest';
 import { readAdminConfig } from '../../src/config.js';
@@ -60,6 +60,9 @@ describeWithRedis('two deployments on one Redis database (LOGZIP_KEY_NAMESPACE)'
       reason: 'upload',
     });
     const names = await live.redis.keys('*');
+    // A staging worker that shares the BullMQ prefix (LOGZIP_QUEUE_PREFIX=bull set on both)
+    const beat = { name: 'h:1', host: 'h', pid: 1, startedAt: '', at: '', concurrency: 1, activeJobs: 0 };
+    await writeHeartbeat(staging.redis, 'bull', beat, 60_000, redisKeys('staging:'));
 
     // Assess
     expect(await live.routes.get()).toBe('queue');
@@ -73,5 +76,9 @@ describeWithRedis('two deployments on one Redis database (LOGZIP_KEY_NAMESPACE)'
     expect(names).not.toContain('staging:audit');
     expect(otherDeployments(names, 'staging:')).toEqual(['logzip:']);
     expect(otherDeployments(names, 'logzip:')).toEqual([]);
+    expect(await live.heartbeats?.()).toEqual([]);
+    expect((await readHeartbeats(staging.redis, 'bull', redisKeys('staging:'))).map((b) => b.name)).toEqual([
+      'h:1',
+    ]);
   });
 });

@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_KEYS } from './keys.js';
+import { DEFAULT_KEYS, type RedisKeys } from './keys.js';
+
+/** The two key names a heartbeat needs (from `redisKeys(namespace)`: each deployment its own). */
+export type HeartbeatKeys = Pick<RedisKeys, 'workerHeartbeat' | 'workerHeartbeatPattern'>;
 
 /** What one worker process says about itself every few seconds. */
 export interface WorkerHeartbeat {
@@ -27,24 +30,34 @@ export async function writeHeartbeat(
   queuePrefix: string,
   beat: WorkerHeartbeat,
   ttlMs: number = HEARTBEAT_TTL_MS,
+  keys: HeartbeatKeys = DEFAULT_KEYS,
 ): Promise<void> {
-  await redis.set(DEFAULT_KEYS.workerHeartbeat(queuePrefix, beat.name), JSON.stringify(beat), 'PX', ttlMs);
+  await redis.set(keys.workerHeartbeat(queuePrefix, beat.name), JSON.stringify(beat), 'PX', ttlMs);
 }
 
 /** Removes the worker's beat (a clean shutdown: the worker is gone, not stuck). */
-export async function removeHeartbeat(redis: Redis, queuePrefix: string, name: string): Promise<void> {
-  await redis.del(DEFAULT_KEYS.workerHeartbeat(queuePrefix, name));
+export async function removeHeartbeat(
+  redis: Redis,
+  queuePrefix: string,
+  name: string,
+  keys: HeartbeatKeys = DEFAULT_KEYS,
+): Promise<void> {
+  await redis.del(keys.workerHeartbeat(queuePrefix, name));
 }
 
 /** Every worker's last beat under one BullMQ prefix, the most recent first. */
-export async function readHeartbeats(redis: Redis, queuePrefix: string): Promise<WorkerHeartbeat[]> {
+export async function readHeartbeats(
+  redis: Redis,
+  queuePrefix: string,
+  names: HeartbeatKeys = DEFAULT_KEYS,
+): Promise<WorkerHeartbeat[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
     const [next, found] = await redis.scan(
       cursor,
       'MATCH',
-      DEFAULT_KEYS.workerHeartbeatPattern(queuePrefix),
+      names.workerHeartbeatPattern(queuePrefix),
       'COUNT',
       500,
     );

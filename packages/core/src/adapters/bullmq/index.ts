@@ -1,4 +1,4 @@
-export type { WorkerHeartbeat } from './heartbeat.js';
+export type { HeartbeatKeys, WorkerHeartbeat } from './heartbeat.js';
 export { HEARTBEAT_TTL_MS, readHeartbeats, removeHeartbeat, writeHeartbeat } from './heartbeat.js';
 export type { GroupKeys, IndexKeys, OperationKeys, RedisKeys } from './keys.js';
 export {
