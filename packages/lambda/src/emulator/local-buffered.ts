@@ -12,7 +12,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SQS } from '@aws-sdk/client-sqs';
-import { planQueueEntry } from '@logzip/core/aws-trigger';
+import { bucketSendPolicy, planQueueEntry } from '@logzip/core/aws-trigger';
 
 /** What `pnpm start --buffered` asks for: two moto servers and the names to create in them. */
 export interface LocalBufferedOptions {
@@ -124,22 +124,7 @@ export async function provisionLocalBuffered(options: LocalBufferedOptions): Pro
           deadLetterTargetArn: dlqArn,
           maxReceiveCount: options.maxReceiveCount ?? 5,
         }),
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'logzip-s3-send',
-              Effect: 'Allow',
-              Principal: { Service: 's3.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: queueArn,
-              Condition: {
-                ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${options.bucket}` },
-                StringEquals: { 'aws:SourceAccount': ACCOUNT },
-              },
-            },
-          ],
-        }),
+        Policy: bucketSendPolicy(queueArn, options.bucket, ACCOUNT),
       },
     });
 

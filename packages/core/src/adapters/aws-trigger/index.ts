@@ -26,6 +26,7 @@ export {
   triggerOfNotification,
 } from './notification.js';
 export {
+  bucketSendPolicy,
   buildQueueEntry,
   planQueueEntry,
   planWithoutQueueEntries,

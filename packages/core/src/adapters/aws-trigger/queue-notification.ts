@@ -73,6 +73,29 @@ export function planQueueEntry(
 }
 
 /**
+ * The queue policy the template writes, and what `queuePolicyAllowsBucket` accepts: only this
+ * bucket, of this account, may send (a bucket name can be re-created in another account).
+ */
+export function bucketSendPolicy(queueArn: string, bucket: string, account: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'logzip-s3-send',
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: {
+          ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${bucket}` },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
+      },
+    ],
+  });
+}
+
+/**
  * Whether a queue policy lets S3 send the bucket's events: an Allow statement for principal
  * `s3.amazonaws.com` and `sqs:SendMessage` whose `aws:SourceArn` condition names the bucket.
  * A statement without a source condition does not count: it would let any bucket send.
