@@ -400,6 +400,7 @@ async function extractLeased(
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
         durationMs: finishedAt.getTime() - startedAt.getTime(),
+        nameEncoding: options.fallbackEncoding,
         ...(options.route === undefined ? {} : { route: options.route }),
         ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
       };
