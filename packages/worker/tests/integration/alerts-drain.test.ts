@@ -71,7 +71,8 @@ async function invokeBundle(
     ['--input-type=module', '-e', script, JSON.stringify(event), awsRequestId],
     { env: { ...inherited, ...env }, timeout: 120_000 },
   );
-  return JSON.parse(stdout);
+  // The function's EMF metric lines come first on stdout; the outcome is the last line.
+  return JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '');
 }
 
 function s3Event(bucket: string, key: string) {
