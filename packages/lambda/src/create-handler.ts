@@ -22,7 +22,7 @@ import {
   toLogzipError,
 } from '@logzip/core';
 import type { FailureAlerter } from '@logzip/core/alerts';
-import { observeArchive } from '@logzip/core/state';
+import { observeArchive, observedTraceparent } from '@logzip/core/state';
 import { type HandoffReason, planBudget } from './budget.js';
 import type { LambdaConfig } from './config.js';
 import { type EmfRecord, formatEmfRecords } from './emf.js';
@@ -455,6 +455,8 @@ async function processArchive(
   context: InvocationContext,
   invocationLog: Logger,
   span: TraceSpan,
+  /** The trace the span continues: observed with the archive again, so a retry finds it. */
+  parent?: string,
 ): Promise<ArchiveOutcome> {
   const { config } = rt;
   const where = { bucket: work.bucket, key: work.key };
@@ -475,7 +477,11 @@ async function processArchive(
     return { summary: { outcome: 'rejected', ...where, code: error.code, message: error.message } };
   }
   const log = invocationLog.child({ ...ids(work), logId, ...where });
-  await observeArchive(rt.state, { logId, ...where }, log);
+  await observeArchive(
+    rt.state,
+    { logId, ...where, ...(parent === undefined ? {} : { traceparent: parent }) },
+    log,
+  );
   const { run, timedOutBefore } = await startRun(rt, work, logId, context.awsRequestId, log, span);
   // An earlier attempt of this event ran out of time: running it again would only do the same.
   if (timedOutBefore) {
@@ -554,22 +560,28 @@ function emitMetrics(rt: Runtime, results: readonly RecordSummary[], context: In
 }
 
 /**
- * The archive's span, child of the trace ingest stored in the object's metadata. Only with tracing
- * on: the S3 event does not carry metadata, so this costs a HEAD, and a HEAD that fails only loses
- * the parent (the engine's own HEAD reports a missing archive).
+ * The archive's span, child of the trace ingest stored in the object's metadata, else of the one it
+ * observed with the archive in the pending set (folder storage keeps no metadata; an archive
+ * announced by notify has none). Only with tracing on: the S3 event does not carry metadata, so
+ * this costs a HEAD (and a Redis read without metadata), and a failed read only loses the parent
+ * (the engine's own HEAD reports a missing archive).
  */
 async function startArchiveSpan(
   rt: Runtime,
   work: ArchiveWork,
   context: InvocationContext,
-): Promise<TraceSpan> {
-  if (!rt.tracer.enabled) return rt.tracer.startSpan('');
+): Promise<{ span: TraceSpan; parent?: string }> {
+  if (!rt.tracer.enabled) return { span: rt.tracer.startSpan('') };
+  const { logId } = logIdOf(work, rt.config.logIdPattern);
   const info = await rt.store.head(work.bucket, work.key).catch(() => undefined);
-  return rt.tracer.startSpan('lambda extract', {
+  const parent =
+    info?.metadata?.[TRACEPARENT] ??
+    (logId === undefined ? undefined : await observedTraceparent(rt.state, logId));
+  const span = rt.tracer.startSpan('lambda extract', {
     kind: 'consumer',
-    parent: info?.metadata?.[TRACEPARENT],
+    parent,
     attributes: {
-      [SPAN_ATTRIBUTES.logId]: logIdOf(work, rt.config.logIdPattern).logId,
+      [SPAN_ATTRIBUTES.logId]: logId,
       [SPAN_ATTRIBUTES.route]: 'lambda',
       [SPAN_ATTRIBUTES.awsRequestId]: context.awsRequestId,
       [SPAN_ATTRIBUTES.s3RequestId]: work.s3RequestId,
@@ -577,6 +589,7 @@ async function startArchiveSpan(
       [SPAN_ATTRIBUTES.key]: work.key,
     },
   });
+  return parent === undefined ? { span } : { span, parent };
 }
 
 /** What the record's summary says, on its span. */
@@ -600,9 +613,9 @@ async function processTimed(
   log: Logger,
 ): Promise<ArchiveOutcome> {
   const started = performance.now();
-  const span = await startArchiveSpan(rt, work, context);
+  const { span, parent } = await startArchiveSpan(rt, work, context);
   try {
-    const outcome = await processArchive(rt, work, context, log, span);
+    const outcome = await processArchive(rt, work, context, log, span, parent);
     if (outcome.summary.durationMs === undefined && outcome.summary.outcome !== 'handed_off') {
       outcome.summary.durationMs = Math.round(performance.now() - started);
     }

@@ -109,6 +109,7 @@ function lazyIndex(config: LogzipConfig, logger: Logger): { index: IndexWriter; 
       pending: {
         observe: async (archive, at) => (await index()).pending.observe(archive, at),
         settle: async (logId, startedAt) => (await index()).pending.settle(logId, startedAt),
+        traceparentOf: async (logId) => (await index()).pending.traceparentOf(logId),
       },
     },
     groups: {

@@ -16,7 +16,7 @@ export interface DispatchInput {
   key: string;
   /** Request ids the failure record and the worker's logs carry. */
   requestIds?: Record<string, string>;
-  /** The ingest span: the worker continues its trace. */
+  /** The ingest span: observed with the archive and put on the job, so either route continues its trace. */
   traceparent?: string;
 }
 
@@ -27,7 +27,16 @@ export interface DispatchInput {
  * caller's to handle.
  */
 export async function dispatchArchive(ctx: OperationsContext, input: DispatchInput): Promise<Dispatch> {
-  await observeArchive(ctx.state, { logId: input.logId, bucket: input.bucket, key: input.key }, ctx.logger);
+  await observeArchive(
+    ctx.state,
+    {
+      logId: input.logId,
+      bucket: input.bucket,
+      key: input.key,
+      ...(input.traceparent === undefined ? {} : { traceparent: input.traceparent }),
+    },
+    ctx.logger,
+  );
   const route = await ctx.routes.get();
   if (route === 'lambda') return { route: 'lambda', enqueued: false };
   const result = await ctx.producer.enqueue({

@@ -188,5 +188,6 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestPluginOp
     presigner: settings.presigner,
     publicUrl: settings.publicUrl ?? 'http://127.0.0.1:8080',
     presignExpiresSeconds: settings.presignExpiresSeconds ?? INGEST_DEFAULTS.presignExpiresSeconds,
+    ...(settings.tracer === undefined ? {} : { tracer: settings.tracer }),
   });
 }

@@ -1,4 +1,4 @@
-import { parseLogId } from '@logzip/core';
+import { parseLogId, SPAN_ATTRIBUTES, type Tracer } from '@logzip/core';
 import type { FastifyInstance } from 'fastify';
 import { AdminError } from '../errors.js';
 import type { IngestDispatched } from '../http/metrics.js';
@@ -7,7 +7,7 @@ import { assertInsideIncoming, isLogId } from '../operations/keys.js';
 import { type Dispatch, dispatchArchive } from './dispatch.js';
 import { assertLogIdGranted } from './gate.js';
 import type { UploadPresigner } from './presign.js';
-import { archiveKeyFor } from './put-archive.js';
+import { archiveKeyFor, startIngestSpan } from './put-archive.js';
 
 export interface NotifyRoutesOptions {
   ctx: OperationsContext;
@@ -18,6 +18,8 @@ export interface NotifyRoutesOptions {
   publicUrl: string;
   presignExpiresSeconds: number;
   onDispatched?: (event: IngestDispatched) => void;
+  /** The `ingest` span of an announced archive; none by default. */
+  tracer?: Tracer;
 }
 
 /** `POST /api/archives` answer (docs/http-api.md): exactly these four fields. */
@@ -96,16 +98,36 @@ export async function notifyRoutes(app: FastifyInstance, options: NotifyRoutesOp
       }
       assertLogIdGranted(request, logId);
       const incomingBucket = ctx.settings.incoming.bucket;
-      const archive = await ctx.store.head(incomingBucket, key);
-      if (archive === undefined) {
-        throw new AdminError('not_found', `no object at s3://${incomingBucket}/${key}`);
-      }
-      const dispatch = await dispatchArchive(ctx, {
+      // The object was written by someone else, without the span in its metadata: the pending set
+      // and the job carry it.
+      const span = startIngestSpan(options.tracer, request, {
         logId,
         bucket: incomingBucket,
         key,
-        requestIds: { ingestRequestId: request.id },
+        method: 'POST',
+        route: '/api/archives',
       });
+      let dispatch: Dispatch;
+      try {
+        const archive = await ctx.store.head(incomingBucket, key);
+        if (archive === undefined) {
+          throw new AdminError('not_found', `no object at s3://${incomingBucket}/${key}`);
+        }
+        const traceparent = span.traceparent;
+        dispatch = await dispatchArchive(ctx, {
+          logId,
+          bucket: incomingBucket,
+          key,
+          requestIds: { ingestRequestId: request.id },
+          ...(traceparent === undefined ? {} : { traceparent }),
+        });
+        span.setAttributes({ [SPAN_ATTRIBUTES.route]: dispatch.route, 'logzip.enqueued': dispatch.enqueued });
+      } catch (error) {
+        span.fail(error);
+        throw error;
+      } finally {
+        span.end();
+      }
       request.log.info(
         {
           logId,

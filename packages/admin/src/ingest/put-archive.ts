@@ -4,9 +4,11 @@ import {
   type ObjectStore,
   parseLogId,
   SPAN_ATTRIBUTES,
+  type SpanAttributes,
   shardedArchiveKey,
   TRACEPARENT,
   type Tracer,
+  type TraceSpan,
 } from '@logzip/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AdminError } from '../errors.js';
@@ -63,6 +65,31 @@ const LINGER_MS = 3_000;
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
+
+/**
+ * The `ingest` span of one archive: its trace starts here, or continues the client's traceparent
+ * header; the route that extracts the archive continues it.
+ */
+export function startIngestSpan(
+  tracer: Tracer | undefined,
+  request: FastifyRequest,
+  archive: { logId: string; bucket: string; key: string; method: 'PUT' | 'POST'; route: string },
+  attributes: SpanAttributes = {},
+): TraceSpan {
+  const header = request.headers[TRACEPARENT];
+  return (tracer ?? noopTracer).startSpan('ingest', {
+    kind: 'server',
+    parent: typeof header === 'string' ? header : undefined,
+    attributes: {
+      [SPAN_ATTRIBUTES.logId]: archive.logId,
+      [SPAN_ATTRIBUTES.bucket]: archive.bucket,
+      [SPAN_ATTRIBUTES.key]: archive.key,
+      'http.request.method': archive.method,
+      'http.route': archive.route,
+      ...attributes,
+    },
+  });
+}
 
 /**
  * The archive's key, refusing a log ID the configured pattern would read back differently: with the
@@ -223,21 +250,13 @@ export async function putArchiveRoute(app: FastifyInstance, options: PutArchiveO
       const { logId, key, size } = plan;
       const { bucket } = ctx.settings.incoming;
       const started = Date.now();
-      // The archive's trace starts here (or continues the client's traceparent header); the
-      // object's metadata and the job carry it to the route that extracts it.
-      const header = request.headers[TRACEPARENT];
-      const span = (options.tracer ?? noopTracer).startSpan('ingest', {
-        kind: 'server',
-        parent: typeof header === 'string' ? header : undefined,
-        attributes: {
-          [SPAN_ATTRIBUTES.logId]: logId,
-          [SPAN_ATTRIBUTES.bytes]: size,
-          [SPAN_ATTRIBUTES.bucket]: bucket,
-          [SPAN_ATTRIBUTES.key]: key,
-          'http.request.method': 'PUT',
-          'http.route': '/api/archives/:logId',
-        },
-      });
+      // The object's metadata and the job carry the span to the route that extracts the archive.
+      const span = startIngestSpan(
+        options.tracer,
+        request,
+        { logId, bucket, key, method: 'PUT', route: '/api/archives/:logId' },
+        { [SPAN_ATTRIBUTES.bytes]: size },
+      );
       const traceparent = span.traceparent;
       const body = new UploadBody((request.body as Readable | undefined) ?? request.raw, {
         size,

@@ -3,6 +3,11 @@ export interface ObservedArchive {
   logId: string;
   bucket: string;
   key: string;
+  /**
+   * The trace the archive's extraction continues (the ingest span), for routes whose object carries
+   * no metadata (folder storage, an archive announced by notify).
+   */
+  traceparent?: string;
 }
 
 /** One entry of the pending set: the log ID's last observed archive and when it was first seen. */
@@ -33,6 +38,8 @@ export interface PendingMarks {
    * run that settled it: that one is still pending).
    */
   settle(logId: string, startedAt: Date): Promise<void>;
+  /** The traceparent observed with the log ID's last archive; undefined when none was (or it is not pending). */
+  traceparentOf(logId: string): Promise<string | undefined>;
 }
 
 /**

@@ -53,7 +53,12 @@ export {
   summarizeManifest,
 } from './index-summary.js';
 export type { IndexedStateStore, IndexedStateStoreOptions, IndexWriter } from './indexed-state-store.js';
-export { createIndexedStateStore, isIndexedStateStore, observeArchive } from './indexed-state-store.js';
+export {
+  createIndexedStateStore,
+  isIndexedStateStore,
+  observeArchive,
+  observedTraceparent,
+} from './indexed-state-store.js';
 export type { IndexKeeper, IndexKeeperOptions } from './keep-index.js';
 export { startIndexKeeper } from './keep-index.js';
 export type { ReindexCounts, ReindexOptions, ReindexProgress, ReindexResult } from './reindex.js';

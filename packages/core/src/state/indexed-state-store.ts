@@ -155,3 +155,16 @@ export async function observeArchive(
     );
   }
 }
+
+/**
+ * The traceparent observed with the log ID's archive (see `ObservedArchive.traceparent`), when the
+ * state store is indexed; undefined otherwise. Never throws: a failed read only loses the parent.
+ * One Redis read, so callers ask only with tracing on and no parent from the object or the job.
+ *
+ * @example
+ * const parent = metadata?.[TRACEPARENT] ?? (await observedTraceparent(state, logId));
+ */
+export async function observedTraceparent(state: StateStore, logId: string): Promise<string | undefined> {
+  if (!isIndexedStateStore(state) || state.index.pending === undefined) return undefined;
+  return state.index.pending.traceparentOf(logId).catch(() => undefined);
+}

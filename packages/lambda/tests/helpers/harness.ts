@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createStateStore, type ObjectInfo, type QueueProducer, type StateStore } from '@logzip/core';
+import {
+  createStateStore,
+  type ObjectInfo,
+  type QueueProducer,
+  type StateStore,
+  type Tracer,
+} from '@logzip/core';
 import { createS3Client, createS3ObjectStore } from '@logzip/core/s3';
+import { createIndexedStateStore, type FailureIndex } from '@logzip/core/state';
 import { MOTO_REGION } from '@logzip/test-utils';
 import { readLambdaConfig } from '../../src/config.js';
 import { createHandler, type InvocationContext, type LogzipHandler } from '../../src/create-handler.js';
@@ -40,6 +47,9 @@ export function createHarness(options: {
   env?: Record<string, string>;
   producer?: QueueProducer;
   handoffTimeoutMs?: number;
+  tracer?: Tracer;
+  /** Indexes the state store (the pending set included), as the deployed function does with Redis. */
+  index?: FailureIndex;
 }): HandlerHarness {
   const { config, errors } = readLambdaConfig({
     LOGZIP_INCOMING_BUCKET: options.bucket,
@@ -51,7 +61,8 @@ export function createHarness(options: {
   if (config === undefined) throw new Error(errors.join('\n'));
   const client = createS3Client(config.env, { maxAttempts: 1 });
   const store = createS3ObjectStore({ client });
-  const state = createStateStore({ store, bucket: config.output.bucket, prefix: config.statePrefix });
+  const plainState = createStateStore({ store, bucket: config.output.bucket, prefix: config.statePrefix });
+  const state = options.index === undefined ? plainState : createIndexedStateStore(plainState, options.index);
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -69,6 +80,7 @@ export function createHarness(options: {
     metrics: (records) => metrics.push(...records),
     ...(options.producer === undefined ? {} : { producer: options.producer }),
     ...(options.handoffTimeoutMs === undefined ? {} : { handoffTimeoutMs: options.handoffTimeoutMs }),
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
   return { handler, state, logs, metrics };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { jobIdFor } from '@logzip/core';
+import { jobIdFor, noopTracer, type StartSpanOptions, type Tracer } from '@logzip/core';
 import { type BullmqProducer, createBullmqProducer, createRedis } from '@logzip/core/bullmq';
 import { buildS3Event, encodeS3Key } from '@logzip/core/events';
+import { createRedisFailureIndex } from '@logzip/core/redis-index';
 import {
   buildZip,
   createMotoS3Client,
@@ -492,5 +493,54 @@ describeWithMoto('Lambda handler, attempt by attempt, against moto over HTTP', (
       expect(proxy.requests.filter((r) => r.method === 'PUT')).toEqual([]);
       expect(await listObjects(s3, bucket, `extracted/${logId}/`)).toEqual([]);
     });
+  });
+});
+
+describeWithMoto('Lambda handler traces without object metadata', () => {
+  let s3: S3Client;
+  let bucket: string;
+  let redis: Redis | undefined;
+
+  beforeAll(async () => {
+    s3 = createMotoS3Client();
+    bucket = await createTestBucket(s3, 'lambda-trace');
+  });
+
+  afterAll(async () => {
+    if (bucket !== undefined) await deleteTestBucket(s3, bucket);
+  });
+
+  afterEach(async () => {
+    redis?.disconnect();
+    redis = undefined;
+  });
+
+  it('parents its span on the traceparent observed in the pending set when the object has none', async () => {
+    // Prepare: ingest (or notify) observed the archive with its span; the object has no metadata,
+    // as on folder storage or after a direct upload.
+    redis = createRedis(requireRedis());
+    const index = createRedisFailureIndex({ redis, namespace: `${uniquePrefix('trace')}:` });
+    const logId = newLogId();
+    const key = `incoming/ab/cd/${logId}.zip`;
+    const object = await upload(s3, bucket, key, await buildZip([{ name: 'app.log', data: 'line\n' }]));
+    const ingest = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await index.pending.observe({ logId, bucket, key, traceparent: ingest }, new Date());
+    const started: Array<{ name: string; options: StartSpanOptions | undefined }> = [];
+    const tracer: Tracer = {
+      ...noopTracer,
+      enabled: true,
+      startSpan(name, options) {
+        started.push({ name, options });
+        return noopTracer.startSpan(name, options);
+      },
+    };
+    const { handler } = createHarness({ bucket, endpoint: requireMoto(), tracer, index });
+
+    // Act
+    const summary = await handler(buildS3Event(object), lambdaContext());
+
+    // Assess
+    expect(summary.results).toEqual([expect.objectContaining({ outcome: 'extracted', logId })]);
+    expect(started.find((s) => s.name === 'lambda extract')?.options?.parent).toBe(ingest);
   });
 });

@@ -10,7 +10,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { noopTracer, SPAN_ATTRIBUTES, TRACEPARENT, type Tracer, type TraceSpan } from '../../ports/tracer.js';
 import { runIdOfJob } from '../../state/failures.js';
-import { observeArchive } from '../../state/indexed-state-store.js';
+import { observeArchive, observedTraceparent } from '../../state/indexed-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { FailureRecord } from '../../state/types.js';
 
@@ -128,15 +128,27 @@ export function createExtractProcessor(deps: ProcessorDeps) {
   const tracer = deps.tracer ?? noopTracer;
 
   /**
-   * The attempt's span, child of the trace the job carries (ingest, a Lambda hand-off), else of the
-   * one in the archive's metadata (a sweep or a re-enqueue found it): that costs a HEAD, so only
-   * with tracing on.
+   * The trace the attempt continues: the job's (ingest, a Lambda hand-off), else the one in the
+   * archive's metadata (a sweep or a re-enqueue found it), else the one observed with it in the
+   * pending set (folder storage, an archive announced by notify). That costs a HEAD and a Redis
+   * read, so only with tracing on.
    */
-  async function startJobSpan(data: ExtractJob, jobId: string, attempt: number): Promise<TraceSpan> {
-    if (!tracer.enabled) return tracer.startSpan('');
-    const parent =
+  async function parentOf(data: ExtractJob): Promise<string | undefined> {
+    if (!tracer.enabled) return undefined;
+    return (
       data.traceparent ??
-      (await deps.source.head(data.bucket, data.key).catch(() => undefined))?.metadata?.[TRACEPARENT];
+      (await deps.source.head(data.bucket, data.key).catch(() => undefined))?.metadata?.[TRACEPARENT] ??
+      (await observedTraceparent(deps.state, data.logId))
+    );
+  }
+
+  function startJobSpan(
+    data: ExtractJob,
+    jobId: string,
+    attempt: number,
+    parent: string | undefined,
+  ): TraceSpan {
+    if (!tracer.enabled) return tracer.startSpan('');
     return tracer.startSpan('queue extract', {
       kind: 'consumer',
       parent,
@@ -191,14 +203,25 @@ export function createExtractProcessor(deps: ProcessorDeps) {
       },
       'job started',
     );
-    await observeArchive(deps.state, { logId: data.logId, bucket: data.bucket, key: data.key }, log);
+    const parent = await parentOf(data);
+    // The trace goes with the observation: this one replaces ingest's, and a retry still finds it.
+    await observeArchive(
+      deps.state,
+      {
+        logId: data.logId,
+        bucket: data.bucket,
+        key: data.key,
+        ...(parent === undefined ? {} : { traceparent: parent }),
+      },
+      log,
+    );
 
     const controller = new AbortController();
     const slot = { controller, handBack: false };
     active.set(jobId, slot);
     const started = performance.now();
     let lastProgress = 0;
-    const span = await startJobSpan(data, jobId, attempt);
+    const span = startJobSpan(data, jobId, attempt, parent);
     try {
       const outcome = await extractAndRecord(
         { source: deps.source, output: deps.output, state: deps.state, logger: engineLog, clock, tracer },

@@ -3,7 +3,17 @@ import type { FullSweepCheckpoint, PendingEntry, PendingSet } from '../../ports/
 import { DEFAULT_KEY_NAMESPACE, indexKeys } from '../bullmq/keys.js';
 import { RELEASE_LOCK, RENEW_LOCK, runScript, SETTLE } from './scripts.js';
 
-type StoredSource = [string, string, number];
+/** `[bucket, key, last-seen ms, traceparent?]`: entries written before traces lack the fourth. */
+type StoredSource = [string, string, number, string?];
+
+function parseSource(text: string | null | undefined): StoredSource | undefined {
+  if (text === null || text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as StoredSource;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The pending set in Redis (`<ns>{index}:pending` and `:pending:src`, same hash tag as the index,
@@ -20,7 +30,10 @@ export function createRedisPendingSet(options: { redis: Redis; namespace?: strin
   return {
     async observe(archive, at) {
       const ms = at.getTime();
-      const source: StoredSource = [archive.bucket, archive.key, ms];
+      const source: StoredSource =
+        archive.traceparent === undefined
+          ? [archive.bucket, archive.key, ms]
+          : [archive.bucket, archive.key, ms, archive.traceparent];
       await redis
         .multi()
         .zadd(keys.pending, 'NX', ms, archive.logId)
@@ -29,6 +42,10 @@ export function createRedisPendingSet(options: { redis: Redis; namespace?: strin
     },
     async settle(logId, startedAt) {
       await runScript(redis, SETTLE, [keys.base], [logId, startedAt.getTime()]);
+    },
+    async traceparentOf(logId) {
+      const traceparent = parseSource(await redis.hget(keys.pendingSources, logId))?.[3];
+      return typeof traceparent === 'string' ? traceparent : undefined;
     },
     async remove(logId) {
       await redis.multi().zrem(keys.pending, logId).hdel(keys.pendingSources, logId).exec();
@@ -53,13 +70,7 @@ export function createRedisPendingSet(options: { redis: Redis; namespace?: strin
       const sources = await redis.hmget(keys.pendingSources, ...ids);
       const entries: PendingEntry[] = [];
       ids.forEach((logId, i) => {
-        const text = sources[i];
-        let source: StoredSource | undefined;
-        try {
-          source = text === null || text === undefined ? undefined : (JSON.parse(text) as StoredSource);
-        } catch {
-          source = undefined;
-        }
+        const source = parseSource(sources[i]);
         // An entry without its archive (written half by a crashed client) cannot be checked: the
         // sweep removes it (a full sweep finds the archive if it is still unextracted).
         entries.push({
