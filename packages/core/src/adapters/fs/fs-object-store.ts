@@ -1,5 +1,5 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
-import type { BigIntStats, Dirent } from 'node:fs';
+import type { BigIntStats, Dir } from 'node:fs';
 import {
   closeSync,
   constants,
@@ -13,7 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { link, mkdir, open, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
+import { link, mkdir, open, opendir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LogzipError } from '../../errors.js';
@@ -303,6 +303,7 @@ class FsObjectStore implements ObjectStore {
     const dir = join(this.#root, bucket, ...dirPart.split('/').filter((s) => s !== ''));
     yield* this.#walk(bucket, dir, dirPart, namePrefix, options.startAfter, options.delimiter ?? false, {
       keysOnly: options.keysOnly ?? false,
+      unordered: options.unordered ?? false,
     });
   }
 
@@ -313,40 +314,66 @@ class FsObjectStore implements ObjectStore {
     namePrefix: string,
     startAfter: string | undefined,
     oneLevel: boolean,
-    how: { keysOnly: boolean },
+    how: { keysOnly: boolean; unordered: boolean },
   ): AsyncGenerator<ObjectInfo> {
-    let dirents: Dirent[];
+    // Only the names are held ("name/" for a folder: its keys all start with it, so sorting it so
+    // walks in key order), never the Dirents: a folder of a million state objects is read as a
+    // stream and kept as a million short strings.
+    const names: string[] = [];
+    let handle: Dir;
     try {
-      dirents = await readdir(dir, { withFileTypes: true });
+      handle = await opendir(dir, { bufferSize: 1024 });
     } catch (error) {
       if (isMissing(error)) return;
       throw fsUnavailable('list', bucket, keyPrefix, error);
     }
-    // A folder's keys all start with "name/", so sorting folders as "name/" walks in key order.
-    const children = dirents
-      .filter((d) => d.name.startsWith(namePrefix) && !d.name.startsWith(TEMP_PREFIX))
-      .filter((d) => d.isFile() || (d.isDirectory() && !oneLevel))
-      .map((d) => ({ dirent: d, key: keyPrefix + d.name + (d.isDirectory() ? '/' : '') }))
-      .filter(({ dirent, key }) => startAfter === undefined || isAfter(key, startAfter, dirent.isDirectory()))
-      .sort((a, b) => compareKeys(a.key, b.key));
+    try {
+      for await (const dirent of handle) {
+        if (!dirent.name.startsWith(namePrefix) || dirent.name.startsWith(TEMP_PREFIX)) continue;
+        const isDirectory = dirent.isDirectory();
+        if (!dirent.isFile() && !(isDirectory && !oneLevel)) continue;
+        const name = isDirectory ? `${dirent.name}/` : dirent.name;
+        if (startAfter !== undefined && !isAfter(keyPrefix + name, startAfter, isDirectory)) continue;
+        if (!how.unordered) names.push(name);
+        else if (isDirectory)
+          yield* this.#walk(bucket, join(dir, dirent.name), keyPrefix + name, '', startAfter, false, how);
+        else {
+          const info = await this.#infoIfFile(bucket, keyPrefix + name, join(dir, name), how.keysOnly);
+          if (info !== undefined) yield info;
+        }
+      }
+    } catch (error) {
+      if (error instanceof LogzipError) throw error;
+      if (isMissing(error)) return; // removed while listing
+      throw fsUnavailable('list', bucket, keyPrefix, error);
+    }
+    names.sort(compareKeys);
 
     // Hash the files a chunk at a time and yield in order: a folder of a million state objects
     // must not hold a million ObjectInfos at once.
-    for (let start = 0; start < children.length; start += LIST_CHUNK) {
-      const chunk = children.slice(start, start + LIST_CHUNK);
-      const files = chunk.filter(({ dirent }) => dirent.isFile());
+    for (let start = 0; start < names.length; start += LIST_CHUNK) {
+      const chunk = names.slice(start, start + LIST_CHUNK);
       const infos = new Map<string, ObjectInfo | undefined>();
-      await runConcurrently(files, HASH_CONCURRENCY, async ({ key }) => {
-        infos.set(
-          key,
-          await this.#infoIfFile(bucket, key, join(dir, key.slice(keyPrefix.length)), how.keysOnly),
-        );
-      });
-      for (const { dirent, key } of chunk) {
-        if (dirent.isDirectory()) {
-          yield* this.#walk(bucket, join(dir, dirent.name), key, '', startAfter, false, how);
+      await runConcurrently(
+        chunk.filter((name) => !name.endsWith('/')),
+        HASH_CONCURRENCY,
+        async (name) => {
+          infos.set(name, await this.#infoIfFile(bucket, keyPrefix + name, join(dir, name), how.keysOnly));
+        },
+      );
+      for (const name of chunk) {
+        if (name.endsWith('/')) {
+          yield* this.#walk(
+            bucket,
+            join(dir, name.slice(0, -1)),
+            keyPrefix + name,
+            '',
+            startAfter,
+            false,
+            how,
+          );
         } else {
-          const info = infos.get(key);
+          const info = infos.get(name);
           if (info !== undefined) yield info;
         }
       }
