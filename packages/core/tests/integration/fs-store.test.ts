@@ -266,6 +266,28 @@ describe('filesystem ObjectStore', () => {
     expect(after).toEqual(['s/d/e.json', 's/\u{ff5e}.json', 's/\u{1f600}.json']);
   });
 
+  it('lists a folder larger than one pass in key order, resuming with startAfter inside a later pass', async () => {
+    // Prepare
+    const small = createFsObjectStore({ rootDir: dir.path, listPassNames: 3 });
+    const keys = Array.from({ length: 40 }, (_, i) => `f/${String((i * 17) % 40).padStart(2, '0')}.json`);
+    keys.push('f/sub/x.json', 'f/sub/y.json', 'f/\u{1f600}.json', 'f/\u{ff5e}.json');
+    for (const key of keys) await small.put('bkt', key, Buffer.from('{}'));
+    const expected = [...keys].sort(compareKeys);
+
+    // Act
+    const all = await listKeys(small, 'bkt', 'f/');
+    const resumed: string[] = [];
+    for await (const o of small.list('bkt', 'f/', { startAfter: 'f/21.json', keysOnly: true }))
+      resumed.push(o.key);
+    const oneLevel: string[] = [];
+    for await (const o of small.list('bkt', 'f/', { delimiter: true })) oneLevel.push(o.key);
+
+    // Assess
+    expect(all).toEqual(expected);
+    expect(resumed).toEqual(expected.slice(expected.indexOf('f/21.json') + 1));
+    expect(oneLevel).toEqual(expected.filter((key) => !key.startsWith('f/sub/')));
+  });
+
   it('orders keys by UTF-8 bytes without allocating (compareKeys agrees with Buffer.compare)', () => {
     // Prepare
     const units = ['a', 'z', '/', '-', '\u00e9', '\u{ff5e}', '\ue000', '\u{1f600}', '\u{10ffff}', '\u07ff'];
