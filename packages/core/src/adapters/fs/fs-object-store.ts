@@ -372,7 +372,7 @@ class FsObjectStore implements ObjectStore {
           }
         }
       }
-      if (names.length < size) return;
+      if (seen <= size) return; // this pass held every name left
       after = names[names.length - 1];
       if (pass === 0) size = Math.max(size, Math.ceil((seen - size) / LIST_PASSES));
     }
