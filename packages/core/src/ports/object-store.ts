@@ -46,6 +46,11 @@ export interface ListOptions {
    * lists millions of state objects this way.
    */
   keysOnly?: boolean;
+  /**
+   * The caller needs no order (it counts): an adapter that sorts itself (folders) may yield in its
+   * natural order and hold nothing. Keys after `startAfter` are still the only ones yielded.
+   */
+  unordered?: boolean;
 }
 
 /**

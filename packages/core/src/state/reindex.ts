@@ -363,6 +363,8 @@ function countAhead(store: ObjectStore, bucket: string, prefix: string, signal?:
       for await (const object of store.list(bucket, `${prefix}${phase}/`, {
         delimiter: phase !== 'audit',
         keysOnly: true,
+        // A count: a folder store need not hold and sort a second copy of the names.
+        unordered: true,
       })) {
         if (stopped || signal?.aborted) return;
         if (object.key.endsWith('.json')) total += 1;

@@ -7,6 +7,7 @@ import { buffer as readAll } from 'node:stream/consumers';
 import { type TempDir, tempDir } from '@logzip/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFsObjectStore, createLocalFileSource } from '../../src/adapters/fs/index.js';
+import { compareKeys } from '../../src/adapters/fs/paths.js';
 import type { ObjectInfo, ObjectStore } from '../../src/ports/object-store.js';
 
 const md5 = (bytes: Buffer | string) => createHash('md5').update(bytes).digest('hex');
@@ -240,6 +241,68 @@ describe('filesystem ObjectStore', () => {
     // Assess
     expect(keys).toEqual(['p/real.txt']);
     expect(headOfFolder).toBeUndefined();
+  });
+
+  it('lists unordered (a count) the same keys as in order, holding nothing, and honours startAfter', async () => {
+    // Prepare
+    const keys = ['s/b.json', 's/a.json', 's/d/e.json', 's/c.json', 's/\u{1f600}.json', 's/\u{ff5e}.json'];
+    for (const key of keys) await store.put('bkt', key, Buffer.from('{}'));
+    await writeFile(join(dir.path, 'bkt', 's', '.logzip-tmp-leftover'), 'from a crash');
+    const unordered = async (options: { delimiter?: boolean; startAfter?: string }) => {
+      const listed: string[] = [];
+      for await (const o of store.list('bkt', 's/', { ...options, keysOnly: true, unordered: true }))
+        listed.push(o.key);
+      return listed.sort(compareKeys);
+    };
+
+    // Act
+    const all = await unordered({});
+    const oneLevel = await unordered({ delimiter: true });
+    const after = await unordered({ startAfter: 's/c.json' });
+
+    // Assess
+    expect(all).toEqual(await listKeys(store, 'bkt', 's/'));
+    expect(oneLevel).toEqual(all.filter((key) => key !== 's/d/e.json'));
+    expect(after).toEqual(['s/d/e.json', 's/\u{ff5e}.json', 's/\u{1f600}.json']);
+  });
+
+  it('lists a folder larger than one pass in key order, resuming with startAfter inside a later pass', async () => {
+    // Prepare
+    const small = createFsObjectStore({ rootDir: dir.path, listPassNames: 3 });
+    const keys = Array.from({ length: 40 }, (_, i) => `f/${String((i * 17) % 40).padStart(2, '0')}.json`);
+    keys.push('f/sub/x.json', 'f/sub/y.json', 'f/\u{1f600}.json', 'f/\u{ff5e}.json');
+    for (const key of keys) await small.put('bkt', key, Buffer.from('{}'));
+    const expected = [...keys].sort(compareKeys);
+
+    // Act
+    const all = await listKeys(small, 'bkt', 'f/');
+    const resumed: string[] = [];
+    for await (const o of small.list('bkt', 'f/', { startAfter: 'f/21.json', keysOnly: true }))
+      resumed.push(o.key);
+    const oneLevel: string[] = [];
+    for await (const o of small.list('bkt', 'f/', { delimiter: true })) oneLevel.push(o.key);
+
+    // Assess
+    expect(all).toEqual(expected);
+    expect(resumed).toEqual(expected.slice(expected.indexOf('f/21.json') + 1));
+    expect(oneLevel).toEqual(expected.filter((key) => !key.startsWith('f/sub/')));
+  });
+
+  it('orders keys by UTF-8 bytes without allocating (compareKeys agrees with Buffer.compare)', () => {
+    // Prepare
+    const units = ['a', 'z', '/', '-', '\u00e9', '\u{ff5e}', '\ue000', '\u{1f600}', '\u{10ffff}', '\u07ff'];
+    const strings: string[] = [''];
+    for (const x of units) for (const y of units) strings.push(x, x + y, `${x}${y}z`);
+
+    // Act
+    const mismatches = strings.flatMap((a) =>
+      strings
+        .filter((b) => Math.sign(compareKeys(a, b)) !== Buffer.compare(Buffer.from(a), Buffer.from(b)))
+        .map((b) => [a, b]),
+    );
+
+    // Assess
+    expect(mismatches).toEqual([]);
   });
 
   it('removes the folders a deletion leaves empty, but never the bucket folder', async () => {

@@ -1,5 +1,5 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
-import type { BigIntStats, Dirent } from 'node:fs';
+import type { BigIntStats, Dir, Dirent } from 'node:fs';
 import {
   closeSync,
   constants,
@@ -13,7 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { link, mkdir, open, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
+import { link, mkdir, open, opendir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LogzipError } from '../../errors.js';
@@ -45,11 +45,18 @@ export interface FsObjectStoreOptions {
    * thread pool for the small files log archives are full of (default 256 KiB; 0 turns it off).
    */
   syncWriteMaxBytes?: number;
+  /**
+   * Names list() holds per pass over a large folder, at least (default 50,000): it reads the folder
+   * again for each next slice in key order instead of holding and sorting all its names.
+   */
+  listPassNames?: number;
 }
 
 const HASH_CONCURRENCY = 16;
 /** Files of one folder stat-ed and hashed before list() yields them. */
 const LIST_CHUNK = 512;
+/** Passes over a large folder after the first, at most (a pass holds 1/LIST_PASSES of its names). */
+const LIST_PASSES = 4;
 const DELETE_CONCURRENCY = 16;
 
 /**
@@ -84,12 +91,14 @@ class FsObjectStore implements ObjectStore {
   readonly #root: string;
   readonly #fsync: boolean;
   readonly #syncWriteMaxBytes: number;
+  readonly #listPassNames: number;
   readonly #etags = new EtagCache();
 
   constructor(options: FsObjectStoreOptions) {
     this.#root = options.rootDir;
     this.#fsync = options.fsync ?? false;
     this.#syncWriteMaxBytes = options.syncWriteMaxBytes ?? 256 * 1024;
+    this.#listPassNames = options.listPassNames ?? 50_000;
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
@@ -303,6 +312,7 @@ class FsObjectStore implements ObjectStore {
     const dir = join(this.#root, bucket, ...dirPart.split('/').filter((s) => s !== ''));
     yield* this.#walk(bucket, dir, dirPart, namePrefix, options.startAfter, options.delimiter ?? false, {
       keysOnly: options.keysOnly ?? false,
+      unordered: options.unordered ?? false,
     });
   }
 
@@ -313,44 +323,109 @@ class FsObjectStore implements ObjectStore {
     namePrefix: string,
     startAfter: string | undefined,
     oneLevel: boolean,
-    how: { keysOnly: boolean },
+    how: { keysOnly: boolean; unordered: boolean },
   ): AsyncGenerator<ObjectInfo> {
-    let dirents: Dirent[];
+    // A folder is named "name/": its keys all start with that, so sorting it so walks in key order.
+    const keep = (dirent: Dirent): string | undefined => {
+      if (!dirent.name.startsWith(namePrefix) || dirent.name.startsWith(TEMP_PREFIX)) return undefined;
+      const isDirectory = dirent.isDirectory();
+      if (!dirent.isFile() && !(isDirectory && !oneLevel)) return undefined;
+      const name = isDirectory ? `${dirent.name}/` : dirent.name;
+      if (startAfter !== undefined && !isAfter(keyPrefix + name, startAfter, isDirectory)) return undefined;
+      return name;
+    };
+    const below = (name: string) =>
+      this.#walk(bucket, join(dir, name.slice(0, -1)), keyPrefix + name, '', startAfter, false, how);
+    if (how.unordered) {
+      for await (const name of this.#names(bucket, dir, keyPrefix, keep)) {
+        if (name.endsWith('/')) yield* below(name);
+        else {
+          const info = await this.#infoIfFile(bucket, keyPrefix + name, join(dir, name), how.keysOnly);
+          if (info !== undefined) yield info;
+        }
+      }
+      return;
+    }
+    // A folder of a million state objects is never held whole: each pass reads it as a stream and
+    // keeps only the next `size` names in key order (the first pass learns how many there are, so
+    // a folder takes at most LIST_PASSES more passes).
+    let after: string | undefined;
+    let size = this.#listPassNames;
+    for (let pass = 0; ; pass++) {
+      const { names, seen } = await this.#smallest(bucket, dir, keyPrefix, keep, after, size);
+      // Hash the files a chunk at a time and yield in order: never a pass's worth of ObjectInfos.
+      for (let start = 0; start < names.length; start += LIST_CHUNK) {
+        const chunk = names.slice(start, start + LIST_CHUNK);
+        const infos = new Map<string, ObjectInfo | undefined>();
+        await runConcurrently(
+          chunk.filter((name) => !name.endsWith('/')),
+          HASH_CONCURRENCY,
+          async (name) => {
+            infos.set(name, await this.#infoIfFile(bucket, keyPrefix + name, join(dir, name), how.keysOnly));
+          },
+        );
+        for (const name of chunk) {
+          if (name.endsWith('/')) yield* below(name);
+          else {
+            const info = infos.get(name);
+            if (info !== undefined) yield info;
+          }
+        }
+      }
+      if (seen <= size) return; // this pass held every name left
+      after = names[names.length - 1];
+      if (pass === 0) size = Math.max(size, Math.ceil((seen - size) / LIST_PASSES));
+    }
+  }
+
+  /** The names `keep` returns for a folder's entries, read as a stream (no Dirent kept). */
+  async *#names(
+    bucket: string,
+    dir: string,
+    keyPrefix: string,
+    keep: (dirent: Dirent) => string | undefined,
+  ): AsyncGenerator<string> {
+    let handle: Dir;
     try {
-      dirents = await readdir(dir, { withFileTypes: true });
+      handle = await opendir(dir, { bufferSize: 1024 });
     } catch (error) {
       if (isMissing(error)) return;
       throw fsUnavailable('list', bucket, keyPrefix, error);
     }
-    // A folder's keys all start with "name/", so sorting folders as "name/" walks in key order.
-    const children = dirents
-      .filter((d) => d.name.startsWith(namePrefix) && !d.name.startsWith(TEMP_PREFIX))
-      .filter((d) => d.isFile() || (d.isDirectory() && !oneLevel))
-      .map((d) => ({ dirent: d, key: keyPrefix + d.name + (d.isDirectory() ? '/' : '') }))
-      .filter(({ dirent, key }) => startAfter === undefined || isAfter(key, startAfter, dirent.isDirectory()))
-      .sort((a, b) => compareKeys(a.key, b.key));
+    try {
+      for await (const dirent of handle) {
+        const name = keep(dirent);
+        if (name !== undefined) yield name;
+      }
+    } catch (error) {
+      if (isMissing(error)) return; // removed while listing
+      throw fsUnavailable('list', bucket, keyPrefix, error);
+    }
+  }
 
-    // Hash the files a chunk at a time and yield in order: a folder of a million state objects
-    // must not hold a million ObjectInfos at once.
-    for (let start = 0; start < children.length; start += LIST_CHUNK) {
-      const chunk = children.slice(start, start + LIST_CHUNK);
-      const files = chunk.filter(({ dirent }) => dirent.isFile());
-      const infos = new Map<string, ObjectInfo | undefined>();
-      await runConcurrently(files, HASH_CONCURRENCY, async ({ key }) => {
-        infos.set(
-          key,
-          await this.#infoIfFile(bucket, key, join(dir, key.slice(keyPrefix.length)), how.keysOnly),
-        );
-      });
-      for (const { dirent, key } of chunk) {
-        if (dirent.isDirectory()) {
-          yield* this.#walk(bucket, join(dir, dirent.name), key, '', startAfter, false, how);
-        } else {
-          const info = infos.get(key);
-          if (info !== undefined) yield info;
-        }
+  /** The `size` first names after `after` in key order (a max-heap while reading), and how many follow `after`. */
+  async #smallest(
+    bucket: string,
+    dir: string,
+    keyPrefix: string,
+    keep: (dirent: Dirent) => string | undefined,
+    after: string | undefined,
+    size: number,
+  ): Promise<{ names: string[]; seen: number }> {
+    const heap: string[] = [];
+    let seen = 0;
+    for await (const name of this.#names(bucket, dir, keyPrefix, keep)) {
+      if (after !== undefined && compareKeys(name, after) <= 0) continue;
+      seen += 1;
+      if (heap.length < size) {
+        heap.push(name);
+        siftUp(heap, heap.length - 1);
+      } else if (compareKeys(name, heap[0] as string) < 0) {
+        heap[0] = name;
+        siftDown(heap, 0);
       }
     }
+    return { names: heap.sort(compareKeys), seen };
   }
 
   async #infoIfFile(
@@ -587,4 +662,31 @@ async function runConcurrently<T>(
     }
   });
   await Promise.all(workers);
+}
+
+/** Max-heap in key order: the entry at `i` moves up past smaller parents. */
+function siftUp(heap: string[], i: number): void {
+  const item = heap[i] as string;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (compareKeys(heap[parent] as string, item) >= 0) break;
+    heap[i] = heap[parent] as string;
+    i = parent;
+  }
+  heap[i] = item;
+}
+
+/** Max-heap in key order: the entry at `i` moves down past larger children. */
+function siftDown(heap: string[], i: number): void {
+  const item = heap[i] as string;
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= heap.length) break;
+    if (child + 1 < heap.length && compareKeys(heap[child + 1] as string, heap[child] as string) > 0)
+      child += 1;
+    if (compareKeys(heap[child] as string, item) <= 0) break;
+    heap[i] = heap[child] as string;
+    i = child;
+  }
+  heap[i] = item;
 }

@@ -65,7 +65,21 @@ export function existingObjectPath(rootDir: string, bucket: string, key: string)
   return join(rootDir, bucket, ...key.split('/'));
 }
 
-/** S3 orders keys by their UTF-8 bytes; JavaScript's `<` orders UTF-16 units (differs past U+FFFF). */
+/**
+ * S3 orders keys by their UTF-8 bytes (code point order); JavaScript's `<` orders UTF-16 units, which
+ * differs only where a surrogate (a code point past U+FFFF) meets a unit from U+E000 up. Compared
+ * unit by unit without allocating: sorting a folder of a million names calls this 20 million times.
+ */
 export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate && (xSurrogate ? y : x) >= 0xe000) return xSurrogate ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
