@@ -44,8 +44,8 @@ export interface WorkerSettings {
   lambdaFailureQueueUrl: string | undefined;
   /** 0 = no scheduled canary (the default); else one canary run per interval across the workers. */
   canaryIntervalMs: number;
-  /** How often this process writes its heartbeat (default 5 s). */
-  heartbeatIntervalMs?: number;
+  /** How often this process writes its heartbeat (LOGZIP_WORKER_HEARTBEAT_INTERVAL). */
+  heartbeatIntervalMs: number;
 }
 
 export interface WorkerConfig extends LogzipConfig<WorkerEnv> {

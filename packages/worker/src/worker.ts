@@ -573,7 +573,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     queuePrefix: shared.prefix,
     keys: shared.keys,
     name: shared.workerName,
-    intervalMs: settings.heartbeatIntervalMs ?? 5_000,
+    intervalMs: settings.heartbeatIntervalMs,
     concurrency: settings.concurrency,
     activeJobs: () => extraction.processor.activeCount(),
     logger: log,
