@@ -1,5 +1,5 @@
 import { envFields, type LogzipConfig, readConfig, sharedEnvSchema } from '@logzip/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientLimits } from './http/slow-clients.js';
 import type { IngestGrant } from './ingest/gate.js';
 import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './operations/health.js';

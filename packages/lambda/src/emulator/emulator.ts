@@ -10,7 +10,7 @@ import {
 } from '@logzip/core/events';
 import type { Redis } from 'ioredis';
 import type { DestinationSink } from './destination.js';
-import { matchesFilter, type TriggerGate } from './gate.js';
+import { matchesFilter, type TriggerGate, type TriggerGateState } from './gate.js';
 
 /** The Lambda context the emulator passes (the fields the Node runtime provides). */
 export interface EmulatedContext {
@@ -259,8 +259,13 @@ async function invokeWithRetries(
 
 /** What one scan carries over to the next. */
 interface ScanState {
-  /** With `settle`: new objects seen by the previous scan, not fired yet (key → ETag). */
-  settling: Map<string, string>;
+  /**
+   * With `settle`: new objects seen by the previous scan, not fired yet, with the gate as that scan
+   * read it. S3 decides at the upload whether an object is announced; the scan that first saw the
+   * final version is the nearest this emulator gets to that moment, so a route switch between the
+   * two scans does not announce an upload made before it.
+   */
+  settling: Map<string, { etag: string; gate: TriggerGateState }>;
 }
 
 /** The objects under the prefix whose key and ETag the emulator has not fired (nor remembered) yet. */
@@ -298,28 +303,32 @@ async function scan(
 
   const gate = await options.gate.read();
   result.enabled = gate.enabled;
-  const unsettled = new Map<string, string>();
+  const unsettled: ScanState['settling'] = new Map();
+  const ignoredReasons = new Set<string>();
   for (const object of fresh) {
-    if (options.settle && carried.settling.get(object.key) !== object.etag) {
-      unsettled.set(object.key, object.etag);
+    const settling = carried.settling.get(object.key);
+    if (options.settle && settling?.etag !== object.etag) {
+      unsettled.set(object.key, { etag: object.etag, gate });
       result.pending.push(object.key);
       continue;
     }
+    const seenWith = settling?.gate ?? gate;
     // Remembered before firing: an event is delivered at least once by S3, but the emulator
     // never re-fires on its own; the handler's idempotency is tested without it.
     await options.redis.hset(memoryKey, object.key, object.etag);
-    if (gate.enabled && matchesFilter(object.key, gate.filter)) {
-      fire(object, gate.configurationId);
+    if (seenWith.enabled && matchesFilter(object.key, seenWith.filter)) {
+      fire(object, seenWith.configurationId);
       result.fired.push(object.key);
     } else {
       result.ignored.push(object.key);
+      ignoredReasons.add(seenWith.reason ?? 'outside the filter');
     }
   }
   carried.settling = unsettled;
   if (result.fired.length > 0) log.info({ fired: result.fired.length }, 'fired S3 events');
   if (result.ignored.length > 0) {
     log.info(
-      { ignored: result.ignored.length, reason: gate.reason ?? 'outside the filter' },
+      { ignored: result.ignored.length, reason: [...ignoredReasons].join('; ') },
       'new objects not fired',
     );
   }

@@ -243,6 +243,29 @@ describeWithRedis('trigger emulator on folder storage (route flag in Redis)', ()
     expect(handler.calls.map((c) => c.event.Records[0]!.s3.object.size)).toEqual([17]);
   });
 
+  it('with settle, an upload first seen while the route was queue is not fired when lambda comes back before it settles', async () => {
+    // Prepare: the worker owns uploads made under the queue route; S3 would not announce them later.
+    await routes.set('queue');
+    const handler = recordingHandler();
+    const emulator = await start(handler, { settle: true });
+    await emulator.scanOnce();
+    // Act
+    await putFile(dir.path, bucket, 'incoming/4502.zip', 'made under the queue route');
+    const first = await emulator.scanOnce();
+    await routes.set('lambda');
+    const second = await emulator.scanOnce();
+    await putFile(dir.path, bucket, 'incoming/4503.zip', 'made under the lambda route');
+    const third = await emulator.scanOnce();
+    const fourth = await emulator.scanOnce();
+    await emulator.idle();
+    // Assess
+    expect(first).toMatchObject({ fired: [], pending: ['incoming/4502.zip'] });
+    expect(second).toMatchObject({ fired: [], ignored: ['incoming/4502.zip'], pending: [] });
+    expect(third).toMatchObject({ fired: [], pending: ['incoming/4503.zip'] });
+    expect(fourth).toMatchObject({ fired: ['incoming/4503.zip'] });
+    expect(handler.calls.map((c) => c.event.Records[0]!.s3.object.key)).toEqual(['incoming/4503.zip']);
+  });
+
   it('runs the built bundle: an archive dropped in the folder is extracted there', async () => {
     // Prepare
     await ensureBundle();
