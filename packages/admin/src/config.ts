@@ -2,7 +2,8 @@ import { envFields, type LogzipConfig, readConfig, sharedEnvSchema } from '@logz
 import * as z from 'zod';
 import type { ClientLimits } from './http/slow-clients.js';
 import type { IngestGrant } from './ingest/gate.js';
-import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './operations/health.js';
+// Types only: the CLI's commands read this module, and the health view's imports are not light.
+import type { HealthThresholds } from './operations/health.js';
 
 const { bytes, duration, integer, optionalString, port, url } = envFields;
 
@@ -38,6 +39,12 @@ export const adminEnvSchema = sharedEnvSchema.extend({
     .refine((v) => v === undefined || /^\S{32,}$/.test(v), 'must be at least 32 characters, without spaces'),
   LOGZIP_HEALTH_HEARTBEAT_STALE: duration('30s', { min: 1_000, example: '30s or 2m' }),
   LOGZIP_HEALTH_WAITING_STALE: duration('5m', { min: 1_000, example: '30s or 2m' }),
+  // `logzip upload`: attempts per upload (the first included) and the first wait between them.
+  LOGZIP_UPLOAD_ATTEMPTS: integer(5, { min: 1, max: 20, what: 'a whole number from 1 to 20' }),
+  LOGZIP_UPLOAD_BACKOFF: duration('1s', { example: '1s or 500ms' }).refine(
+    (ms) => ms <= 600_000,
+    'must be at most 10m',
+  ),
 });
 
 export type AdminEnv = z.infer<typeof adminEnvSchema>;
@@ -49,6 +56,13 @@ export const CLIENT_LIMIT_DEFAULTS: ClientLimits = Object.freeze({
   requestTimeoutMs: DEFAULT_ADMIN_ENV.LOGZIP_ADMIN_REQUEST_TIMEOUT,
   ingestRequestTimeoutMs: DEFAULT_ADMIN_ENV.LOGZIP_INGEST_REQUEST_TIMEOUT,
   maxConnectionsPerAddress: DEFAULT_ADMIN_ENV.LOGZIP_ADMIN_MAX_CONNECTIONS_PER_ADDRESS,
+});
+
+/** When the health strip turns red with no configuration (the schema's defaults; sweeps every 5m). */
+export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = Object.freeze({
+  heartbeatStaleMs: DEFAULT_ADMIN_ENV.LOGZIP_HEALTH_HEARTBEAT_STALE,
+  waitingStaleMs: DEFAULT_ADMIN_ENV.LOGZIP_HEALTH_WAITING_STALE,
+  sweepStaleMs: 3 * DEFAULT_ADMIN_ENV.LOGZIP_SWEEP_INTERVAL,
 });
 
 export interface AdminConfig extends LogzipConfig<AdminEnv> {

@@ -1,4 +1,5 @@
 import type { ActivityView } from '@logzip/core/state';
+import { DEFAULT_HEALTH_THRESHOLDS } from '../config.js';
 import type { OperationsContext } from './context.js';
 import { describeFailure } from './failure-text.js';
 
@@ -11,12 +12,6 @@ export interface HealthThresholds {
   /** A last sweep older than this is stale (three sweep intervals, LOGZIP_SWEEP_INTERVAL). */
   sweepStaleMs: number;
 }
-
-export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
-  heartbeatStaleMs: 30_000,
-  waitingStaleMs: 5 * 60_000,
-  sweepStaleMs: 15 * 60_000,
-};
 
 export interface WorkerHealth {
   name: string;

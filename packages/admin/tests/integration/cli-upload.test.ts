@@ -300,6 +300,22 @@ describeWithMoto('logzip upload against the running service (moto, Redis)', () =
     expect([noLogId.code, badLogId.code, twoFiles.code, missingFile.code]).toEqual([64, 64, 64, 64]);
   });
 
+  it('exit 78 naming every bad upload setting at once, before anything is sent', async () => {
+    // Act
+    const run = await runCli(['upload', archivePath, '--log-id', 'x5'], {
+      env: cliEnv({
+        LOGZIP_ADMIN_URL: 'ftp://uploads.example',
+        LOGZIP_UPLOAD_ATTEMPTS: '21',
+        LOGZIP_UPLOAD_BACKOFF: '11m',
+      }),
+    });
+    // Assess
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain('LOGZIP_ADMIN_URL: "ftp://uploads.example" is not an http(s) URL');
+    expect(run.stderr).toContain('LOGZIP_UPLOAD_ATTEMPTS: "21" is not a whole number from 1 to 20');
+    expect(run.stderr).toContain('LOGZIP_UPLOAD_BACKOFF: must be at most 10m');
+  });
+
   it('exit 1 when the service stays unreachable after the retries', async () => {
     // Prepare
     const closedPort = await freePort();

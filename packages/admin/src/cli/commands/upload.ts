@@ -5,13 +5,14 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOG_ID_RE, parseDuration } from '@logzip/core';
+import { LOG_ID_RE } from '@logzip/core';
+import { adminEnvSchema } from '../../config.js';
 import { usageOnError } from '../args.js';
 import { EXIT, ExitError, usageError } from '../exit.js';
 import { type CliIo, createProgressBar, printJson } from '../io.js';
 
-/** Attempts per upload, the first included; and the first backoff (then doubled, jittered, capped). */
-export const UPLOAD_DEFAULTS = { attempts: 5, backoffMs: 1_000, maxBackoffMs: 30_000 } as const;
+/** The longest wait between two attempts (the backoff doubles from LOGZIP_UPLOAD_BACKOFF, jittered). */
+const MAX_BACKOFF_MS = 30_000;
 /** A connection that moves no byte for this long counts as a network failure (and is retried). */
 const SOCKET_IDLE_MS = 5 * 60_000;
 /** Longest Retry-After honoured: a longer one is a reason to stop, not to wait. */
@@ -30,52 +31,53 @@ interface UploadTarget {
   idempotencyKey: string;
 }
 
-function readSettings(env: Record<string, string | undefined>): { baseUrl: URL; token: string } {
-  const url = env['LOGZIP_ADMIN_URL'] ?? '';
-  const token = env['LOGZIP_INGEST_TOKEN'] ?? '';
-  const problems: string[] = [];
-  if (url === '') problems.push('LOGZIP_ADMIN_URL: required (the admin service that takes uploads)');
-  else if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
-    problems.push(`LOGZIP_ADMIN_URL: "${url}" is not an http(s) URL`);
-  if (token === '') problems.push('LOGZIP_INGEST_TOKEN: required (the ingest token, not the admin token)');
-  else if (token.length < 32) problems.push('LOGZIP_INGEST_TOKEN: must be at least 32 characters');
-  if (problems.length > 0) {
+interface UploadSettings {
+  baseUrl: URL;
+  token: string;
+  attempts: number;
+  backoffMs: number;
+}
+
+/** The variables `logzip upload` reads, parsed by the admin's schema (one default each). */
+const uploadEnvSchema = adminEnvSchema.pick({
+  LOGZIP_ADMIN_URL: true,
+  LOGZIP_INGEST_TOKEN: true,
+  LOGZIP_UPLOAD_ATTEMPTS: true,
+  LOGZIP_UPLOAD_BACKOFF: true,
+});
+
+function readSettings(env: Record<string, string | undefined>): UploadSettings {
+  const raw = {
+    LOGZIP_ADMIN_URL: env['LOGZIP_ADMIN_URL'],
+    LOGZIP_INGEST_TOKEN: env['LOGZIP_INGEST_TOKEN'],
+    LOGZIP_UPLOAD_ATTEMPTS: env['LOGZIP_UPLOAD_ATTEMPTS'],
+    LOGZIP_UPLOAD_BACKOFF: env['LOGZIP_UPLOAD_BACKOFF'],
+  };
+  const parsed = uploadEnvSchema.safeParse(raw);
+  const errors = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  for (const name of ['LOGZIP_ADMIN_URL', 'LOGZIP_INGEST_TOKEN'] as const) {
+    if (!raw[name]) errors.push(`${name}: required`);
+  }
+  const given = raw.LOGZIP_ADMIN_URL;
+  if (given && URL.canParse(given) && !/^https?:$/.test(new URL(given).protocol)) {
+    errors.push(`LOGZIP_ADMIN_URL: "${given}" is not an http(s) URL`);
+  }
+  const url = parsed.data?.LOGZIP_ADMIN_URL;
+  if (!parsed.success || url === undefined || errors.length > 0) {
     throw new ExitError(
       EXIT.config,
-      `logzip upload needs:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      `logzip upload needs the admin service that takes uploads (LOGZIP_ADMIN_URL) and an ingest token, not the admin token (LOGZIP_INGEST_TOKEN):\n${errors.map((e) => `  - ${e}`).join('\n')}`,
       'invalid_request',
     );
   }
-  return { baseUrl: new URL(url.endsWith('/') ? url : `${url}/`), token };
-}
-
-/** Tuning for slow links and tests: LOGZIP_UPLOAD_ATTEMPTS (1-20), LOGZIP_UPLOAD_BACKOFF (e.g. 1s). */
-function readRetrySettings(env: Record<string, string | undefined>): { attempts: number; backoffMs: number } {
-  const attemptsText = env['LOGZIP_UPLOAD_ATTEMPTS'];
-  const backoffText = env['LOGZIP_UPLOAD_BACKOFF'];
-  let attempts: number = UPLOAD_DEFAULTS.attempts;
-  let backoffMs: number = UPLOAD_DEFAULTS.backoffMs;
-  if (attemptsText !== undefined && attemptsText !== '') {
-    const n = Number(attemptsText);
-    if (!Number.isInteger(n) || n < 1 || n > 20) {
-      throw new ExitError(
-        EXIT.config,
-        `LOGZIP_UPLOAD_ATTEMPTS: "${attemptsText}" is not a whole number from 1 to 20`,
-      );
-    }
-    attempts = n;
-  }
-  if (backoffText !== undefined && backoffText !== '') {
-    const ms = parseDuration(backoffText);
-    if (ms === undefined || ms > 600_000) {
-      throw new ExitError(
-        EXIT.config,
-        `LOGZIP_UPLOAD_BACKOFF: "${backoffText}" is not a duration like 1s or 500ms`,
-      );
-    }
-    backoffMs = ms;
-  }
-  return { attempts, backoffMs };
+  return {
+    baseUrl: new URL(url.endsWith('/') ? url : `${url}/`),
+    token: parsed.data.LOGZIP_INGEST_TOKEN as string,
+    attempts: parsed.data.LOGZIP_UPLOAD_ATTEMPTS,
+    backoffMs: parsed.data.LOGZIP_UPLOAD_BACKOFF,
+  };
 }
 
 function retryAfterMs(response: IncomingMessage): number | undefined {
@@ -198,8 +200,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const logId = values['log-id'];
   if (logId === undefined) throw usageError('--log-id ID is required');
   if (!LOG_ID_RE.test(logId)) throw usageError('--log-id must be 1-64 characters of [0-9A-Za-z_-]');
-  const { baseUrl, token } = readSettings(io.env);
-  const { attempts, backoffMs } = readRetrySettings(io.env);
+  const { baseUrl, token, attempts, backoffMs } = readSettings(io.env);
 
   const file = resolve(io.cwd, positionals[0]!);
   let size: number;
@@ -268,7 +269,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       lastFailure = { code: 'storage_unavailable', message: `network error: ${outcome.message}` };
     }
     if (attempt === attempts) break;
-    const backoff = Math.min(UPLOAD_DEFAULTS.maxBackoffMs, backoffMs * 2 ** (attempt - 1));
+    const backoff = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (attempt - 1));
     const delay = Math.max(waitMs ?? 0, Math.round(backoff * (0.8 + Math.random() * 0.4)));
     io.stderr.write(
       `${io.stderr.isTTY ? '\n' : ''}attempt ${attempt} of ${attempts} failed (${lastFailure.message}); retrying in ${(delay / 1000).toFixed(1)} s\n`,
