@@ -81,14 +81,17 @@ export function bucketSendPolicy(queueArn: string, bucket: string, account = '12
 
 const roles = new Map<string, Promise<string>>();
 
-/** One IAM role per test file and moto for CreateFunction (moto checks it exists, as AWS does). */
-function lambdaRole(endpoint: string): Promise<string> {
+/**
+ * An IAM role in moto that Lambda may assume, for CreateFunction (moto checks it exists, as AWS
+ * does). One per moto endpoint and test file: later calls return the same ARN.
+ */
+export function motoLambdaRole(endpoint: string): Promise<string> {
   const existing = roles.get(endpoint);
   if (existing !== undefined) return existing;
   const roleArn = new IAMClient(clientConfig(endpoint))
     .send(
       new CreateRoleCommand({
-        RoleName: `logzip-buffered-${randomUUID().slice(0, 8)}`,
+        RoleName: `logzip-test-${randomUUID().slice(0, 8)}`,
         AssumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
@@ -144,7 +147,7 @@ export async function createBufferedStack(options: BufferedStackOptions = {}): P
     new CreateFunctionCommand({
       FunctionName: name,
       Runtime: 'nodejs20.x',
-      Role: await lambdaRole(controlPlane),
+      Role: await motoLambdaRole(controlPlane),
       Handler: 'index.handler',
       Code: { ZipFile: code },
     }),

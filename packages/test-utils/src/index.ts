@@ -1,5 +1,5 @@
 export type { BufferedStack, BufferedStackOptions } from './buffered.js';
-export { bucketSendPolicy, createBufferedStack, createMotoSqsClient } from './buffered.js';
+export { bucketSendPolicy, createBufferedStack, createMotoSqsClient, motoLambdaRole } from './buffered.js';
 export type {
   FaultRule,
   ProxiedRequest,

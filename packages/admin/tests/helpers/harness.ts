@@ -40,6 +40,7 @@ import {
   deleteTestBucket,
   MOTO_CREDENTIALS,
   MOTO_REGION,
+  motoLambdaRole,
   requireMoto,
   requireRedis,
 } from '@logzip/test-utils';
@@ -89,39 +90,6 @@ export interface HarnessOptions {
   trigger?: 'aws' | 'buffered' | 'local';
 }
 
-let roleArn: string | undefined;
-
-/** moto's IAM over its query protocol: CreateFunction needs a role, as in AWS. */
-async function motoRole(endpoint: string): Promise<string> {
-  if (roleArn !== undefined) return roleArn;
-  const body = new URLSearchParams({
-    Action: 'CreateRole',
-    Version: '2010-05-08',
-    RoleName: `logzip-admin-test-${randomUUID().slice(0, 8)}`,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-      ],
-    }),
-  });
-  const response = await fetch(`${endpoint}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization:
-        'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x',
-    },
-    body,
-  });
-  const text = await response.text();
-  const arn = /<Arn>([^<]+)<\/Arn>/.exec(text)?.[1];
-  if (!response.ok || arn === undefined)
-    throw new Error(`moto CreateRole failed: ${response.status} ${text}`);
-  roleArn = arn;
-  return arn;
-}
-
 /** A function in moto (it never runs: moto without Docker does not execute Lambdas). */
 export async function createMotoFunction(
   lambda: LambdaClient,
@@ -135,7 +103,7 @@ export async function createMotoFunction(
     new CreateFunctionCommand({
       FunctionName: name,
       Runtime: 'nodejs20.x',
-      Role: await motoRole(endpoint),
+      Role: await motoLambdaRole(endpoint),
       Handler: 'index.handler',
       Code: { ZipFile: code },
     }),

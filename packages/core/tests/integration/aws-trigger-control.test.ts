@@ -20,6 +20,7 @@ import {
   describeWithMoto,
   MOTO_CREDENTIALS,
   MOTO_REGION,
+  motoLambdaRole,
   requireMoto,
 } from '@logzip/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,35 +38,6 @@ let endpoint: string;
 let s3: S3Client;
 let lambda: LambdaClient;
 let roleArn: string;
-
-/** moto's IAM, over its query protocol (core has no IAM SDK): CreateFunction needs a role, as in AWS. */
-async function createRole(name: string): Promise<string> {
-  const body = new URLSearchParams({
-    Action: 'CreateRole',
-    Version: '2010-05-08',
-    RoleName: name,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-      ],
-    }),
-  });
-  const response = await fetch(`${endpoint}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization:
-        'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x',
-    },
-    body,
-  });
-  const text = await response.text();
-  const arn = /<Arn>([^<]+)<\/Arn>/.exec(text)?.[1];
-  if (!response.ok || arn === undefined)
-    throw new Error(`moto CreateRole failed: ${response.status} ${text}`);
-  return arn;
-}
 
 async function createFunction(name: string): Promise<string> {
   const code = await buildZip([
@@ -135,7 +107,7 @@ describeWithMoto('createAwsTriggerControl', () => {
     endpoint = requireMoto();
     s3 = createMotoS3Client();
     lambda = new LambdaClient({ endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS });
-    roleArn = await createRole(`logzip-trigger-test-${randomUUID().slice(0, 8)}`);
+    roleArn = await motoLambdaRole(endpoint);
   });
 
   it('switching off and on again keeps every foreign notification entry intact', async () => {

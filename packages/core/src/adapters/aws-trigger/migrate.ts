@@ -1,27 +1,15 @@
-import {
-  type LambdaClient,
-  ListEventSourceMappingsCommand,
-  UpdateEventSourceMappingCommand,
-} from '@aws-sdk/client-lambda';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import type { Route, TriggerState } from '../../ports/route.js';
 import { createAwsTriggerControl, platformError } from './aws.js';
-import { createBufferedTriggerControl, type QueueReader } from './buffered.js';
+import { type BufferedTriggerControlOptions, createBufferedTriggerControl } from './buffered.js';
 
 export type TriggerMode = 'direct' | 'buffered';
 
-export interface TriggerMigrationOptions {
-  s3: S3Client;
-  lambda: LambdaClient;
-  sqs: QueueReader;
-  bucket: string;
-  prefix: string;
-  suffix?: string;
-  /** The extraction function (LOGZIP_LAMBDA_FUNCTION). */
-  functionName: string;
-  /** The buffered mode's trigger queue (LOGZIP_TRIGGER_QUEUE_URL): the one installed or retired. */
-  queueUrl: string;
-}
+/** What a migration touches: the same resources the buffered trigger control reads. */
+export type TriggerMigrationOptions = Pick<
+  BufferedTriggerControlOptions,
+  's3' | 'lambda' | 'sqs' | 'bucket' | 'prefix' | 'suffix' | 'functionName' | 'queueUrl'
+>;
 
 export interface TriggerMigrationRequest {
   to: TriggerMode;
