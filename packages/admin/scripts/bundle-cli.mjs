@@ -11,50 +11,22 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { assertNoZodLocales, nodeBundleOptions } from '../../../scripts/lib/esbuild-node.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'cli');
 await rm(join(outdir, 'chunks'), { recursive: true, force: true });
 
 const result = await build({
+  ...nodeBundleOptions,
+  // Each command's `import()` becomes a chunk of its own.
   entryPoints: { index: join(root, 'src/cli/index.ts') },
   outdir,
-  // Each command's `import()` becomes a chunk of its own.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  // Workspace packages from their TypeScript sources, the AWS SDK's ES builds (see the Lambda's build).
-  conditions: ['@logzip/source', 'module'],
-  mainFields: ['module', 'main'],
-  // msgpackr's optional native accelerator (BullMQ) cannot be bundled; msgpackr works without it.
-  external: ['msgpackr-extract'],
   // Not minified: an internal error prints its stack, and it should read as the source does.
   sourcemap: 'linked',
-  sourcesContent: false,
-  keepNames: true,
-  treeShaking: true,
   legalComments: 'none',
-  metafile: true,
-  logLevel: 'warning',
-  banner: {
-    js: [
-      // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
-      "import { createRequire as __logzipCreateRequire } from 'node:module';",
-      'const require = __logzipCreateRequire(import.meta.url);',
-    ].join('\n'),
-  },
 });
+assertNoZodLocales(result.metafile, 'CLI');
 
 const entry = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('cli/index.js'));
-const zodLocales = Object.values(result.metafile.outputs).flatMap((output) =>
-  Object.keys(output.inputs).filter((input) => /\/zod\/v4\/locales\/(?!en\.js)/.test(input)),
-);
-if (zodLocales.length > 0) {
-  throw new Error(
-    `the CLI bundle holds zod locales (${zodLocales[0]}, …): import zod as \`import * as z from 'zod'\``,
-  );
-}
 process.stdout.write(`cli bundle: dist/cli/index.js ${(entry[1].bytes / 1024).toFixed(1)} KiB + chunks\n`);

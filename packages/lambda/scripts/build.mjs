@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { assertNoZodLocales, nodeBundleOptions } from '../../../scripts/lib/esbuild-node.mjs';
 import { trimSourceMap } from './trim-source-map.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,65 +16,22 @@ for (const name of await readdir(dist)) if (name.endsWith('.LEGAL.txt')) await r
 await rm(join(dist, 'chunks'), { recursive: true, force: true });
 
 const result = await build({
+  ...nodeBundleOptions,
   // The bundle's entry builds the handler from the environment; `@logzip/lambda` itself never reads it.
   entryPoints: { index: join(root, 'src/handler.ts') },
   outdir: dist,
   outExtension: { '.js': '.mjs' },
   // What the handler loads only when it needs it (BullMQ for a hand-off, iconv-lite for a
-  // non-UTF-8 name) goes into chunks/, so a cold start parses only index.mjs.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  // Workspace packages from their TypeScript sources: the bundle does not depend on core's dist.
-  // `module` (which esbuild drops once conditions are set) picks the AWS SDK's and Smithy's ES
-  // builds over their CommonJS ones, so tree-shaking applies to them: a third less to parse at a
-  // cold start. Bundlers resolve it for import and require() alike, so no package loads twice.
-  conditions: ['@logzip/source', 'module'],
-  mainFields: ['module', 'main'],
-  // The AWS SDK is bundled (pinned by our lockfile) rather than taken from the runtime: see docs/deployment.md.
-  external: [
-    // msgpackr's optional native accelerator (BullMQ): a .node binary cannot be bundled and
-    // msgpackr falls back to plain JavaScript without it.
-    'msgpackr-extract',
-  ],
+  // non-UTF-8 name) goes into chunks/, so a cold start parses only index.mjs. The AWS SDK is
+  // bundled (pinned by our lockfile) rather than taken from the runtime: see docs/deployment.md.
   sourcemap: 'external',
-  sourcesContent: false,
   // Whitespace and syntax only: names stay readable in Lambda's stack traces (no source-map
   // support is enabled in the runtime by default).
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: true,
-  treeShaking: true,
   legalComments: 'linked',
-  metafile: true,
-  logLevel: 'warning',
-  banner: {
-    // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
-    js: [
-      "import { createRequire as __logzipCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __logzipFileURLToPath } from 'node:url';",
-      "import { dirname as __logzipDirname } from 'node:path';",
-      'const require = __logzipCreateRequire(import.meta.url);',
-      'const __filename = __logzipFileURLToPath(import.meta.url);',
-      'const __dirname = __logzipDirname(__filename);',
-    ].join('\n'),
-  },
 });
-
-// Zod's namespace, imported as `import { z } from 'zod'`, defeats esbuild's tree-shaking and drags
-// every locale and the JSON-schema converters into the cold start (450 KiB). `import * as z`
-// shakes; this keeps it that way.
-const zodLocales = Object.values(result.metafile.outputs).flatMap((output) =>
-  Object.keys(output.inputs).filter((input) => /\/zod\/v4\/locales\/(?!en\.js)/.test(input)),
-);
-if (zodLocales.length > 0) {
-  throw new Error(
-    `the bundle holds zod locales (${zodLocales[0]}, …): import zod as \`import * as z from 'zod'\``,
-  );
-}
+assertNoZodLocales(result.metafile, 'Lambda');
 
 // The maps keep only logzip's own sources (see trim-source-map.mjs).
 for (const path of Object.keys(result.metafile.outputs).filter((p) => p.endsWith('.map'))) {
