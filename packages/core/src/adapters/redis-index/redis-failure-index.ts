@@ -20,13 +20,12 @@ import {
   ensureScripts,
   FINISH,
   isNoScript,
+  ownedRunKeys,
   PAGE,
   PREFIX,
   PUT_FAILURE,
   queueScript,
-  RELEASE_LOCK,
   REMOVE_FAILURE,
-  RENEW_LOCK,
   runScript,
   TRIM,
 } from './scripts.js';
@@ -425,22 +424,7 @@ export function createRedisFailureIndex(options: RedisFailureIndexOptions): Fail
     },
 
     rebuild: {
-      async acquire(owner, ttlMs) {
-        return (await redis.set(keys.rebuildLock, owner, 'PX', ttlMs, 'NX')) === 'OK';
-      },
-      async renew(owner, ttlMs) {
-        return Number(await runScript(redis, RENEW_LOCK, [keys.rebuildLock], [owner, ttlMs])) === 1;
-      },
-      async release(owner) {
-        await runScript(redis, RELEASE_LOCK, [keys.rebuildLock], [owner]);
-      },
-      async readCheckpoint() {
-        const text = await redis.get(keys.rebuildCheckpoint);
-        return text === null ? undefined : (JSON.parse(text) as RebuildCheckpoint);
-      },
-      async writeCheckpoint(checkpoint) {
-        await redis.set(keys.rebuildCheckpoint, JSON.stringify(checkpoint));
-      },
+      ...ownedRunKeys<RebuildCheckpoint>(redis, keys.rebuildLock, keys.rebuildCheckpoint),
       async begin(runId) {
         await redis.hset(keys.meta, 'building', runId);
       },

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { FullSweepCheckpoint, PendingEntry, PendingSet } from '../../ports/pending-set.js';
 import { DEFAULT_KEY_NAMESPACE, indexKeys } from '../bullmq/keys.js';
-import { RELEASE_LOCK, RENEW_LOCK, runScript, SETTLE } from './scripts.js';
+import { ownedRunKeys, runScript, SETTLE } from './scripts.js';
 
 /** `[bucket, key, last-seen ms, traceparent?]`: entries written before traces lack the fourth. */
 type StoredSource = [string, string, number, string?];
@@ -98,26 +98,6 @@ export function createRedisPendingSet(options: { redis: Redis; namespace?: strin
     async setBaseline(at) {
       await redis.set(keys.sweepBaseline, at.toISOString());
     },
-    fullSweep: {
-      async acquire(owner, ttlMs) {
-        return (await redis.set(keys.sweepLock, owner, 'PX', ttlMs, 'NX')) === 'OK';
-      },
-      async renew(owner, ttlMs) {
-        return Number(await runScript(redis, RENEW_LOCK, [keys.sweepLock], [owner, ttlMs])) === 1;
-      },
-      async release(owner) {
-        await runScript(redis, RELEASE_LOCK, [keys.sweepLock], [owner]);
-      },
-      async readCheckpoint() {
-        const text = await redis.get(keys.sweepCheckpoint);
-        return text === null ? undefined : (JSON.parse(text) as FullSweepCheckpoint);
-      },
-      async writeCheckpoint(checkpoint) {
-        await redis.set(keys.sweepCheckpoint, JSON.stringify(checkpoint));
-      },
-      async clearCheckpoint() {
-        await redis.del(keys.sweepCheckpoint);
-      },
-    },
+    fullSweep: ownedRunKeys<FullSweepCheckpoint>(redis, keys.sweepLock, keys.sweepCheckpoint),
   };
 }

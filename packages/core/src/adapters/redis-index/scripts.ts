@@ -196,3 +196,31 @@ redis.call('ZREM', b..'pending', id)
 redis.call('HDEL', b..'pending:src', id)
 return 1
 `;
+
+/**
+ * A lock that one owner holds for a while (renewed as it works), with the checkpoint of the run it
+ * guards beside it: what a resumable long run (the index rebuild, the full sweep) keeps in Redis.
+ */
+export function ownedRunKeys<C>(redis: Redis, lockKey: string, checkpointKey: string) {
+  return {
+    async acquire(owner: string, ttlMs: number): Promise<boolean> {
+      return (await redis.set(lockKey, owner, 'PX', ttlMs, 'NX')) === 'OK';
+    },
+    async renew(owner: string, ttlMs: number): Promise<boolean> {
+      return Number(await runScript(redis, RENEW_LOCK, [lockKey], [owner, ttlMs])) === 1;
+    },
+    async release(owner: string): Promise<void> {
+      await runScript(redis, RELEASE_LOCK, [lockKey], [owner]);
+    },
+    async readCheckpoint(): Promise<C | undefined> {
+      const text = await redis.get(checkpointKey);
+      return text === null ? undefined : (JSON.parse(text) as C);
+    },
+    async writeCheckpoint(checkpoint: C): Promise<void> {
+      await redis.set(checkpointKey, JSON.stringify(checkpoint));
+    },
+    async clearCheckpoint(): Promise<void> {
+      await redis.del(checkpointKey);
+    },
+  };
+}
