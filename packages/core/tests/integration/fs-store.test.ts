@@ -382,6 +382,30 @@ describe('createLocalFileSource', () => {
     expect(listed.map((o) => o.key)).toEqual(['54321-2026-11-28.zip']);
   });
 
+  it('hands the bytes head hashed to get, and reads again when the file changed in between', async () => {
+    // Prepare
+    const path = join(dir.path, '54321-2026-11-28.zip');
+    const first = Buffer.from('PK first version');
+    const second = Buffer.from('PK second version, longer');
+    await writeFile(path, first);
+    const source = createLocalFileSource(path);
+
+    // Act
+    const firstInfo = await source.store.head(source.bucket, source.key);
+    const firstGet = await source.store.get(source.bucket, source.key);
+    const secondInfo = await source.store.head(source.bucket, source.key);
+    await writeFile(path, second);
+    const secondGet = await source.store.get(source.bucket, source.key);
+    const thirdInfo = await source.store.head(source.bucket, source.key);
+
+    // Assess
+    expect(firstInfo?.etag).toBe(md5(first));
+    expect(firstGet.equals(first)).toBe(true);
+    expect(secondInfo?.etag).toBe(md5(first));
+    expect(secondGet.equals(second)).toBe(true);
+    expect(thirdInfo).toMatchObject({ etag: md5(second), size: second.length });
+  });
+
   it('reads anything else as missing and refuses writes', async () => {
     // Prepare
     const source = createLocalFileSource(join(dir.path, 'absent.zip'));

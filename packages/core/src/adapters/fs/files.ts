@@ -109,6 +109,14 @@ export async function md5File(path: string, size?: number): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The same file, unchanged: inode, size and mtime (atomic writes always change the inode). */
+export function sameFile(
+  a: Pick<BigIntStats, 'ino' | 'size' | 'mtimeNs'>,
+  b: Pick<BigIntStats, 'ino' | 'size' | 'mtimeNs'>,
+): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
 interface CachedEtag {
   ino: bigint;
   size: bigint;
@@ -141,28 +149,20 @@ export class EtagCache {
     this.#entries.delete(path);
   }
 
+  /** The cached etag of `path` when the file is unchanged since it was hashed. */
+  cached(path: string, stats: BigIntStats): string | undefined {
+    const cached = this.#entries.get(path);
+    return cached !== undefined && sameFile(cached, stats) ? cached.etag : undefined;
+  }
+
   /** The cached etag when the file is unchanged, else hashes it (and caches the result). */
   async etagOf(path: string, stats: BigIntStats): Promise<string> {
-    const cached = this.#entries.get(path);
-    if (
-      cached !== undefined &&
-      cached.ino === stats.ino &&
-      cached.size === stats.size &&
-      cached.mtimeNs === stats.mtimeNs
-    ) {
-      return cached.etag;
-    }
+    const cached = this.cached(path, stats);
+    if (cached !== undefined) return cached;
     const etag = await md5File(path, Number(stats.size));
     // Only cache when the file did not change while we hashed it.
     const after = await statFile(path);
-    if (
-      after !== undefined &&
-      after.ino === stats.ino &&
-      after.mtimeNs === stats.mtimeNs &&
-      after.size === stats.size
-    ) {
-      this.remember(path, stats, etag);
-    }
+    if (after !== undefined && sameFile(after, stats)) this.remember(path, stats, etag);
     return etag;
   }
 }
