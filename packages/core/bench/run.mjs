@@ -23,6 +23,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '../../..');
 const work = join(root, '.bench');
 const cli = join(root, 'packages/admin/dist/cli/index.js');
 const ceiling = join(root, 'packages/core/bench/zlib-ceiling.mjs');
+const floor = join(root, 'packages/core/bench/folder-floor.mjs');
 const runs = Number(values.runs);
 mkdirSync(work, { recursive: true });
 const outputs = join(work, 'out');
@@ -66,6 +67,7 @@ function zipFolder(folder, archive, level = '-6') {
 const CORPORA = {
   a: {
     title: '(a) 5,000 log files of 2-20 KB',
+    floor: true,
     make(dir) {
       for (let i = 0; i < 5000; i++) {
         const sub = join(dir, `app${i % 10}`, `day${i % 7}`);
@@ -76,6 +78,7 @@ const CORPORA = {
   },
   b: {
     title: '(b) 4 x 64 MiB log files',
+    floor: true,
     make(dir) {
       const chunk = logText(4 * 2 ** 20, 7);
       for (let i = 0; i < 4; i++)
@@ -129,7 +132,7 @@ const corpora = values.corpus.split(',');
 for (const name of corpora.filter((c) => c in CORPORA)) {
   const archive = ensureCorpus(name);
   const bytes = uncompressedBytes(archive);
-  const results = { logzip: [], unzip: [], zlib: [] };
+  const results = { logzip: [], unzip: [], zlib: [], floor: [] };
   for (let i = 0; i < runs; i++) {
     // Interleave the three so machine noise hits them alike; alternate which tool goes first.
     // Every run writes into a folder of its own, and outputs are deleted only after all runs: on
@@ -148,10 +151,19 @@ for (const name of corpora.filter((c) => c in CORPORA)) {
       mkdirSync(out, { recursive: true });
       results.unzip.push(measure('unzip', ['-q', '-o', archive, '-d', out]));
     };
+    // The least a Node process does for the same output (folder-floor.mjs): what is left above it
+    // is logzip's own; what it takes above unzip, no Node program gets back.
+    const runFloor = () => {
+      if (!CORPORA[name].floor) return;
+      const out = join(outputs, `${name}-${i}-floor`);
+      results.floor.push(measure('node', [floor, archive, out]));
+    };
     if (i % 2 === 0) {
       runLogzip();
       runUnzip();
+      runFloor();
     } else {
+      runFloor();
       runUnzip();
       runLogzip();
     }
@@ -171,28 +183,34 @@ for (const name of corpora.filter((c) => c in CORPORA)) {
     unzipSeconds: median(results.unzip.map((r) => r.seconds)),
     // Paired by run: each logzip run against the unzip run next to it, so load that hits both cancels.
     wallRatio: median(results.logzip.map((r, i) => r.seconds / results.unzip[i].seconds)),
+    floorSeconds: results.floor.length > 0 ? median(results.floor.map((r) => r.seconds)) : Number.NaN,
+    floorRatio:
+      results.floor.length > 0
+        ? median(results.floor.map((r, i) => r.seconds / results.unzip[i].seconds))
+        : Number.NaN,
     logzipRssMiB: Math.max(...results.logzip.map((r) => r.rssMiB)),
     unzipRssMiB: Math.max(...results.unzip.map((r) => r.rssMiB)),
   };
   rows.push(row);
 }
 
-const f = (x, d = 0) => x.toFixed(d);
+const f = (x, d = 0) => (Number.isNaN(x) ? '–' : x.toFixed(d));
+const times = (x) => (Number.isNaN(x) ? '–' : `${x.toFixed(2)}x`);
 if (rows.length > 0) {
   console.log(
     `\nlogzip bench (${runs} interleaved runs each, medians; node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
   );
   console.log(
-    '| corpus | archive MiB | data MiB | logzip s | unzip -q -o s | wall time logzip / unzip | logzip MB/s | unzip MB/s | zlib ceiling MB/s | logzip peak RSS MiB | unzip peak RSS MiB |',
+    '| corpus | archive MiB | data MiB | logzip s | unzip -q -o s | wall time logzip / unzip | Node floor, one thread s | floor / unzip | logzip MB/s | unzip MB/s | zlib ceiling MB/s | logzip peak RSS MiB | unzip peak RSS MiB |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
-      `| ${r.corpus} | ${f(r.archiveMiB)} | ${f(r.uncompressedMiB)} | ${f(r.logzipSeconds, 2)} | ${f(r.unzipSeconds, 2)} | ${f(r.wallRatio, 2)}x | ${f(r.logzipMBs)} | ${f(r.unzipMBs)} | ${f(r.zlibMBs)} | ${f(r.logzipRssMiB)} | ${f(r.unzipRssMiB)} |`,
+      `| ${r.corpus} | ${f(r.archiveMiB)} | ${f(r.uncompressedMiB)} | ${f(r.logzipSeconds, 2)} | ${f(r.unzipSeconds, 2)} | ${times(r.wallRatio)} | ${f(r.floorSeconds, 2)} | ${times(r.floorRatio)} | ${f(r.logzipMBs)} | ${f(r.unzipMBs)} | ${f(r.zlibMBs)} | ${f(r.logzipRssMiB)} | ${f(r.unzipRssMiB)} |`,
     );
   }
   console.log(
-    '\nWhole processes (logzip: `node …/cli/index.js extract --json`, CLI start included); the wall-time ratio is the median of each run paired with its neighbour; goal ≤ 0.7x for (a) and (b), peak RSS < 200 MiB for (c).',
+    '\nWhole processes (logzip: `node …/cli/index.js extract --json`, CLI start included); the wall-time ratio is the median of each run paired with its neighbour; the Node floor is `folder-floor.mjs` (read, inflate, CRC32, write, nothing else, on one thread) in a whole process; goal ≤ 0.7x for (a) and (b), peak RSS < 200 MiB for (c).',
   );
 }
 // After every timed run (see above); --keep leaves the outputs for a look.
