@@ -26,8 +26,9 @@ const ceiling = join(root, 'packages/core/bench/zlib-ceiling.mjs');
 const floor = join(root, 'packages/core/bench/folder-floor.mjs');
 const runs = Number(values.runs);
 mkdirSync(work, { recursive: true });
-const outputs = join(work, 'out');
-rmSync(outputs, { recursive: true, force: true });
+// A folder of this invocation's own: outputs an earlier `--keep` left are not deleted here, as
+// deleting thousands of files just before the timed runs slows their file creation (see below).
+const outputs = join(work, 'out', new Date().toISOString().replace(/[:.]/g, '-'));
 
 // Realistic log lines: timestamps, levels, ids, some Japanese, repeated structure (compresses ~8-12:1).
 const LEVELS = ['INFO', 'DEBUG', 'WARN', 'ERROR', 'TRACE'];
@@ -67,7 +68,8 @@ function zipFolder(folder, archive, level = '-6') {
 const CORPORA = {
   a: {
     title: '(a) 5,000 log files of 2-20 KB',
-    floor: true,
+    // Threads of the Node floor: a second thread owning half of the folders, to see if it pays.
+    floor: [1, 2],
     make(dir) {
       for (let i = 0; i < 5000; i++) {
         const sub = join(dir, `app${i % 10}`, `day${i % 7}`);
@@ -78,7 +80,7 @@ const CORPORA = {
   },
   b: {
     title: '(b) 4 x 64 MiB log files',
-    floor: true,
+    floor: [1],
     make(dir) {
       const chunk = logText(4 * 2 ** 20, 7);
       for (let i = 0; i < 4; i++)
@@ -132,7 +134,7 @@ const corpora = values.corpus.split(',');
 for (const name of corpora.filter((c) => c in CORPORA)) {
   const archive = ensureCorpus(name);
   const bytes = uncompressedBytes(archive);
-  const results = { logzip: [], unzip: [], zlib: [], floor: [] };
+  const results = { logzip: [], unzip: [], zlib: [], floor: new Map() };
   for (let i = 0; i < runs; i++) {
     // Interleave the three so machine noise hits them alike; alternate which tool goes first.
     // Every run writes into a folder of its own, and outputs are deleted only after all runs: on
@@ -154,9 +156,11 @@ for (const name of corpora.filter((c) => c in CORPORA)) {
     // The least a Node process does for the same output (folder-floor.mjs): what is left above it
     // is logzip's own; what it takes above unzip, no Node program gets back.
     const runFloor = () => {
-      if (!CORPORA[name].floor) return;
-      const out = join(outputs, `${name}-${i}-floor`);
-      results.floor.push(measure('node', [floor, archive, out]));
+      for (const threads of CORPORA[name].floor ?? []) {
+        const out = join(outputs, `${name}-${i}-floor${threads}`);
+        if (!results.floor.has(threads)) results.floor.set(threads, []);
+        results.floor.get(threads).push(measure('node', [floor, archive, out, String(threads)]));
+      }
     };
     if (i % 2 === 0) {
       runLogzip();
@@ -183,11 +187,11 @@ for (const name of corpora.filter((c) => c in CORPORA)) {
     unzipSeconds: median(results.unzip.map((r) => r.seconds)),
     // Paired by run: each logzip run against the unzip run next to it, so load that hits both cancels.
     wallRatio: median(results.logzip.map((r, i) => r.seconds / results.unzip[i].seconds)),
-    floorSeconds: results.floor.length > 0 ? median(results.floor.map((r) => r.seconds)) : Number.NaN,
-    floorRatio:
-      results.floor.length > 0
-        ? median(results.floor.map((r, i) => r.seconds / results.unzip[i].seconds))
-        : Number.NaN,
+    floor: [...results.floor].map(([threads, rs]) => ({
+      threads,
+      seconds: median(rs.map((r) => r.seconds)),
+      ratio: median(rs.map((r, i) => r.seconds / results.unzip[i].seconds)),
+    })),
     logzipRssMiB: Math.max(...results.logzip.map((r) => r.rssMiB)),
     unzipRssMiB: Math.max(...results.unzip.map((r) => r.rssMiB)),
   };
@@ -201,20 +205,21 @@ if (rows.length > 0) {
     `\nlogzip bench (${runs} interleaved runs each, medians; node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
   );
   console.log(
-    '| corpus | archive MiB | data MiB | logzip s | unzip -q -o s | wall time logzip / unzip | Node floor, one thread s | floor / unzip | logzip MB/s | unzip MB/s | zlib ceiling MB/s | logzip peak RSS MiB | unzip peak RSS MiB |',
+    '| corpus | archive MiB | data MiB | logzip s | unzip -q -o s | wall time logzip / unzip | Node floor s (1 thread / 2) | floor / unzip (1 thread / 2) | logzip MB/s | unzip MB/s | zlib ceiling MB/s | logzip peak RSS MiB | unzip peak RSS MiB |',
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
-      `| ${r.corpus} | ${f(r.archiveMiB)} | ${f(r.uncompressedMiB)} | ${f(r.logzipSeconds, 2)} | ${f(r.unzipSeconds, 2)} | ${times(r.wallRatio)} | ${f(r.floorSeconds, 2)} | ${times(r.floorRatio)} | ${f(r.logzipMBs)} | ${f(r.unzipMBs)} | ${f(r.zlibMBs)} | ${f(r.logzipRssMiB)} | ${f(r.unzipRssMiB)} |`,
+      `| ${r.corpus} | ${f(r.archiveMiB)} | ${f(r.uncompressedMiB)} | ${f(r.logzipSeconds, 2)} | ${f(r.unzipSeconds, 2)} | ${times(r.wallRatio)} | ${r.floor.map((x) => f(x.seconds, 2)).join(' / ') || '–'} | ${r.floor.map((x) => times(x.ratio)).join(' / ') || '–'} | ${f(r.logzipMBs)} | ${f(r.unzipMBs)} | ${f(r.zlibMBs)} | ${f(r.logzipRssMiB)} | ${f(r.unzipRssMiB)} |`,
     );
   }
   console.log(
-    '\nWhole processes (logzip: `node …/cli/index.js extract --json`, CLI start included); the wall-time ratio is the median of each run paired with its neighbour; the Node floor is `folder-floor.mjs` (read, inflate, CRC32, write, nothing else, on one thread) in a whole process; goal ≤ 0.7x for (a) and (b), peak RSS < 200 MiB for (c).',
+    '\nWhole processes (logzip: `node …/cli/index.js extract --json`, CLI start included); the wall-time ratio is the median of each run paired with its neighbour; the Node floor is `folder-floor.mjs` (read, inflate, CRC32, write, nothing else) in a whole process, on one thread and, for (a), on two threads owning half of the folders each; goal ≤ 0.7x for (a) and (b), peak RSS < 200 MiB for (c).',
   );
 }
 // After every timed run (see above); --keep leaves the outputs for a look.
-if (!values.keep) rmSync(outputs, { recursive: true, force: true });
+if (values.keep) console.log(`\noutputs kept in ${outputs}`);
+else rmSync(outputs, { recursive: true, force: true });
 
 if (corpora.includes('s3')) {
   const s3 = spawnSync(
