@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { buffer as readAll } from 'node:stream/consumers';
 import { type TempDir, tempDir } from '@logzip/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileHashed } from '../../src/adapters/fs/files.js';
 import { createFsObjectStore, createLocalFileSource } from '../../src/adapters/fs/index.js';
 import { compareKeys } from '../../src/adapters/fs/paths.js';
 import type { ObjectInfo, ObjectStore } from '../../src/ports/object-store.js';
@@ -404,6 +405,26 @@ describe('createLocalFileSource', () => {
     expect(secondInfo?.etag).toBe(md5(first));
     expect(secondGet.equals(second)).toBe(true);
     expect(thirdInfo).toMatchObject({ etag: md5(second), size: second.length });
+  });
+
+  it('reads a file of several chunks and its MD5 in one pass, and returns less when the file is shorter', async () => {
+    // Prepare: not a multiple of the 1 MiB chunk, different bytes in every chunk
+    const content = Buffer.alloc(2.5 * 2 ** 20 + 7);
+    for (let i = 0; i < content.length; i += 4096) content.writeUInt32LE(i, i);
+    const path = join(dir.path, 'big.zip');
+    await writeFile(path, content);
+
+    // Act
+    const whole = await readFileHashed(path, content.length);
+    const asked = await readFileHashed(path, content.length + 10);
+    const empty = await readFileHashed(path, 0);
+
+    // Assess
+    expect(whole.content.equals(content)).toBe(true);
+    expect(whole.md5).toBe(md5(content));
+    expect(asked.content.length).toBe(content.length);
+    expect(asked.md5).toBe(md5(content));
+    expect(empty).toEqual({ content: Buffer.alloc(0), md5: md5('') });
   });
 
   it('reads anything else as missing and refuses writes', async () => {
