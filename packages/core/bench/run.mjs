@@ -225,7 +225,7 @@ if (corpora.includes('s3')) {
   const s3 = spawnSync(
     'node',
     [join(root, 'packages/core/bench/s3-small-files.mjs'), ensureCorpus('a'), '--runs', String(runs)],
-    { stdio: 'inherit' },
+    { stdio: 'inherit', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
   if (s3.status !== 0) throw new Error('the S3 bench failed');
 }
