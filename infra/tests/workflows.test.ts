@@ -116,12 +116,15 @@ describe.runIf(hasActionlint || CI)('actionlint', () => {
 
 interface Step {
   uses?: string;
+  if?: string;
   run?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
 }
 interface Job {
   uses?: string;
+  strategy?: { matrix?: { node?: number[] } };
+  container?: { image?: string };
   needs?: string | string[];
   environment?: string | { name: string };
   permissions?: Record<string, string>;
@@ -162,10 +165,24 @@ describe('ci.yml', () => {
     expect(script).toMatch(/pip install[^\n]*moto\[server\][^\n]*cfn-lint/);
   });
 
-  it('hands the Lambda bundle its tests built to the release', () => {
+  it('tests on the oldest supported Node and on the Lambda runtime’s, and hands on the bundle of the latter', () => {
+    // Prepare: the Lambda's runtime as the template deploys it (nodejs22.x -> 22)
+    const template = readFileSync(join(REPO, 'infra/template.yaml'), 'utf8');
+    const runtime = /Runtime:\s*nodejs(\d+)\.x/.exec(template)?.[1];
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const oldest = /Node\.js ≥ (\d+)\./.exec(readme)?.[1];
+
+    // Assess
+    expect(runtime).toBeDefined();
+    expect(oldest).toBeDefined();
+    const versions = test?.strategy?.matrix?.node ?? [];
+    expect(versions).toEqual(expect.arrayContaining([Number(oldest), Number(runtime)]));
+    expect(test?.container?.image).toMatch(/^node:\$\{\{ matrix\.node \}\}-bookworm$/);
     const upload = test?.steps?.find((step) => step.uses?.startsWith('actions/upload-artifact@'));
     expect(upload?.with?.['path']).toBe('packages/lambda/dist/lambda.zip');
     expect(upload?.with?.['name']).toBe('lambda-bundle');
+    // One leg uploads it (two uploads of one artifact name fail), the one on the Lambda's runtime.
+    expect(upload?.if).toBe(`success() && matrix.node == ${runtime}`);
   });
 
   it('builds with the script `pnpm build` runs, as part of `pnpm test`', () => {
