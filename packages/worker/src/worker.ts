@@ -193,7 +193,7 @@ function createShared(options: StartWorkerOptions, redis: Redis, log: Logger): S
   };
 }
 
-/** The extraction worker and its event handlers; `failedHandlers` are those still running. */
+/** The extraction worker and its event handlers; `eventHandlers` are those still running (failed and completed events). */
 function createExtractionWorker(shared: Shared) {
   const { options, config, settings, log, metrics } = shared;
   const processor = createExtractProcessor({
@@ -210,6 +210,7 @@ function createExtractionWorker(shared: Shared) {
     leaseTtlMs: settings.lockDurationMs,
     leaseWaitMs: Math.round(settings.lockDurationMs * 1.5),
     alerter: shared.alerter,
+    requeue: (job) => shared.producer.enqueue(job),
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
   const worker = new Worker(QUEUE_NAME, processor.process, {
@@ -223,22 +224,30 @@ function createExtractionWorker(shared: Shared) {
     maxStalledCount: settings.maxStalledCount,
     autorun: false,
   });
-  // Failed-event handlers still writing a record or sending an alert: close() lets them finish.
-  const failedHandlers = new Set<Promise<void>>();
+  // Event handlers still writing a record, sending an alert or queueing a newer upload: close()
+  // lets them finish.
+  const eventHandlers = new Set<Promise<void>>();
+  const track = (handling: Promise<void>, what: string) => {
+    const tracked = handling.catch((e: unknown) => log.error({ err: messageOf(e) }, `${what} handler`));
+    eventHandlers.add(tracked);
+    void tracked.finally(() => eventHandlers.delete(tracked));
+  };
   worker.on('failed', (job, error) => {
-    const handling = processor
-      .onFailed(job, error)
-      .catch((e: unknown) => log.error({ err: messageOf(e) }, 'failed-event handler'));
-    failedHandlers.add(handling);
-    void handling.finally(() => failedHandlers.delete(handling));
+    track(
+      processor.onFailed(job, error).then(async () => {
+        if (job?.finishedOn !== undefined) await processor.onFinished(job, 'failed');
+      }),
+      'failed-event',
+    );
   });
+  worker.on('completed', (job) => track(processor.onFinished(job, 'completed'), 'completed-event'));
   worker.on('error', (error) => log.error({ err: error.message }, 'worker error'));
   worker.on('stalled', (jobId) => {
     metrics.jobsStalled.inc();
     log.warn({ jobId }, 'job stalled (its worker died or lost its lock): it runs again');
   });
   worker.on('lockRenewalFailed', (jobIds) => log.error({ jobIds }, 'could not renew job locks'));
-  return { processor, worker, failedHandlers };
+  return { processor, worker, eventHandlers };
 }
 
 /**
@@ -472,7 +481,7 @@ async function closeParts(parts: Parts): Promise<{ handedBack: number; forced: b
   }
   await withDeadline(others, 10_000);
   // A final failure's record and alert (bounded by the alerter's own timeouts).
-  await withDeadline(Promise.allSettled([...extraction.failedHandlers]), 15_000);
+  await withDeadline(Promise.allSettled([...extraction.eventHandlers]), 15_000);
   await Promise.allSettled([
     sweeper.queue?.close(),
     shared.producer.close(),

@@ -9,11 +9,12 @@ import { type Harness, OUTPUT_PREFIX } from './harness.js';
  * success, the failure record resolved or updated, the `failed` event's bookkeeping).
  */
 export function startTestWorker(
-  harness: Pick<Harness, 'store' | 'state' | 'bucket' | 'queuePrefix'>,
+  harness: Pick<Harness, 'store' | 'state' | 'bucket' | 'queuePrefix'> & Partial<Pick<Harness, 'producer'>>,
   redisUrl: string,
   options: { tracer?: Tracer } = {},
 ): { close(): Promise<void> } {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const { producer } = harness;
   const processor = createExtractProcessor({
     source: harness.store,
     output: harness.store,
@@ -22,6 +23,8 @@ export function startTestWorker(
     limits: DEFAULT_LIMITS,
     fallbackEncoding: 'cp932',
     logger: silentLogger,
+    // Uploads that land while a job of their log ID finishes get a job of their own.
+    ...(producer === undefined ? {} : { requeue: (job) => producer.enqueue(job) }),
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
   const worker = new Worker(QUEUE_NAME, processor.process, {
@@ -29,7 +32,13 @@ export function startTestWorker(
     prefix: harness.queuePrefix,
     concurrency: 2,
   });
-  worker.on('failed', (job, error) => void processor.onFailed(job, error).catch(() => {}));
+  worker.on('failed', (job, error) => {
+    void processor
+      .onFailed(job, error)
+      .then(() => (job?.finishedOn === undefined ? undefined : processor.onFinished(job, 'failed')))
+      .catch(() => {});
+  });
+  worker.on('completed', (job) => void processor.onFinished(job, 'completed').catch(() => {}));
   worker.on('error', () => {});
   return {
     async close() {

@@ -56,6 +56,11 @@ export interface ProcessorDeps {
   alerter?: FailureAlerter;
   /** One span per attempt (phases inside), continuing the trace the job carries; none by default. */
   tracer?: Tracer;
+  /**
+   * Queues a job for a newer upload found once a job has finished (the producer's `enqueue`);
+   * without it, such an upload waits for the sweep. See `onFinished`.
+   */
+  requeue?: (job: ExtractJob) => Promise<unknown>;
 }
 
 const PROGRESS_INTERVAL_MS = 2_000;
@@ -379,9 +384,47 @@ export function createExtractProcessor(deps: ProcessorDeps) {
     if (final) await alertFinal(job, record);
   }
 
+  /**
+   * The worker's `completed` event, and its `failed` event for a job that failed for good. One job
+   * per log ID: an upload of a new version that lands while the job is still running, after the
+   * job's last read of the source (it reads it again just before writing the manifest), is
+   * answered `already_queued` and would wait for the sweep. BullMQ has finished the job by the time
+   * this runs, so any later upload gets a job of its own; this catches the ones before: a source
+   * whose ETag is not the one just extracted (or, after a failure, that changed after the attempt
+   * started) gets a job now.
+   */
+  async function onFinished(job: Job, outcome: 'completed' | 'failed'): Promise<void> {
+    if (deps.requeue === undefined) return;
+    const parsed = extractJobSchema.safeParse(job.data);
+    if (!parsed.success) return;
+    const data = parsed.data;
+    const now = await deps.source.head(data.bucket, data.key);
+    if (now === undefined) return;
+    let newer: boolean;
+    if (outcome === 'completed') {
+      const manifest = await deps.state.getManifest(data.logId);
+      // A manifest of another key is another upload's: not this job's to follow.
+      newer =
+        manifest !== undefined &&
+        manifest.source.bucket === data.bucket &&
+        manifest.source.key === data.key &&
+        manifest.source.etag !== now.etag;
+    } else {
+      // No version is recorded for a failure: a source written after the attempt started is newer.
+      newer = job.processedOn !== undefined && now.lastModified.getTime() > job.processedOn;
+    }
+    if (!newer) return;
+    await deps.requeue({ logId: data.logId, bucket: data.bucket, key: data.key, reason: 'upload' });
+    deps.logger.info(
+      { jobId: job.id, logId: data.logId, key: data.key, etag: now.etag, after: outcome },
+      'a newer upload arrived while the job ran: queued it',
+    );
+  }
+
   return {
     process,
     onFailed,
+    onFinished,
     /** Jobs running in this process. */
     activeCount: () => active.size,
     /** Stops every running extraction and hands its job back to the queue (shutdown deadline). */
