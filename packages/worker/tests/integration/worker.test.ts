@@ -150,6 +150,50 @@ describeWithRedis('the extraction worker', () => {
     expect(started).toHaveLength(1);
   });
 
+  it('extracts a new version that lands while its log ID’s job finishes (the enqueue said already_queued)', async () => {
+    // Prepare: a worker whose state store uploads and enqueues version 2 right after version 1's
+    // manifest is written, while version 1's job is still running
+    const key = 'incoming/finishing.zip';
+    const job = { logId: 'finishing', bucket: 'logs', key, reason: 'upload' } as const;
+    await putArchive(key, await buildZip([{ name: 'app.log', data: 'version 1\n' }]));
+    let during: { outcome: string } | undefined;
+    const hooked = new Proxy(state, {
+      get(target, name) {
+        if (name === 'putManifest') {
+          return async (manifest: Parameters<StateStore['putManifest']>[0]) => {
+            await target.putManifest(manifest);
+            if (during !== undefined) return;
+            during = { outcome: 'pending' };
+            await putArchive(key, await buildZip([{ name: 'app.log', data: 'version 2\n' }]));
+            during = await producer.enqueue(job);
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await running.close();
+    running = await startWorker({ config, logger: captured.logger, store, state: hooked });
+
+    // Act
+    await producer.enqueue(job);
+    const etag = async () => (await store.head('logs', key))?.etag;
+    await waitFor(
+      async () =>
+        during !== undefined &&
+        during.outcome !== 'pending' &&
+        (await state.getManifest('finishing'))?.source.etag === (await etag()),
+      'the manifest of version 2',
+    );
+
+    // Assess
+    expect(during?.outcome).toBe('already_queued');
+    expect(await readFile(join(dir.path, 'logs/extracted/finishing/app.log'), 'utf8')).toBe('version 2\n');
+    expect(captured.lines.map((l) => l['msg'])).toContain(
+      'a newer upload arrived while the job ran: queued it',
+    );
+  });
+
   it('runs a log ID again when it is re-enqueued after a failure, and resolves its record', async () => {
     // Prepare
     await putArchive('incoming/again.zip', Buffer.from('not a zip'));
