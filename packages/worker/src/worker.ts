@@ -193,7 +193,7 @@ function createShared(options: StartWorkerOptions, redis: Redis, log: Logger): S
   };
 }
 
-/** The extraction worker and its event handlers; `eventHandlers` are those still running (failed and completed events). */
+/** The extraction worker and its event handlers; `eventHandlers` are those still running. */
 function createExtractionWorker(shared: Shared) {
   const { options, config, settings, log, metrics } = shared;
   const processor = createExtractProcessor({
@@ -232,15 +232,8 @@ function createExtractionWorker(shared: Shared) {
     eventHandlers.add(tracked);
     void tracked.finally(() => eventHandlers.delete(tracked));
   };
-  worker.on('failed', (job, error) => {
-    track(
-      processor.onFailed(job, error).then(async () => {
-        if (job?.finishedOn !== undefined) await processor.onFinished(job, 'failed');
-      }),
-      'failed-event',
-    );
-  });
-  worker.on('completed', (job) => track(processor.onFinished(job, 'completed'), 'completed-event'));
+  worker.on('failed', (job, error) => track(processor.onFailed(job, error), 'failed-event'));
+  worker.on('completed', (job, result) => track(processor.onCompleted(job, result), 'completed-event'));
   worker.on('error', (error) => log.error({ err: error.message }, 'worker error'));
   worker.on('stalled', (jobId) => {
     metrics.jobsStalled.inc();
@@ -480,7 +473,8 @@ async function closeParts(parts: Parts): Promise<{ handedBack: number; forced: b
     }
   }
   await withDeadline(others, 10_000);
-  // A final failure's record and alert (bounded by the alerter's own timeouts).
+  // A final failure's record and alert (bounded by the alerter's own timeouts), and the follow-up
+  // jobs of uploads that landed while their log ID's job finished.
   await withDeadline(Promise.allSettled([...extraction.eventHandlers]), 15_000);
   await Promise.allSettled([
     sweeper.queue?.close(),

@@ -32,13 +32,8 @@ export function startTestWorker(
     prefix: harness.queuePrefix,
     concurrency: 2,
   });
-  worker.on('failed', (job, error) => {
-    void processor
-      .onFailed(job, error)
-      .then(() => (job?.finishedOn === undefined ? undefined : processor.onFinished(job, 'failed')))
-      .catch(() => {});
-  });
-  worker.on('completed', (job) => void processor.onFinished(job, 'completed').catch(() => {}));
+  worker.on('failed', (job, error) => void processor.onFailed(job, error).catch(() => {}));
+  worker.on('completed', (job, result) => void processor.onCompleted(job, result).catch(() => {}));
   worker.on('error', () => {});
   return {
     async close() {

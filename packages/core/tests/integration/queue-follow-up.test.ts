@@ -26,12 +26,13 @@ import type { FailureRecord, Manifest } from '../../src/state/types.js';
 
 // One job per log ID: an upload that lands while its log ID's job is finishing (after the job's
 // last read of the source, before BullMQ marks it completed) is answered `already_queued`. The
-// worker's `completed` / final `failed` handler (processor.onFinished) must queue it then, not
+// worker's `completed` / final `failed` handler (processor.onCompleted / onFailed) must queue it then, not
 // leave it for the sweep. The window is made deterministic here: the new version is uploaded and
 // enqueued from inside the job, right after its manifest is written.
 
 const BUCKET = 'logs';
 const KEY = 'incoming/ab/cd/7001.zip';
+const JOB = { logId: '7001', bucket: BUCKET, key: KEY, reason: 'upload' } as const;
 
 async function cleanup(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`${prefix}:*`);
@@ -88,8 +89,7 @@ describeWithRedis('queue follow-up of an upload that lands while its log ID’s 
 
   /**
    * A worker whose state store runs `onWrite` once, just after the first manifest (or failure
-   * record) is written, while the job is still active, and whose finished jobs go through
-   * processor.onFinished.
+   * record) is written, while the job is still active, and whose events go to the processor.
    */
   function startWorker(
     onWrite: () => Promise<void>,
@@ -127,43 +127,53 @@ describeWithRedis('queue follow-up of an upload that lands while its log ID’s 
       connection: createRedis(requireRedis(), { forWorker: true }),
       prefix,
     });
-    worker.on('completed', (job: Job) => {
-      finished.push(processor.onFinished(job, 'completed'));
+    worker.on('completed', (job: Job, result: unknown) => {
+      finished.push(processor.onCompleted(job, result));
     });
-    worker.on('failed', (job) => {
-      if (job?.finishedOn !== undefined) finished.push(processor.onFinished(job, 'failed'));
-    });
+    worker.on('failed', (job, error) => void processor.onFailed(job, error));
   }
 
   const progress = async () => JSON.stringify(await producer.getCounts());
 
-  it('a new version uploaded while the job finishes gets a job of its own and is extracted', async () => {
-    // Prepare: version 1 extracted by a job; version 2 lands while that job is still active
-    const v1 = writeZip([{ name: 'app.log', data: 'version 1\n' }]);
-    const v2 = writeZip([{ name: 'app.log', data: 'version 2, uploaded while job 1 finished\n' }]);
-    let secondEnqueue: EnqueueResult | undefined;
-    let v2Etag: string | undefined;
-    startWorker(async () => {
-      v2Etag = (await store.put(BUCKET, KEY, v2)).etag;
-      secondEnqueue = await producer.enqueue({ logId: '7001', bucket: BUCKET, key: KEY, reason: 'upload' });
-    }, true);
-    await store.put(BUCKET, KEY, v1);
+  /** A new version as ingest hands it over (stored, then enqueued), and what that saw. */
+  function newVersion(archive: Buffer) {
+    const seen: { etag?: string; enqueue?: EnqueueResult } = {};
+    const upload = async () => {
+      seen.etag = (await store.put(BUCKET, KEY, archive)).etag;
+      seen.enqueue = await producer.enqueue(JOB);
+    };
+    return { seen, upload };
+  }
 
-    // Act
-    await producer.enqueue({ logId: '7001', bucket: BUCKET, key: KEY, reason: 'upload' });
-    const manifest = await until(
-      'the manifest of version 2',
+  /** The manifest, once it names the version `seen` stored. */
+  function manifestOf(seen: { etag?: string }): Promise<Manifest> {
+    return until(
+      'the manifest of the new version',
       async () => {
         const current = await state.getManifest('7001');
-        return current !== undefined && v2Etag !== undefined && current.source.etag === v2Etag
+        return current !== undefined && seen.etag !== undefined && current.source.etag === seen.etag
           ? current
           : undefined;
       },
       progress,
     );
+  }
+
+  it('a new version uploaded while the job finishes gets a job of its own and is extracted', async () => {
+    // Prepare: version 1 extracted by a job; version 2 lands while that job is still active
+    const v1 = writeZip([{ name: 'app.log', data: 'version 1\n' }]);
+    const v2 = newVersion(
+      writeZip([{ name: 'app.log', data: 'version 2, uploaded while job 1 finished\n' }]),
+    );
+    startWorker(v2.upload, true);
+    await store.put(BUCKET, KEY, v1);
+
+    // Act
+    await producer.enqueue(JOB);
+    const manifest = await manifestOf(v2.seen);
 
     // Assess: the race happened (the job was active), and version 2 was extracted all the same
-    expect(secondEnqueue?.outcome).toBe('already_queued');
+    expect(v2.seen.enqueue?.outcome).toBe('already_queued');
     expect(manifest.entries.map((e) => e.path)).toEqual(['app.log']);
     expect((await store.get(BUCKET, 'extracted/7001/app.log')).toString()).toBe(
       'version 2, uploaded while job 1 finished\n',
@@ -173,32 +183,16 @@ describeWithRedis('queue follow-up of an upload that lands while its log ID’s 
   it('a good version uploaded while a broken one fails for good gets a job of its own', async () => {
     // Prepare: version 1 fails for good (CRC); version 2 lands while that job is still active
     const broken = writeZip([{ name: 'app.log', data: 'version 1\n', crc32: 0xdeadbeef }]);
-    const good = writeZip([{ name: 'app.log', data: 'version 2, the fixed upload\n' }]);
-    let secondEnqueue: EnqueueResult | undefined;
-    let goodEtag: string | undefined;
-    startWorker(
-      async () => {
-        goodEtag = (await store.put(BUCKET, KEY, good)).etag;
-        secondEnqueue = await producer.enqueue({ logId: '7001', bucket: BUCKET, key: KEY, reason: 'upload' });
-      },
-      true,
-      'putFailure',
-    );
+    const good = newVersion(writeZip([{ name: 'app.log', data: 'version 2, the fixed upload\n' }]));
+    startWorker(good.upload, true, 'putFailure');
     await store.put(BUCKET, KEY, broken);
 
     // Act
-    await producer.enqueue({ logId: '7001', bucket: BUCKET, key: KEY, reason: 'upload' });
-    const manifest = await until(
-      'the manifest of version 2',
-      async () => {
-        const current = await state.getManifest('7001');
-        return current !== undefined && current.source.etag === goodEtag ? current : undefined;
-      },
-      progress,
-    );
+    await producer.enqueue(JOB);
+    const manifest = await manifestOf(good.seen);
 
     // Assess
-    expect(secondEnqueue?.outcome).toBe('already_queued');
+    expect(good.seen.enqueue?.outcome).toBe('already_queued');
     expect(manifest.entries.map((e) => e.path)).toEqual(['app.log']);
     expect((await state.getFailure('7001'))?.state).toBe('resolved');
   });
@@ -210,7 +204,7 @@ describeWithRedis('queue follow-up of an upload that lands while its log ID’s 
     startWorker(async () => {}, true);
 
     // Act
-    await producer.enqueue({ logId: '7001', bucket: BUCKET, key: KEY, reason: 'upload' });
+    await producer.enqueue(JOB);
     await until('the completed handler', async () => (finished.length > 0 ? true : undefined), progress);
     await finished[0];
 

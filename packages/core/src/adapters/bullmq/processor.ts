@@ -7,7 +7,7 @@ import { LogzipError, toLogzipError } from '../../errors.js';
 import { type ExtractJob, extractJobSchema, runOfJob } from '../../job.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
-import type { ObjectStore } from '../../ports/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../../ports/object-store.js';
 import { noopTracer, SPAN_ATTRIBUTES, TRACEPARENT, type Tracer, type TraceSpan } from '../../ports/tracer.js';
 import { runIdOfJob } from '../../state/failures.js';
 import { observeArchive, observedTraceparent } from '../../state/indexed-state-store.js';
@@ -31,6 +31,8 @@ export interface JobResult {
   bytes: number;
   durationMs: number;
   manifestFinishedAt: string;
+  /** The ETag of the version the manifest names: `onCompleted` compares the source with it. */
+  etag: string;
 }
 
 export interface ProcessorDeps {
@@ -58,7 +60,7 @@ export interface ProcessorDeps {
   tracer?: Tracer;
   /**
    * Queues a job for a newer upload found once a job has finished (the producer's `enqueue`);
-   * without it, such an upload waits for the sweep. See `onFinished`.
+   * without it, such an upload waits for the sweep. See `followNewerUpload`.
    */
   requeue?: (job: ExtractJob) => Promise<unknown>;
 }
@@ -287,6 +289,7 @@ export function createExtractProcessor(deps: ProcessorDeps) {
           bytes: result.bytes,
           durationMs: result.durationMs,
           manifestFinishedAt: result.manifest.finishedAt,
+          etag: result.source.etag,
         };
       }
       if (slot.handBack && token !== undefined) {
@@ -345,8 +348,8 @@ export function createExtractProcessor(deps: ProcessorDeps) {
     });
   }
 
-  /** The worker's `failed` event: metrics for every failed attempt, records for those the processor could not write. */
-  async function onFailed(job: Job | undefined, error: Error): Promise<void> {
+  /** Metrics for every failed attempt, records for those the processor could not write. */
+  async function recordFailure(job: Job | undefined, error: Error): Promise<void> {
     const final = job === undefined || job.finishedOn !== undefined;
     const attemptError = error instanceof JobAttemptError ? error : undefined;
     const logId = (job?.data as { logId?: unknown } | undefined)?.logId;
@@ -385,46 +388,49 @@ export function createExtractProcessor(deps: ProcessorDeps) {
   }
 
   /**
-   * The worker's `completed` event, and its `failed` event for a job that failed for good. One job
-   * per log ID: an upload of a new version that lands while the job is still running, after the
-   * job's last read of the source (it reads it again just before writing the manifest), is
-   * answered `already_queued` and would wait for the sweep. BullMQ has finished the job by the time
-   * this runs, so any later upload gets a job of its own; this catches the ones before: a source
-   * whose ETag is not the one just extracted (or, after a failure, that changed after the attempt
-   * started) gets a job now.
+   * One job per log ID: an upload of a new version that lands while the job is still running,
+   * after its last read of the source (just before the manifest), is answered `already_queued` and
+   * would wait for the sweep. BullMQ has finished the job when its events run, so any later upload
+   * gets a job of its own; this catches the ones before: a source newer than what the job read
+   * gets a job now.
    */
-  async function onFinished(job: Job, outcome: 'completed' | 'failed'): Promise<void> {
+  async function followNewerUpload(job: Job, isNewer: (now: ObjectInfo) => boolean): Promise<void> {
     if (deps.requeue === undefined) return;
     const parsed = extractJobSchema.safeParse(job.data);
     if (!parsed.success) return;
     const data = parsed.data;
     const now = await deps.source.head(data.bucket, data.key);
-    if (now === undefined) return;
-    let newer: boolean;
-    if (outcome === 'completed') {
-      const manifest = await deps.state.getManifest(data.logId);
-      // A manifest of another key is another upload's: not this job's to follow.
-      newer =
-        manifest !== undefined &&
-        manifest.source.bucket === data.bucket &&
-        manifest.source.key === data.key &&
-        manifest.source.etag !== now.etag;
-    } else {
-      // No version is recorded for a failure: a source written after the attempt started is newer.
-      newer = job.processedOn !== undefined && now.lastModified.getTime() > job.processedOn;
-    }
-    if (!newer) return;
+    if (now === undefined || !isNewer(now)) return;
     await deps.requeue({ logId: data.logId, bucket: data.bucket, key: data.key, reason: 'upload' });
     deps.logger.info(
-      { jobId: job.id, logId: data.logId, key: data.key, etag: now.etag, after: outcome },
+      { jobId: job.id, logId: data.logId, key: data.key, etag: now.etag },
       'a newer upload arrived while the job ran: queued it',
     );
+  }
+
+  /** The worker's `completed` event (the job and what `process` returned): a source whose ETag is not the one extracted gets a job. */
+  async function onCompleted(job: Job, result: unknown): Promise<void> {
+    const etag = (result as Partial<JobResult> | undefined)?.etag;
+    // Results written before they carried the ETag: nothing to compare with.
+    if (etag === undefined) return;
+    await followNewerUpload(job, (now) => now.etag !== etag);
+  }
+
+  /**
+   * The worker's `failed` event: the attempt's metrics and record, and for a job that failed for
+   * good, a job for a source written after the attempt started (a failure records no version).
+   */
+  async function onFailed(job: Job | undefined, error: Error): Promise<void> {
+    await recordFailure(job, error);
+    const started = job?.processedOn;
+    if (job?.finishedOn === undefined || started === undefined) return;
+    await followNewerUpload(job, (now) => now.lastModified.getTime() > started);
   }
 
   return {
     process,
     onFailed,
-    onFinished,
+    onCompleted,
     /** Jobs running in this process. */
     activeCount: () => active.size,
     /** Stops every running extraction and hands its job back to the queue (shutdown deadline). */

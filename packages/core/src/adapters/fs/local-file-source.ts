@@ -1,6 +1,7 @@
 import type { BigIntStats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { WHOLE_READ_BYTES } from '../../engine/extract.js';
 import { LogzipError } from '../../errors.js';
 import type { ListOptions, ObjectInfo, ObjectStore } from '../../ports/object-store.js';
 import {
@@ -16,14 +17,6 @@ import {
   statFile,
 } from './files.js';
 import { compareKeys } from './paths.js';
-
-/**
- * A file up to this size is read once by `head`: its MD5 is taken from that buffer and the next
- * `get` returns it, if the file is unchanged. The engine reads archives up to 32 MiB whole anyway,
- * and hashing a stream and then reading the file again costs a second pass and a second set of
- * fresh pages (with the read overlapping the hash, about 60 ms less on a 17 MiB archive here).
- */
-export const LOCAL_ONE_READ_MAX_BYTES = 32 * 2 ** 20;
 
 /** One local file seen as the only object of a read-only ObjectStore. */
 export interface LocalFileSource {
@@ -53,12 +46,15 @@ export function createLocalFileSource(path: string): LocalFileSource {
   const bucket = dirname(absolute);
   const key = basename(absolute);
   const etags = new EtagCache(16);
-  // The content `head` read, handed to the next `get` only while the file keeps the same inode,
-  // size and mtime: the etag then names exactly the bytes extracted.
+  // An archive the engine reads whole (WHOLE_READ_BYTES) is read once, by `head`: its MD5 comes
+  // from that pass (the read of each megabyte overlapping the hash of the one before), and the
+  // next `get` takes the buffer while the file keeps the same inode, size and mtime, so the etag
+  // names exactly the bytes extracted. Hashing a stream, then reading again, cost a second pass
+  // and a second set of fresh pages: about 60 ms more on a 17 MiB archive here.
   let readAhead: { stats: BigIntStats; content: Buffer } | undefined;
 
   async function etagOf(file: string, stats: BigIntStats): Promise<string> {
-    if (stats.size > BigInt(LOCAL_ONE_READ_MAX_BYTES) || etags.cached(file, stats) !== undefined) {
+    if (stats.size > BigInt(WHOLE_READ_BYTES) || etags.cached(file, stats) !== undefined) {
       return etags.etagOf(file, stats);
     }
     const { content, md5: etag } = await readFileHashed(file, Number(stats.size));
